@@ -226,3 +226,7 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+func sortEvents(evs []keywatch.Event) {
+	slices.SortStableFunc(evs, func(a, b keywatch.Event) int { return a.Time.Compare(b.Time) })
+}
