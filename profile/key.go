@@ -65,6 +65,11 @@ type Fanout struct {
 // fanoutWindow is the width of a fan-out window in seconds.
 const fanoutWindow = 300
 
+// fanoutAlpha lets the learned fan-out forget a busier past over about a
+// week of windows (288 a day), so quiet nights don't lower it before the
+// next busy day.
+const fanoutAlpha = 0.0005
+
 // Add records addr at Unix second t and returns the distinct count of the
 // current window. The count saturates at capacity, which callers set above
 // their alert threshold.
@@ -72,7 +77,7 @@ func (f *Fanout) Add(t int64, addr netip.Addr, capacity int, poisoned bool) int 
 	w := floorDiv(t, fanoutWindow)
 	if w != f.Window {
 		if f.Window != 0 && !poisoned {
-			f.Peak = upd(f.Peak, float32(len(f.Hashes)), 0.01)
+			f.Peak = upd(f.Peak, float32(len(f.Hashes)), fanoutAlpha)
 		}
 		f.Window = w
 		f.Hashes = f.Hashes[:0]
