@@ -1,0 +1,124 @@
+package keywatch
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store is keywatch's durable state: the key inventory, alerts, the audit
+// log and profile snapshots. Two adapters implement it with one schema:
+// sqlite (embedded default) and postgres (several instances); storetest is
+// the conformance suite both pass. Implementations are safe for concurrent
+// use.
+type Store interface {
+	KeyStore
+	AlertStore
+	AuditLog
+	SnapshotStore
+	Close() error
+}
+
+// Change says who makes a change and why; every mutation of a Store takes
+// one and records it in the audit log in the same transaction.
+type Change struct {
+	Actor  string // user, token name or "keywatch" for automatic actions
+	Reason string
+}
+
+// StoredKey is a key as the store keeps it: the inventory record plus what
+// is derived from its secret. The secret itself is never stored.
+type StoredKey struct {
+	Key
+	ProviderKeyID string    `json:"provider_key_id,omitempty"` // the provider's own id (key_abc, apikey_01...)
+	Fingerprint   string    `json:"fingerprint,omitempty"`     // HMAC-SHA256 of the secret under the local pepper, hex
+	Last4         string    `json:"last4,omitempty"`           // last 4 characters of the secret, for display
+	Redacted      string    `json:"redacted,omitempty"`        // the provider's redacted form (sk-...abcd) when no secret is known
+	LastUsed      time.Time `json:"last_used,omitzero"`
+	// OldFingerprints are the fingerprints of secrets rotated away, kept so
+	// that a leaked old secret still maps to this key.
+	OldFingerprints []string  `json:"old_fingerprints,omitempty"`
+	UpdatedAt       time.Time `json:"updated_at,omitzero"`
+}
+
+// KeyFilter selects keys; zero fields match everything.
+type KeyFilter struct {
+	Service, Team, Owner, Env, Provider string
+	Status                              KeyStatus
+	Limit                               int // 0: no limit
+}
+
+// KeyStore holds the inventory.
+type KeyStore interface {
+	// PutKeys inserts or replaces keys by id, all in one transaction. Fields
+	// derived from secrets (fingerprints, last 4) are kept when the new
+	// record leaves them empty.
+	PutKeys(ctx context.Context, keys []StoredKey, c Change) error
+	// Key returns the key with id, or an ENOTFOUND *Error.
+	Key(ctx context.Context, id string) (*StoredKey, error)
+	// Keys returns the keys that match f, ordered by id.
+	Keys(ctx context.Context, f KeyFilter) ([]StoredKey, error)
+	// KeyByFingerprint finds the key whose current or former secret has
+	// fingerprint fp; current reports which. ENOTFOUND when none.
+	KeyByFingerprint(ctx context.Context, fp string) (k *StoredKey, current bool, err error)
+	// SetKeyStatus changes a key's status.
+	SetKeyStatus(ctx context.Context, id string, s KeyStatus, c Change) error
+	// RotateKey records a new secret's fingerprint and last 4 characters;
+	// the old fingerprint stays findable.
+	RotateKey(ctx context.Context, id, fingerprint, last4 string, at time.Time, c Change) error
+	// TouchKeys raises the last-used time of keys (id to time); it is not
+	// audited, being observation rather than change.
+	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+}
+
+// AlertFilter selects alerts; zero fields match everything.
+type AlertFilter struct {
+	KeyID, Rule, Service string
+	Status               AlertStatus
+	Since, Until         time.Time // on alert time
+	Limit                int
+}
+
+// AlertStore holds alerts.
+type AlertStore interface {
+	// PutAlerts inserts alerts, ignoring ids already stored.
+	PutAlerts(ctx context.Context, alerts []*Alert) error
+	// Alert returns the alert with id, or ENOTFOUND.
+	Alert(ctx context.Context, id string) (*Alert, error)
+	// Alerts returns matching alerts, newest first.
+	Alerts(ctx context.Context, f AlertFilter) ([]*Alert, error)
+	// UpdateAlert sets an alert's status and appends action when not nil.
+	UpdateAlert(ctx context.Context, id string, s AlertStatus, action *Action, c Change) error
+}
+
+// AuditEntry is one record of the append-only audit log. Entries are
+// hash-chained: Hash covers the entry's fields and PrevHash, so editing or
+// removing an entry breaks every hash after it.
+type AuditEntry struct {
+	Seq      int64           `json:"seq"`
+	Time     time.Time       `json:"time"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`  // e.g. key.import, key.disable, alert.confirm
+	Subject  string          `json:"subject"` // what it acted on: a key or alert id
+	Reason   string          `json:"reason,omitempty"`
+	Detail   json.RawMessage `json:"detail,omitempty"` // never holds a secret
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// AuditLog is the append-only, hash-chained audit log.
+type AuditLog interface {
+	// Audit returns entries with Seq > after, oldest first, at most limit
+	// (0: all).
+	Audit(ctx context.Context, after int64, limit int) ([]AuditEntry, error)
+	// AppendAudit records an entry that is not a side effect of another
+	// store call (e.g. a containment action taken elsewhere).
+	AppendAudit(ctx context.Context, action, subject string, detail any, c Change) error
+}
+
+// SnapshotStore holds opaque profile snapshots by name.
+type SnapshotStore interface {
+	PutSnapshot(ctx context.Context, name string, data []byte) error
+	// Snapshot returns the named snapshot, or ENOTFOUND.
+	Snapshot(ctx context.Context, name string) ([]byte, error)
+}
