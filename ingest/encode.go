@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"math"
 	"strconv"
 	"unicode/utf8"
 
@@ -8,8 +9,9 @@ import (
 )
 
 // AppendNative appends ev as one line of native JSON (with the trailing
-// newline) to b and returns the extended buffer. Zero and empty fields are
-// left out; time is written as RFC 3339 in UTC with millisecond fraction.
+// newline) to b and returns the extended buffer. Zero and empty fields, and
+// NaN or infinite floats (which JSON cannot hold), are left out; time is
+// written as RFC 3339 in UTC with millisecond fraction.
 func AppendNative(b []byte, ev *keywatch.Event) []byte {
 	b = append(b, `{"time":"`...)
 	b = ev.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
@@ -40,7 +42,6 @@ func AppendNative(b []byte, ev *keywatch.Event) []byte {
 	return append(b, '}', '\n')
 }
 
-
 func appendStringField(b []byte, name, v string) []byte {
 	if v == "" {
 		return b
@@ -62,7 +63,7 @@ func appendIntField(b []byte, name string, v int64) []byte {
 }
 
 func appendFloatField(b []byte, name string, v float64) []byte {
-	if v == 0 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) { // JSON has no NaN or Inf
 		return b
 	}
 	b = append(b, ',', '"')
