@@ -28,19 +28,23 @@ var Tags = map[string][]string{
 	RuleExpiredKeyUse:  {"atlas:AML.T0012", "atlas:AML.T0055", "owasp:LLM10"},
 }
 
-// fire emits an alert for rule i unless the rule is disabled or already
-// fired on this key within the dedup period (which the repeat extends).
+// should reports whether rule i may fire now: it is enabled and has not
+// fired on this key within the dedup period. A repeat inside the period
+// extends it (one alert per incident). Detectors call it before building
+// an alert, so that a long incident costs nothing per event.
+func (c *check) should(i int) bool {
+	if c.e.disabled[i] {
+		return false
+	}
+	last := c.ks.LastFired[i]
+	c.ks.LastFired[i] = c.t
+	return last == 0 || c.t-last >= c.e.cfg.Dedup.Seconds()
+}
+
+// fire emits an alert for rule i; callers have checked should(i).
 // incidentStart is the event time the incident's evidence starts at.
 func (c *check) fire(i int, sev keywatch.Severity, incidentStart int64, title, summary string, evidence map[string]any) {
-	if c.e.disabled[i] {
-		return
-	}
 	ks := c.ks
-	last := ks.LastFired[i]
-	ks.LastFired[i] = c.t
-	if last != 0 && c.t-last < c.e.cfg.Dedup.Seconds() {
-		return
-	}
 	c.incident = true
 	first := max(incidentStart, c.p.First)
 	if first > c.t {

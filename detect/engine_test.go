@@ -230,3 +230,24 @@ func TestConfig(t *testing.T) {
 func sortEvents(evs []keywatch.Event) {
 	slices.SortStableFunc(evs, func(a, b keywatch.Event) int { return a.Time.Compare(b.Time) })
 }
+
+// TestProcessDoesNotAllocate asserts the hot path's zero-allocation
+// contract: once keys have learned, a benign event allocates nothing.
+func TestProcessDoesNotAllocate(t *testing.T) {
+	evs := benign("k1", 9, 4)
+	split := slices.IndexFunc(evs, func(ev keywatch.Event) bool { return !ev.Time.Before(at(8, 0, 0)) })
+	e := detect.New(detect.DefaultConfig())
+	emit := func(a *keywatch.Alert) { t.Errorf("unexpected alert: %s", a.Summary) }
+	for i := range evs[:split] {
+		e.Process(&evs[i], nil, emit)
+	}
+	rest := evs[split:]
+	i := 0
+	allocs := testing.AllocsPerRun(len(rest)-1, func() {
+		e.Process(&rest[i], nil, emit)
+		i++
+	})
+	if allocs != 0 {
+		t.Fatalf("Process allocates %.2f times per event, want 0", allocs)
+	}
+}

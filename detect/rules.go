@@ -20,6 +20,9 @@ func (c *check) expired() {
 	if k.Status == keywatch.KeyDisabled || k.Status == keywatch.KeyRevoked {
 		why = string(k.Status) + " in the inventory"
 	}
+	if !c.should(iExpired) {
+		return
+	}
 	c.fire(iExpired, keywatch.SeverityCritical, c.t,
 		"Use of an expired or revoked key",
 		fmt.Sprintf("%s was used %s from %s although it is %s.", c.ev.KeyID, c.opDesc(), c.origin(), why),
@@ -36,7 +39,7 @@ func (c *check) authFailure() {
 	cfg := c.e.cfg.AuthFailures
 	n := c.p.Auth.Add(c.t)
 	threshold := max(float64(cfg.MinFailures), cfg.Factor*float64(c.p.Auth.Peak))
-	if float64(n) >= threshold {
+	if float64(n) >= threshold && c.should(iAuth) {
 		c.fire(iAuth, keywatch.SeverityHigh, c.t-300,
 			"Burst of authentication failures",
 			fmt.Sprintf("%s got %d refused requests (401/403) in 5 minutes from %s; usual is %.0f, threshold %.0f.",
@@ -73,6 +76,9 @@ func (c *check) authFailure() {
 	}
 	if f.n >= cfg.MinKeysPerAddress {
 		keys := append([]string(nil), f.keys[:f.n]...)
+		if !c.should(iAuth) {
+			return
+		}
 		c.fire(iAuth, keywatch.SeverityHigh, c.t-300,
 			"One address failing authentication across keys",
 			fmt.Sprintf("%s was refused on %d different keys within 5 minutes, most recently %s: someone is trying credentials.",
@@ -126,6 +132,9 @@ func (c *check) volume() {
 		from = "its service's"
 	}
 	c.p.Volume.Poison()
+	if !c.should(iVolume) {
+		return
+	}
 	c.fire(iVolume, sev, c.t-60,
 		"Request volume far above baseline",
 		fmt.Sprintf("%s made %.0f %s in the last minute, %.1fx %s usual busiest minute around %s UTC (%.0f); threshold %.0f.",
@@ -169,6 +178,9 @@ func (c *check) country() {
 		return
 	}
 	usual := c.usualCountries()
+	if !c.should(iCountry) {
+		return
+	}
 	c.fire(iCountry, keywatch.SeverityHigh, int64(ent.First)*60,
 		"High token use from a new country",
 		fmt.Sprintf("%s used %d tokens from %s (%s) within %s of its first request there; its usual countries are %s.",
@@ -201,6 +213,9 @@ func (c *check) asn() {
 	if !novel || int(ent.Count) < cfg.MinRequests || c.t-int64(ent.First)*60 > cfg.Window.Seconds()+60 {
 		return
 	}
+	if !c.should(iASN) {
+		return
+	}
 	c.fire(iASN, keywatch.SeverityMedium, int64(ent.First)*60,
 		"Key used from a new network",
 		fmt.Sprintf("%s made %d requests from AS%d (%s), a network it has not used in the last 30 days.",
@@ -219,6 +234,9 @@ func (c *check) fanout() {
 	threshold := max(float64(cfg.MinAddresses), cfg.Factor*float64(f.Peak))
 	n := f.Add(c.t, c.ev.ClientIP, min(int(threshold)+1, 1024), c.incident)
 	if c.learning || float64(n) < threshold {
+		return
+	}
+	if !c.should(iFanout) {
 		return
 	}
 	c.fire(iFanout, keywatch.SeverityCritical, c.t-300,
@@ -257,6 +275,9 @@ func (c *check) model() {
 	}
 
 	if k := c.key; k != nil && (!k.AllowsModel(ev.Model) || !k.AllowsOperation(ev.Operation)) {
+		if !c.should(iModel) {
+			return
+		}
 		c.fire(iModel, keywatch.SeverityHigh, c.t,
 			"Model or operation outside the key's allow-list",
 			fmt.Sprintf("%s called %s %s from %s; the inventory allows models %v and operations %v.",
@@ -278,6 +299,9 @@ func (c *check) model() {
 		novelModel = novelModel && ment != nil && !ment.Established
 	}
 	if !novelOp && !novelModel {
+		return
+	}
+	if !c.should(iModel) {
 		return
 	}
 	c.fire(iModel, keywatch.SeverityHigh, c.t,
