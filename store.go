@@ -39,6 +39,17 @@ type StoredKey struct {
 	// that a leaked old secret still maps to this key.
 	OldFingerprints []string  `json:"old_fingerprints,omitempty"`
 	UpdatedAt       time.Time `json:"updated_at,omitzero"`
+	// Usage is what detection has observed of the key.
+	Usage KeyUsage `json:"usage,omitzero"`
+}
+
+// KeyUsage is what replay or serve observed of a key's use: the
+// environments it was seen in and the models and operations it called.
+// Audits compare it with the declared record.
+type KeyUsage struct {
+	Envs       []string `json:"envs,omitempty"`
+	Models     []string `json:"models,omitempty"`
+	Operations []string `json:"operations,omitempty"`
 }
 
 // KeyFilter selects keys; zero fields match everything.
