@@ -114,7 +114,9 @@ func newFlags(e *env, name, usageText string) *flag.FlagSet {
 }
 
 // parseFlags parses args with fs, so that a usage error exits 2 and --help 0.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+func parseFlags(fs *flag.FlagSet, args []string) error { return parseFlagsAny(fs, args) }
+
+func parseFlagsAny(fs interface{ Parse([]string) error }, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
