@@ -3,6 +3,7 @@ package keywatch
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -43,6 +44,41 @@ type StoredKey struct {
 	Usage KeyUsage `json:"usage,omitzero"`
 }
 
+// KeyUse is what one run observed of one key.
+type KeyUse struct {
+	LastUsed time.Time
+	KeyUsage
+}
+
+// MaxUsageItems bounds each list of a KeyUsage: past it, new items are
+// dropped, so a key used with ever-new models cannot grow without limit.
+const MaxUsageItems = 32
+
+// Merge adds the items of o missing from u, keeping each list sorted and
+// bounded by MaxUsageItems, and reports whether u changed.
+func (u *KeyUsage) Merge(o KeyUsage) bool {
+	changed := false
+	for _, p := range []struct {
+		dst *[]string
+		src []string
+	}{
+		{&u.Envs, o.Envs}, {&u.Models, o.Models}, {&u.Operations, o.Operations},
+	} {
+		for _, v := range p.src {
+			if v == "" || slices.Contains(*p.dst, v) || len(*p.dst) >= MaxUsageItems {
+				continue
+			}
+			*p.dst = append(*p.dst, v)
+			changed = true
+		}
+		slices.Sort(*p.dst)
+	}
+	return changed
+}
+
+// IsZero reports whether nothing was observed.
+func (u KeyUsage) IsZero() bool { return len(u.Envs)+len(u.Models)+len(u.Operations) == 0 }
+
 // KeyUsage is what replay or serve observed of a key's use: the
 // environments it was seen in and the models and operations it called.
 // Audits compare it with the declared record.
@@ -77,9 +113,12 @@ type KeyStore interface {
 	// RotateKey records a new secret's fingerprint and last 4 characters;
 	// the old fingerprint stays findable.
 	RotateKey(ctx context.Context, id, fingerprint, last4 string, at time.Time, c Change) error
-	// TouchKeys raises the last-used time of keys (id to time); it is not
-	// audited, being observation rather than change.
-	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+	// TouchKeys records what was observed of keys' use (id to use): it
+	// raises last-used times (never lowers them) and merges the
+	// environments, models and operations seen into each key's Usage. Ids
+	// not in the inventory are ignored. It is not audited, being
+	// observation rather than change.
+	TouchKeys(ctx context.Context, use map[string]KeyUse) error
 }
 
 // AlertFilter selects alerts; zero fields match everything.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,7 +17,8 @@ import (
 // selectKeys selects schema.KeyColumns and the JSON array of old
 // fingerprints, oldest first (NULL when none).
 var selectKeys = "SELECT " + strings.Join(schema.KeyColumns, ", ") +
-	", (SELECT json_agg(fingerprint ORDER BY pos)::text FROM key_fingerprints f WHERE f.key_id = k.id) FROM keys k"
+	", (SELECT json_agg(fingerprint ORDER BY pos)::text FROM key_fingerprints f WHERE f.key_id = k.id)" +
+	", (SELECT usage FROM key_usage u WHERE u.key_id = k.id) FROM keys k"
 
 // PutKeys inserts or replaces keys by id in one transaction, with one
 // audit entry (action key.put) per key: the keys are copied (COPY) into a
@@ -208,23 +210,62 @@ func (s *Store) RotateKey(ctx context.Context, id, fingerprint, last4 string, at
 
 // TouchKeys raises the last-used time of keys (id to time), never lowering
 // it, in one statement; unknown ids are ignored. It is not audited.
-func (s *Store) TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error {
-	if len(lastUsed) == 0 {
+func (s *Store) TouchKeys(ctx context.Context, use map[string]keywatch.KeyUse) error {
+	if len(use) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(lastUsed))
-	ts := make([]int64, 0, len(lastUsed))
-	for id, t := range lastUsed {
-		if !t.IsZero() {
+	ids := make([]string, 0, len(use))
+	ts := make([]int64, 0, len(use))
+	withUsage := false
+	for id, u := range use {
+		if !u.LastUsed.IsZero() {
 			ids = append(ids, id)
-			ts = append(ts, t.UnixMicro())
+			ts = append(ts, u.LastUsed.UnixMicro())
+		}
+		withUsage = withUsage || !u.KeyUsage.IsZero()
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("touch %d keys: %w", len(use), err)
+	}
+	defer tx.Rollback(ctx)
+	if len(ids) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE keys k SET last_used = v.t
+			FROM unnest($1::text[], $2::bigint[]) AS v(id, t)
+			WHERE k.id = v.id AND (k.last_used IS NULL OR k.last_used < v.t)`, ids, ts); err != nil {
+			return fmt.Errorf("touch %d keys: %w", len(use), err)
 		}
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE keys k SET last_used = v.t
-		FROM unnest($1::text[], $2::bigint[]) AS v(id, t)
-		WHERE k.id = v.id AND (k.last_used IS NULL OR k.last_used < v.t)`, ids, ts)
-	if err != nil {
-		return fmt.Errorf("touch %d keys: %w", len(lastUsed), err)
+	if withUsage {
+		for _, id := range schema.SortedIDs(use) {
+			u := use[id]
+			if u.KeyUsage.IsZero() {
+				continue
+			}
+			var have sql.NullString
+			// FOR UPDATE OF k serialises concurrent merges of one key's usage.
+			err := tx.QueryRow(ctx, `SELECT u.usage FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id
+				WHERE k.id = $1 FOR UPDATE OF k`, id).Scan(&have)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue // not in the inventory
+			}
+			if err != nil {
+				return fmt.Errorf("touch key %s: %w", id, err)
+			}
+			merged, changed, err := schema.MergeUsage(have, u.KeyUsage)
+			if err != nil {
+				return fmt.Errorf("touch key %s: %w", id, err)
+			}
+			if changed {
+				if _, err := tx.Exec(ctx, `INSERT INTO key_usage (key_id, usage) VALUES ($1, $2)
+					ON CONFLICT (key_id) DO UPDATE SET usage = excluded.usage`, id, merged); err != nil {
+					return fmt.Errorf("touch key %s: %w", id, err)
+				}
+			}
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("touch %d keys: %w", len(use), err)
 	}
 	return nil
 }

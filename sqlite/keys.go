@@ -16,7 +16,8 @@ import (
 // fingerprints, oldest first.
 var selectKeys = "SELECT " + strings.Join(schema.KeyColumns, ", ") +
 	", (SELECT json_group_array(fingerprint) FROM (SELECT fingerprint FROM key_fingerprints f" +
-	" WHERE f.key_id = k.id ORDER BY pos) HAVING COUNT(*) > 0) FROM keys k"
+	" WHERE f.key_id = k.id ORDER BY pos) HAVING COUNT(*) > 0)" +
+	", (SELECT usage FROM key_usage u WHERE u.key_id = k.id) FROM keys k"
 
 // upsertKey keeps the secret-derived fields when the new record leaves them
 // empty, and never lowers last_used.
@@ -205,30 +206,52 @@ func (s *Store) RotateKey(ctx context.Context, id, fingerprint, last4 string, at
 
 // TouchKeys raises the last-used time of keys (id to time), never lowering
 // it; unknown ids are ignored. It is not audited.
-func (s *Store) TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error {
-	if len(lastUsed) == 0 {
+func (s *Store) TouchKeys(ctx context.Context, use map[string]keywatch.KeyUse) error {
+	if len(use) == 0 {
 		return nil
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("touch %d keys: %w", len(lastUsed), err)
+		return fmt.Errorf("touch %d keys: %w", len(use), err)
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `UPDATE keys SET last_used = ?1 WHERE id = ?2 AND (last_used IS NULL OR last_used < ?1)`)
+	touch, err := tx.PrepareContext(ctx, `UPDATE keys SET last_used = ?1 WHERE id = ?2 AND (last_used IS NULL OR last_used < ?1)`)
 	if err != nil {
-		return fmt.Errorf("touch %d keys: %w", len(lastUsed), err)
+		return fmt.Errorf("touch %d keys: %w", len(use), err)
 	}
-	defer st.Close()
-	for id, t := range lastUsed {
-		if t.IsZero() {
+	defer touch.Close()
+	for _, id := range schema.SortedIDs(use) {
+		u := use[id]
+		if !u.LastUsed.IsZero() {
+			if _, err := touch.ExecContext(ctx, u.LastUsed.UnixMicro(), id); err != nil {
+				return fmt.Errorf("touch key %s: %w", id, err)
+			}
+		}
+		if u.KeyUsage.IsZero() {
 			continue
 		}
-		if _, err := st.ExecContext(ctx, t.UnixMicro(), id); err != nil {
+		var have sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT u.usage FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id WHERE k.id = ?`, id).Scan(&have)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // not in the inventory
+		}
+		if err != nil {
+			return fmt.Errorf("touch key %s: %w", id, err)
+		}
+		merged, changed, err := schema.MergeUsage(have, u.KeyUsage)
+		if err != nil {
+			return fmt.Errorf("touch key %s: %w", id, err)
+		}
+		if !changed {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO key_usage (key_id, usage) VALUES (?1, ?2)
+			ON CONFLICT (key_id) DO UPDATE SET usage = excluded.usage`, id, merged); err != nil {
 			return fmt.Errorf("touch key %s: %w", id, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("touch %d keys: %w", len(lastUsed), err)
+		return fmt.Errorf("touch %d keys: %w", len(use), err)
 	}
 	return nil
 }

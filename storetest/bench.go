@@ -100,14 +100,14 @@ func BenchTouchKeys(b *testing.B, open Opener) {
 	b.ResetTimer()
 	{ // the loop body
 		b.ReportAllocs()
-		touch := make(map[string]time.Time, 1000)
+		touch := make(map[string]keywatch.KeyUse, 1000)
 		at := t0
 		i := 0
 		for b.Loop() {
 			clear(touch)
 			at = at.Add(time.Second)
 			for range 1000 {
-				touch[keys[i%n].ID] = at
+				touch[keys[i%n].ID] = keywatch.KeyUse{LastUsed: at}
 				i += 7919
 			}
 			if err := s.TouchKeys(ctx, touch); err != nil {

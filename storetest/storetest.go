@@ -355,7 +355,11 @@ func testFingerprintHistory(t *testing.T, s keywatch.Store) {
 func testTouchKeys(t *testing.T, s keywatch.Store) {
 	put(t, s, keywatch.StoredKey{Key: keywatch.Key{ID: "a"}}, keywatch.StoredKey{Key: keywatch.Key{ID: "b"}, LastUsed: t0})
 	n, _ := s.Audit(ctx, 0, 0)
-	err := s.TouchKeys(ctx, map[string]time.Time{"a": t0, "b": t0.Add(-time.Hour), "ghost": t0})
+	err := s.TouchKeys(ctx, map[string]keywatch.KeyUse{
+		"a":     {LastUsed: t0, KeyUsage: keywatch.KeyUsage{Envs: []string{"prod"}, Models: []string{"gpt-4o"}}},
+		"b":     {LastUsed: t0.Add(-time.Hour)},
+		"ghost": {LastUsed: t0, KeyUsage: keywatch.KeyUsage{Envs: []string{"prod"}}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,8 +369,18 @@ func testTouchKeys(t *testing.T, s keywatch.Store) {
 	if got := mustKey(t, s, "b").LastUsed; !got.Equal(t0) {
 		t.Errorf("b last used lowered to %v", got)
 	}
-	if err := s.TouchKeys(ctx, map[string]time.Time{"b": t0.Add(time.Minute)}); err != nil {
+	if err := s.TouchKeys(ctx, map[string]keywatch.KeyUse{
+		"b": {LastUsed: t0.Add(time.Minute)},
+		"a": {KeyUsage: keywatch.KeyUsage{Envs: []string{"dev", "prod"}, Models: []string{"gpt-4.1"}, Operations: []string{"chat"}}},
+	}); err != nil {
 		t.Fatal(err)
+	}
+	wantUsage := keywatch.KeyUsage{Envs: []string{"dev", "prod"}, Models: []string{"gpt-4.1", "gpt-4o"}, Operations: []string{"chat"}}
+	if got := mustKey(t, s, "a").Usage; !cmp.Equal(got, wantUsage) {
+		t.Errorf("a usage %+v, want merged %+v", got, wantUsage)
+	}
+	if _, err := s.Key(ctx, "ghost"); keywatch.ErrorCode(err) != keywatch.ENOTFOUND {
+		t.Errorf("TouchKeys created a key not in the inventory: %v", err)
 	}
 	if got := mustKey(t, s, "b").LastUsed; !got.Equal(t0.Add(time.Minute)) {
 		t.Errorf("b last used %v, want raised", got)

@@ -59,9 +59,9 @@ func Truncate(t time.Time) time.Time {
 }
 
 // KeyColumns are the columns of the keys table in the order KeyArgs and
-// ScanKey use. A select must follow them with one more column, the JSON
+// ScanKey use. A select must follow them with two more columns: the JSON
 // array of the key's old fingerprints (NULL when none), which is
-// dialect-specific.
+// dialect-specific, and the key_usage JSON (NULL when none).
 var KeyColumns = []string{
 	"id", "provider", "name", "owner", "team", "service", "env", "oncall",
 	"created", "expires", "rotated", "status", "models", "operations",
@@ -115,18 +115,18 @@ func KeyArgs(k *keywatch.StoredKey, now time.Time) ([]any, error) {
 }
 
 // ScanKey reads a row of KeyColumns followed by the old-fingerprints JSON
-// array.
+// array and the key_usage JSON object.
 func ScanKey(s Scanner) (keywatch.StoredKey, error) {
 	var (
 		k                                        keywatch.StoredKey
 		status                                   string
 		oncall, models, ops, countries, cidrs    sql.NullString
-		quotas, labels, old                      sql.NullString
+		quotas, labels, old, usage               sql.NullString
 		created, expires, rotated, used, updated sql.NullInt64
 	)
 	err := s.Scan(&k.ID, &k.Provider, &k.Name, &k.Owner, &k.Team, &k.Service, &k.Env, &oncall,
 		&created, &expires, &rotated, &status, &models, &ops, &countries, &cidrs, &quotas, &labels,
-		&k.ProviderKeyID, &k.Fingerprint, &k.Last4, &k.Redacted, &used, &updated, &old)
+		&k.ProviderKeyID, &k.Fingerprint, &k.Last4, &k.Redacted, &used, &updated, &old, &usage)
 	if err != nil {
 		return k, err
 	}
@@ -140,7 +140,7 @@ func ScanKey(s Scanner) (keywatch.StoredKey, error) {
 	}{
 		{oncall, &k.OnCall}, {models, &k.Models}, {ops, &k.Operations},
 		{countries, &k.Countries}, {cidrs, &prefixes}, {quotas, &k.Quotas},
-		{labels, &k.Labels}, {old, &k.OldFingerprints},
+		{labels, &k.Labels}, {old, &k.OldFingerprints}, {usage, &k.Usage},
 	} {
 		if f.src.Valid && f.src.String != "" {
 			if err := json.Unmarshal([]byte(f.src.String), f.dst); err != nil {
@@ -298,4 +298,34 @@ type keyDetail struct {
 	Owner       string `json:"owner,omitempty"`
 	Service     string `json:"service,omitempty"`
 	Status      string `json:"status"`
+}
+
+// MergeUsage merges u into the stored usage JSON have (NULL when none) and
+// returns the JSON to store and whether it changed.
+func MergeUsage(have sql.NullString, u keywatch.KeyUsage) (string, bool, error) {
+	var cur keywatch.KeyUsage
+	if have.Valid && have.String != "" {
+		if err := json.Unmarshal([]byte(have.String), &cur); err != nil {
+			return "", false, fmt.Errorf("decode usage: %w", err)
+		}
+	}
+	if !cur.Merge(u) {
+		return have.String, false, nil
+	}
+	b, err := json.Marshal(cur)
+	if err != nil {
+		return "", false, fmt.Errorf("encode usage: %w", err)
+	}
+	return string(b), true, nil
+}
+
+// SortedIDs returns the keys of m in order, so that transactions touching
+// several rows take their locks in one order.
+func SortedIDs[V any](m map[string]V) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
