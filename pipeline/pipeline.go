@@ -27,6 +27,8 @@ type Pipeline struct {
 	BadLine func(source string, err *ingest.LineError)
 	// Progress, when set, is called about every 64Ki events.
 	Progress func(Counts)
+	// Usage, when set, collects what each key was used for.
+	Usage *Usage
 
 	counts Counts
 	ev     keywatch.Event
@@ -86,5 +88,57 @@ func (p *Pipeline) Process(ev *keywatch.Event, emit func(*keywatch.Alert)) {
 		key = p.Enricher.Enrich(ev)
 	}
 	p.counts.Events++
+	if p.Usage != nil {
+		p.Usage.Observe(ev)
+	}
 	p.Engine.Process(ev, key, emit)
+}
+
+// Usage collects what a run observed of each key, for the inventory's
+// last-used times and audits. Not safe for concurrent use.
+type Usage struct {
+	keys map[string]*keywatch.KeyUse
+}
+
+// NewUsage returns an empty Usage.
+func NewUsage() *Usage { return &Usage{keys: make(map[string]*keywatch.KeyUse)} }
+
+// Observe records ev. Successful requests only: a refused request is not a
+// use of the key.
+func (u *Usage) Observe(ev *keywatch.Event) {
+	if ev.Status >= 400 {
+		return
+	}
+	k := u.keys[ev.KeyID]
+	if k == nil {
+		k = &keywatch.KeyUse{}
+		u.keys[ev.KeyID] = k
+	}
+	if ev.Time.After(k.LastUsed) {
+		k.LastUsed = ev.Time
+	}
+	addItem(&k.Envs, ev.Env)
+	addItem(&k.Models, ev.Model)
+	addItem(&k.Operations, ev.Operation)
+}
+
+func addItem(list *[]string, v string) {
+	if v == "" || len(*list) >= keywatch.MaxUsageItems {
+		return
+	}
+	for _, x := range *list {
+		if x == v {
+			return
+		}
+	}
+	*list = append(*list, v)
+}
+
+// Keys returns the usage by key id.
+func (u *Usage) Keys() map[string]keywatch.KeyUse {
+	out := make(map[string]keywatch.KeyUse, len(u.keys))
+	for id, k := range u.keys {
+		out[id] = *k
+	}
+	return out
 }

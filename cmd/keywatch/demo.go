@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keywatch/keywatch"
+	"github.com/keywatch/keywatch/inventory"
 	"github.com/keywatch/keywatch/sim"
 )
 
@@ -37,6 +38,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	seed := fs.Uint64("seed", sim.DefaultSeed, "simulation seed")
 	days := fs.Int("days", sim.DefaultDays, "days of traffic")
 	keep := fs.String("keep", "", "write the simulation, alerts and report into `dir` and keep them")
+	storeURL := fs.String("store", "", "also keep the inventory, alerts, key usage and profiles in this store `URL` (sqlite://PATH or postgres://...)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,7 +88,13 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(w)
 
 	// 2. Replay.
+	if *storeURL != "" {
+		if err := importInventory(ctx, *storeURL, filepath.Join(dir, "inventory.yaml")); err != nil {
+			return err
+		}
+	}
 	o := &replayOptions{
+		store:     *storeURL,
 		inventory: filepath.Join(dir, "inventory.yaml"),
 		geoip:     filepath.Join(dir, "geoip.mmdb"),
 		asn:       filepath.Join(dir, "asn.mmdb"),
@@ -114,6 +122,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if a := firstAlertOf(res.alerts, labels); a != nil {
 		fmt.Fprintf(w, "The first alert on the volume burst, as the key's owner would read it:\n   [%s] %s\n   %s\n   tags: %v\n\n",
 			a.Severity, a.Title, a.Summary, a.Tags)
+	}
+	if *storeURL != "" {
+		fmt.Fprintf(w, "The inventory, alerts, key usage and profiles are in %s: try keywatch keys audit --store %s\n", redactURL(*storeURL), *storeURL)
 	}
 	if *keep != "" {
 		fmt.Fprintf(w, "Everything is in %s: events.jsonl.gz, inventory.yaml, labels.json, alerts.jsonl.\n", dir)
@@ -163,4 +174,22 @@ func (in *indenter) Write(p []byte) (int, error) {
 		in.bol = c == '\n'
 	}
 	return len(p), nil
+}
+
+// importInventory puts an inventory file's keys into a store.
+func importInventory(ctx context.Context, url, path string) error {
+	keys, err := inventory.Load(path)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	stored := make([]keywatch.StoredKey, len(keys))
+	for i, k := range keys {
+		stored[i] = keywatch.StoredKey{Key: k}
+	}
+	return st.PutKeys(ctx, stored, keywatch.Change{Actor: "keywatch demo", Reason: "simulated inventory"})
 }

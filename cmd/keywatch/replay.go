@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,7 @@ Example:
 // replayOptions are replay's flags; demo fills them itself.
 type replayOptions struct {
 	inventory, geoip, asn, config, state, out string
+	store                                     string // store URL; "" for none
 	files                                     []string
 	quiet                                     bool // no summary
 }
@@ -56,6 +58,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.config, "config", "", "detector config YAML `file` overriding the defaults")
 	fs.StringVar(&o.state, "state", "", "profile state `file`: loaded if it exists, saved at the end")
 	fs.StringVar(&o.out, "out", "", "write alerts to `file` instead of stdout")
+	fs.StringVar(&o.store, "store", "", "store `URL` (sqlite://PATH or postgres://...): alerts, key usage and profiles persist there; the inventory comes from it when --inventory is not given")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,11 +86,30 @@ func replay(ctx context.Context, e *env, o *replayOptions) (*replayResult, error
 			return nil, err
 		}
 	}
+	var st keywatch.Store
+	if o.store != "" {
+		var err error
+		if st, err = openStore(ctx, o.store); err != nil {
+			return nil, err
+		}
+		defer st.Close()
+	}
 	en := &enrich.Enricher{}
-	if o.inventory != "" {
+	switch {
+	case o.inventory != "":
 		keys, err := inventory.Load(o.inventory)
 		if err != nil {
 			return nil, err
+		}
+		en.Inventory = inventory.NewIndex(keys)
+	case st != nil:
+		stored, err := st.Keys(ctx, keywatch.KeyFilter{})
+		if err != nil {
+			return nil, fmt.Errorf("read inventory from store: %w", err)
+		}
+		keys := make([]keywatch.Key, len(stored))
+		for i := range stored {
+			keys[i] = stored[i].Key
 		}
 		en.Inventory = inventory.NewIndex(keys)
 	}
@@ -108,9 +130,21 @@ func replay(ctx context.Context, e *env, o *replayOptions) (*replayResult, error
 		en.ASN = a
 	}
 	engine := detect.New(cfg)
-	if o.state != "" {
+	switch {
+	case o.state != "":
 		if err := loadState(engine, o.state); err != nil {
 			return nil, err
+		}
+	case st != nil:
+		b, err := st.Snapshot(ctx, snapshotName)
+		switch {
+		case keywatch.ErrorCode(err) == keywatch.ENOTFOUND:
+		case err != nil:
+			return nil, fmt.Errorf("read profiles from store: %w", err)
+		default:
+			if err := engine.Load(bytes.NewReader(b)); err != nil {
+				return nil, fmt.Errorf("profiles in store: %w", err)
+			}
 		}
 	}
 
@@ -151,6 +185,9 @@ func replay(ctx context.Context, e *env, o *replayOptions) (*replayResult, error
 			reported++
 		},
 	}
+	if st != nil {
+		p.Usage = pipeline.NewUsage()
+	}
 	start := time.Now()
 	var prog *progress
 	if e.interactive && !o.quiet {
@@ -190,6 +227,11 @@ func replay(ctx context.Context, e *env, o *replayOptions) (*replayResult, error
 			return res, err
 		}
 	}
+	if st != nil && runErr == nil {
+		if err := persist(ctx, st, engine, res.alerts, p.Usage, o.state == ""); err != nil {
+			return res, err
+		}
+	}
 	if !o.quiet {
 		printReplaySummary(e.stderr, res, len(o.files))
 	}
@@ -197,6 +239,33 @@ func replay(ctx context.Context, e *env, o *replayOptions) (*replayResult, error
 		return res, runErr
 	}
 	return res, writeErr
+}
+
+// snapshotName names replay's profile snapshot in a store.
+const snapshotName = "replay"
+
+// persist writes a replay's alerts, the keys' usage and (unless a state
+// file holds them) the profiles to the store.
+func persist(ctx context.Context, st keywatch.Store, engine *detect.Engine, alerts []*keywatch.Alert, u *pipeline.Usage, profiles bool) error {
+	for i := 0; i < len(alerts); i += 1000 {
+		if err := st.PutAlerts(ctx, alerts[i:min(i+1000, len(alerts))]); err != nil {
+			return fmt.Errorf("store alerts: %w", err)
+		}
+	}
+	if err := st.TouchKeys(ctx, u.Keys()); err != nil {
+		return fmt.Errorf("store key usage: %w", err)
+	}
+	if !profiles {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := engine.Save(&buf); err != nil {
+		return err
+	}
+	if err := st.PutSnapshot(ctx, snapshotName, buf.Bytes()); err != nil {
+		return fmt.Errorf("store profiles: %w", err)
+	}
+	return nil
 }
 
 func loadState(engine *detect.Engine, path string) error {

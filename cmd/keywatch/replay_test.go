@@ -245,3 +245,50 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayWithStore keeps alerts, key usage and profiles in a store, and
+// a second replay continues from the stored profiles.
+func TestReplayWithStore(t *testing.T) {
+	dir := simulated(t)
+	t.Setenv("KEYWATCH_PEPPER_FILE", filepath.Join(t.TempDir(), "pepper"))
+	st := "sqlite://" + filepath.Join(t.TempDir(), "kw.db")
+	if code, _, stderr := runCmd(t, "keys", "import", "--store", st, filepath.Join(dir, "inventory.yaml")); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	first, second := splitEvents(t, filepath.Join(dir, "events.jsonl.gz"), sim.DefaultStart.Add(10*24*time.Hour))
+	geo := []string{"--geoip", filepath.Join(dir, "geoip.mmdb"), "--asn", filepath.Join(dir, "asn.mmdb"), "--store", st}
+	for _, f := range []string{first, second} {
+		if code, _, stderr := runCmd(t, append(append([]string{"replay", "--out", filepath.Join(t.TempDir(), "a.jsonl")}, geo...), f)...); code != 0 {
+			t.Fatalf("replay %s: %s", f, stderr)
+		}
+	}
+	s, err := openStore(t.Context(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	alerts, err := s.Alerts(t.Context(), keywatch.AlertFilter{})
+	if err != nil || len(alerts) == 0 {
+		t.Fatalf("stored alerts: %d, %v", len(alerts), err)
+	}
+	labels, _ := sim.ReadLabels(filepath.Join(dir, "labels.json"))
+	if rep := sim.Evaluate(labels, alerts, sim.EvalOptions{KeyDays: 1}); rep.FalseAlerts != 0 || rep.Detected != len(labels) {
+		t.Errorf("with stored profiles: %d/%d detected, %d false alerts", rep.Detected, len(labels), rep.FalseAlerts)
+	}
+	keys, err := s.Keys(t.Context(), keywatch.KeyFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := 0
+	for _, k := range keys {
+		if !k.LastUsed.IsZero() && len(k.Usage.Models) > 0 && len(k.Usage.Envs) == 1 {
+			used++
+		}
+	}
+	if used < len(keys)/2 {
+		t.Errorf("only %d of %d keys have usage recorded", used, len(keys))
+	}
+	if _, err := s.Snapshot(t.Context(), snapshotName); err != nil {
+		t.Errorf("profiles not stored: %v", err)
+	}
+}
