@@ -17,6 +17,7 @@ type Store interface {
 	AlertStore
 	AuditLog
 	SnapshotStore
+	TokenStore
 	Close() error
 }
 
@@ -171,4 +172,60 @@ type SnapshotStore interface {
 	PutSnapshot(ctx context.Context, name string, data []byte) error
 	// Snapshot returns the named snapshot, or ENOTFOUND.
 	Snapshot(ctx context.Context, name string) ([]byte, error)
+}
+
+// Role is what an API token may do. Roles are ordered viewer < responder <
+// admin; ingest is apart: it may only send usage.
+type Role string
+
+// Roles of API tokens.
+const (
+	RoleIngest    Role = "ingest"    // POST usage events
+	RoleViewer    Role = "viewer"    // read alerts and keys
+	RoleResponder Role = "responder" // viewer, plus acknowledge, confirm, resolve
+	RoleAdmin     Role = "admin"     // everything, including tokens and ingest
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleIngest, RoleViewer, RoleResponder, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// Allows reports whether a token of role r may do what needs role need.
+func (r Role) Allows(need Role) bool {
+	rank := map[Role]int{RoleViewer: 1, RoleResponder: 2, RoleAdmin: 3}
+	switch {
+	case r == RoleAdmin:
+		return true
+	case need == RoleIngest || r == RoleIngest:
+		return r == need
+	}
+	return rank[r] >= rank[need]
+}
+
+// Token is an API credential of keywatch itself. The store keeps only the
+// SHA-256 of the token's secret; the secret is shown once, at creation.
+type Token struct {
+	ID      string    `json:"id"` // public id, tok_...
+	Name    string    `json:"name"`
+	Role    Role      `json:"role"`
+	Created time.Time `json:"created"`
+	Revoked bool      `json:"revoked"`
+}
+
+// TokenStore holds API tokens.
+type TokenStore interface {
+	// CreateToken stores t with the hash of its secret (audited).
+	CreateToken(ctx context.Context, t Token, hash string, c Change) error
+	// TokenByHash returns the token whose secret hashes to hash, revoked or
+	// not, or ENOTFOUND.
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// Tokens lists tokens, oldest first.
+	Tokens(ctx context.Context) ([]Token, error)
+	// RevokeToken revokes a token by id (audited); ENOTFOUND when absent.
+	RevokeToken(ctx context.Context, id string, c Change) error
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +48,7 @@ func Run(t *testing.T, open Opener, tamper Tamper) {
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"BulkImport", testBulkImport},
+		{"Tokens", testTokens},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -668,4 +671,50 @@ func ManyKeys(n int) []keywatch.StoredKey {
 		keys[i] = k
 	}
 	return keys
+}
+
+func testTokens(t *testing.T, s keywatch.Store) {
+	hash := strings.Repeat("ab", 32)
+	tok := keywatch.Token{ID: "tok_1", Name: "collector", Role: keywatch.RoleIngest, Created: t0}
+	if err := s.CreateToken(ctx, tok, hash, who); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TokenByHash(ctx, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(*got, tok) {
+		t.Errorf("token round trip: got %+v, want %+v", *got, tok)
+	}
+	_, err = s.TokenByHash(ctx, strings.Repeat("cd", 32))
+	wantCode(t, "TokenByHash unknown", err, keywatch.ENOTFOUND)
+	if err := s.CreateToken(ctx, keywatch.Token{ID: "tok_2", Role: keywatch.RoleAdmin, Created: t0}, hash, who); err == nil {
+		t.Error("CreateToken with a hash already stored succeeded")
+	}
+	wantCode(t, "CreateToken bad role", s.CreateToken(ctx, keywatch.Token{ID: "tok_3", Role: "root", Created: t0}, strings.Repeat("ef", 32), who), keywatch.EINVALID)
+	if err := s.RevokeToken(ctx, "tok_1", who); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeToken(ctx, "tok_1", who); err != nil {
+		t.Errorf("revoking twice: %v", err)
+	}
+	wantCode(t, "RevokeToken unknown", s.RevokeToken(ctx, "tok_9", who), keywatch.ENOTFOUND)
+	if got, _ := s.TokenByHash(ctx, hash); got == nil || !got.Revoked {
+		t.Errorf("token not revoked: %+v", got)
+	}
+	list, err := s.Tokens(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("Tokens = %v, %v", list, err)
+	}
+	entries, _ := s.Audit(ctx, 0, 0)
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+	}
+	if !slices.Contains(actions, "token.create") || !slices.Contains(actions, "token.revoke") {
+		t.Errorf("token changes not audited: %v", actions)
+	}
+	if err := keywatch.VerifyAuditChain(entries); err != nil {
+		t.Error(err)
+	}
 }

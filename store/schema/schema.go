@@ -329,3 +329,36 @@ func SortedIDs[V any](m map[string]V) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// TokenColumns are the columns ScanToken reads.
+const TokenColumns = "id, name, role, created, revoked"
+
+// CheckToken validates a token about to be stored.
+func CheckToken(t *keywatch.Token, hash string) error {
+	switch {
+	case t.ID == "":
+		return keywatch.Errorf(keywatch.EINVALID, "token: empty id")
+	case !t.Role.Valid():
+		return keywatch.Errorf(keywatch.EINVALID, "token %s: role %q is not one of ingest, viewer, responder, admin", t.ID, t.Role)
+	case len(hash) != 64:
+		return keywatch.Errorf(keywatch.EINVALID, "token %s: hash must be 64 hex digits", t.ID)
+	}
+	return nil
+}
+
+// ScanToken reads a row of TokenColumns.
+func ScanToken(s Scanner) (*keywatch.Token, error) {
+	var (
+		t       keywatch.Token
+		role    string
+		created int64
+		revoked sql.NullInt64
+	)
+	if err := s.Scan(&t.ID, &t.Name, &role, &created, &revoked); err != nil {
+		return nil, err
+	}
+	t.Role = keywatch.Role(role)
+	t.Created = time.UnixMicro(created).UTC()
+	t.Revoked = revoked.Valid
+	return &t, nil
+}
