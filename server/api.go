@@ -92,8 +92,13 @@ func (s *Server) transitionAlert(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if s.proc.onTransition != nil {
-		s.proc.onTransition(r.Context(), a, c)
+	if err := s.resp.transition(r.Context(), a, c); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if a, err = s.store.Alert(r.Context(), id); err != nil { // confirm may have added actions
+		s.writeError(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, a)
 }

@@ -29,8 +29,10 @@ type Config struct {
 	GeoIP string `yaml:"geoip"`
 	ASN   string `yaml:"asn"`
 
-	Ingest    IngestConfig  `yaml:"ingest"`
-	Detection detect.Config `yaml:"detection"`
+	Ingest      IngestConfig      `yaml:"ingest"`
+	Detection   detect.Config     `yaml:"detection"`
+	Routing     RoutingConfig     `yaml:"routing"`
+	Containment ContainmentConfig `yaml:"containment"`
 	// Checkpoint is how often profiles and the log position are saved to
 	// the store; events after the last checkpoint are reprocessed on start.
 	Checkpoint Duration `yaml:"checkpoint"`
@@ -100,6 +102,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Checkpoint <= 0 {
 		errs = append(errs, errors.New("checkpoint: must be positive"))
+	}
+	if p := c.Containment.Policy; p != nil {
+		p.SetDefaults()
+		if err := p.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("containment.policy: %w", err))
+		}
 	}
 	if err := c.Detection.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("detection: %w", err))

@@ -11,6 +11,7 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	eventsIn      *prometheus.CounterVec // by source
+	processed     prometheus.Counter
 	eventsBad     *prometheus.CounterVec // by source
 	eventsDropped *prometheus.CounterVec // by reason: duplicate, overload
 	alerts        *prometheus.CounterVec // by rule, severity
@@ -25,6 +26,7 @@ func newMetrics() *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) } // names are constants: cannot fail at run time
 	m.eventsIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "keywatch_events_received_total", Help: "Usage events accepted, by source."}, []string{"source"})
+	m.processed = prometheus.NewCounter(prometheus.CounterOpts{Name: "keywatch_events_processed_total", Help: "Usage events run through detection."})
 	m.eventsBad = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "keywatch_events_bad_total", Help: "Usage events rejected as invalid, by source."}, []string{"source"})
 	m.eventsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "keywatch_events_dropped_total", Help: "Usage events not processed, by reason (duplicate, overload)."}, []string{"reason"})
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "keywatch_alerts_total", Help: "Alerts fired, by rule and severity."}, []string{"rule", "severity"})
@@ -34,7 +36,7 @@ func newMetrics() *metrics {
 	m.mttr = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "keywatch_mttr_seconds", Help: "Wall time from an alert to its containment action taking effect.", Buckets: buckets})
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "keywatch_notifications_total", Help: "Alert notifications, by receiver kind and outcome."}, []string{"kind", "outcome"})
 	m.pending = prometheus.NewGauge(prometheus.GaugeOpts{Name: "keywatch_ingest_pending_bytes", Help: "Bytes accepted into the log and not yet processed."})
-	for _, c := range []prometheus.Collector{m.eventsIn, m.eventsBad, m.eventsDropped, m.alerts, m.detection, m.mttd, m.mttr, m.notifications, m.pending,
+	for _, c := range []prometheus.Collector{m.eventsIn, m.processed, m.eventsBad, m.eventsDropped, m.alerts, m.detection, m.mttd, m.mttr, m.notifications, m.pending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}

@@ -35,25 +35,26 @@ type checkpoint struct {
 // processor is the single goroutine that owns detection: it reads accepted
 // batches from the log in order and runs them through the pipeline.
 type processor struct {
-	s            *Server
-	log          *wal.Log
-	next         wal.Pos
-	engine       *detect.Engine
-	pipe         *pipeline.Pipeline
-	enricher     *enrich.Enricher
-	seen         *recent
-	onAlert      func(context.Context, *keywatch.Alert)
-	onTransition func(context.Context, *keywatch.Alert, keywatch.Change)
-	lastInv      time.Time
+	s        *Server
+	log      *wal.Log
+	next     wal.Pos
+	engine   *detect.Engine
+	pipe     *pipeline.Pipeline
+	enricher *enrich.Enricher
+	seen     *recent
+	resp     *responder
+	dec      *ingest.Native // reused across batches: it owns a large buffer and intern tables
+	lastInv  time.Time
 }
 
-func newProcessor(ctx context.Context, s *Server, onAlert func(context.Context, *keywatch.Alert)) (*processor, error) {
+func newProcessor(ctx context.Context, s *Server, resp *responder) (*processor, error) {
 	log, err := wal.Open(wal.Options{Dir: filepath.Join(s.cfg.DataDir, "wal"), MaxPending: s.cfg.Ingest.MaxPending})
 	if err != nil {
 		return nil, fmt.Errorf("open event log in %s: %w", s.cfg.DataDir, err)
 	}
-	p := &processor{s: s, log: log, engine: detect.New(s.cfg.Detection), seen: newRecent(s.cfg.Ingest.DedupWindow), onAlert: onAlert}
+	p := &processor{s: s, log: log, engine: detect.New(s.cfg.Detection), seen: newRecent(s.cfg.Ingest.DedupWindow), resp: resp}
 	p.engine.Clock = s.now
+	p.dec = ingest.NewNative(bytes.NewReader(nil))
 	p.enricher = &enrich.Enricher{}
 	if s.cfg.GeoIP != "" {
 		if p.enricher.Geo, err = enrich.OpenGeo(s.cfg.GeoIP); err != nil {
@@ -115,7 +116,9 @@ func (p *processor) refreshInventory(ctx context.Context) error {
 	for i := range stored {
 		keys[i] = stored[i].Key
 	}
-	p.enricher.Inventory = inventory.NewIndex(keys)
+	ix := inventory.NewIndex(keys)
+	p.enricher.Inventory = ix
+	p.resp.setInventory(ix)
 	p.lastInv = p.s.now()
 	return nil
 }
@@ -162,8 +165,10 @@ func (p *processor) process(ctx context.Context, rec []byte) {
 	received := time.Unix(0, int64(binary.BigEndian.Uint64(rec)))
 	var alerts []*keywatch.Alert
 	emit := func(a *keywatch.Alert) { alerts = append(alerts, a) }
-	dec := ingest.NewNative(bytes.NewReader(rec[batchHeader:]))
+	dec := p.dec
+	dec.Reset(bytes.NewReader(rec[batchHeader:]))
 	var ev keywatch.Event
+	processed := 0
 	for {
 		err := dec.Next(&ev)
 		if err != nil {
@@ -178,7 +183,9 @@ func (p *processor) process(ctx context.Context, rec []byte) {
 			continue
 		}
 		p.pipe.Process(&ev, emit)
+		processed++
 	}
+	p.s.m.processed.Add(float64(processed))
 	if len(alerts) == 0 {
 		return
 	}
@@ -191,9 +198,7 @@ func (p *processor) process(ctx context.Context, rec []byte) {
 		p.s.m.detection.Observe(stored.Sub(received).Seconds())
 		p.s.m.mttd.Observe(a.Time.Sub(a.FirstSeen).Seconds())
 		p.s.log.Info("alert", "id", a.ID, "rule", a.Rule, "key", a.KeyID, "severity", a.Severity)
-		if p.onAlert != nil {
-			p.onAlert(ctx, a)
-		}
+		p.resp.enqueue(a)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/keywatch/keywatch"
@@ -22,6 +23,7 @@ type Server struct {
 	auth  *authenticator
 	m     *metrics
 	proc  *processor
+	resp  *responder
 	mux   *http.ServeMux
 	ready chan struct{}
 }
@@ -31,9 +33,9 @@ type Options struct {
 	Store  keywatch.Store
 	Logger *slog.Logger     // nil: discard
 	Now    func() time.Time // nil: time.Now
-	// OnAlert, when set, is called with every alert once it is stored
-	// (routing and containment hook in here).
-	OnAlert func(context.Context, *keywatch.Alert)
+	// Getenv reads credentials (provider admin keys, webhook secrets);
+	// nil means os.Getenv.
+	Getenv func(string) string
 }
 
 // New builds a server: it opens the event log and restores detection
@@ -53,7 +55,15 @@ func New(ctx context.Context, cfg Config, opt Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: opt.Store, log: opt.Logger, now: opt.Now, m: newMetrics(), ready: make(chan struct{})}
 	s.auth = &authenticator{store: opt.Store, now: opt.Now, cache: map[string]cachedToken{}}
-	p, err := newProcessor(ctx, s, opt.OnAlert)
+	if opt.Getenv == nil {
+		opt.Getenv = os.Getenv
+	}
+	resp, err := newResponder(s, opt.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	s.resp = resp
+	p, err := newProcessor(ctx, s, resp)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +75,11 @@ func New(ctx context.Context, cfg Config, opt Options) (*Server, error) {
 // Run processes accepted events until ctx is done, then checkpoints and
 // closes the log.
 func (s *Server) Run(ctx context.Context) error {
+	go s.resp.run(ctx)
 	close(s.ready)
-	return s.proc.run(ctx)
+	err := s.proc.run(ctx)
+	s.resp.close()
+	return err
 }
 
 // Handler returns the HTTP API.
