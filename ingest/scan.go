@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -92,12 +93,14 @@ const (
 	msb = 0x8080808080808080
 )
 
-// special reports whether any byte of w is '"', '\\', a control character or
-// non-ASCII.
-func special(w uint64) bool {
+// specials returns a mask whose lowest set bit is the high bit of the first
+// byte of w (in memory order) that is '"', '\\', a control character or
+// non-ASCII, or 0 when there is none. Bits above the lowest may be spurious
+// (borrows between bytes), so only the lowest is meaningful.
+func specials(w uint64) uint64 {
 	q := w ^ (lsb * '"')
 	s := w ^ (lsb * '\\')
-	return ((q-lsb)&^q|(s-lsb)&^s|(w-lsb*0x20)|w)&msb != 0
+	return ((q-lsb)&^q | (s-lsb)&^s | (w - lsb*0x20) | w) & msb
 }
 
 // plain[c] is true for bytes that may appear in a JSON string unescaped and
@@ -109,19 +112,29 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// scanPlain returns the index of the first byte of b at or after i that is
+// not plain, or len(b). It reads 8 bytes at a time and finds the byte in the
+// same pass, so a string is scanned once.
+func scanPlain(b []byte, i int) int {
+	for i+8 <= len(b) {
+		if m := specials(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
+}
+
 // str scans the string starting at p.i (a '"') and returns its decoded
 // bytes. The result aliases the line, or d.scratch when the string has
 // escapes or non-ASCII bytes, and is valid until the next call.
 func (p *parser) str(d *Native) ([]byte, bool) {
 	b := p.b
 	start := p.i + 1
-	i := start
-	for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
-		i += 8
-	}
-	for i < len(b) && plain[b[i]] {
-		i++
-	}
+	i := scanPlain(b, start)
 	if i < len(b) && b[i] == '"' {
 		p.i = i + 1
 		return b[start:i], true

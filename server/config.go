@@ -48,6 +48,8 @@ type IngestConfig struct {
 	// DedupWindow is how many recent request ids are remembered to drop
 	// duplicates.
 	DedupWindow int `yaml:"dedup_window"`
+	// MaxConcurrent bounds ingest requests in flight; past it, 429.
+	MaxConcurrent int `yaml:"max_concurrent"`
 }
 
 // DefaultConfig returns the built-in configuration.
@@ -55,7 +57,7 @@ func DefaultConfig() Config {
 	return Config{
 		Version:    1,
 		DataDir:    "keywatch-data",
-		Ingest:     IngestConfig{MaxBody: 32 << 20, MaxPending: 256 << 20, DedupWindow: 1 << 20},
+		Ingest:     IngestConfig{MaxBody: 32 << 20, MaxPending: 256 << 20, DedupWindow: 1 << 20, MaxConcurrent: 64},
 		Detection:  detect.DefaultConfig(),
 		Checkpoint: Duration(10 * time.Second),
 	}
@@ -96,6 +98,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ingest.MaxPending < c.Ingest.MaxBody {
 		errs = append(errs, errors.New("ingest.max_pending: at least ingest.max_body"))
+	}
+	if c.Ingest.MaxConcurrent < 1 {
+		errs = append(errs, errors.New("ingest.max_concurrent: at least 1"))
 	}
 	if c.Ingest.DedupWindow < 0 {
 		errs = append(errs, errors.New("ingest.dedup_window: must not be negative"))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/keywatch/keywatch"
@@ -30,6 +31,8 @@ type checkpoint struct {
 	Next     []byte // wal.Pos, text form
 	Profiles []byte // detect.Engine.Save
 	Seen     []string
+	// Processed counts events run through detection since the first start.
+	Processed int64
 }
 
 // processor is the single goroutine that owns detection: it reads accepted
@@ -44,7 +47,10 @@ type processor struct {
 	seen     *recent
 	resp     *responder
 	dec      *ingest.Native // reused across batches: it owns a large buffer and intern tables
-	lastInv  time.Time
+	// processed counts events run through detection since the first start,
+	// restored from the checkpoint; read by the API with atomic loads.
+	processed atomic.Int64
+	lastInv   time.Time
 }
 
 func newProcessor(ctx context.Context, s *Server, resp *responder) (*processor, error) {
@@ -102,6 +108,7 @@ func (p *processor) restore(ctx context.Context) error {
 	for _, id := range c.Seen {
 		p.seen.add(id)
 	}
+	p.processed.Store(c.Processed)
 	return nil
 }
 
@@ -186,6 +193,7 @@ func (p *processor) process(ctx context.Context, rec []byte) {
 		processed++
 	}
 	p.s.m.processed.Add(float64(processed))
+	p.processed.Add(int64(processed))
 	if len(alerts) == 0 {
 		return
 	}
@@ -214,7 +222,7 @@ func (p *processor) checkpoint(ctx context.Context) error {
 		return err
 	}
 	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(checkpoint{Version: 1, Next: pos, Profiles: prof.Bytes(), Seen: p.seen.list()}); err != nil {
+	if err := gob.NewEncoder(&b).Encode(checkpoint{Version: 1, Next: pos, Profiles: prof.Bytes(), Seen: p.seen.list(), Processed: p.processed.Load()}); err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}
 	if err := p.s.store.PutSnapshot(ctx, checkpointName, b.Bytes()); err != nil {

@@ -26,6 +26,8 @@ type Server struct {
 	resp  *responder
 	mux   *http.ServeMux
 	ready chan struct{}
+	// inflight holds a token per ingest request being handled.
+	inflight chan struct{}
 }
 
 // Options are what New needs besides the config. Store is required.
@@ -53,7 +55,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*Server, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{cfg: cfg, store: opt.Store, log: opt.Logger, now: opt.Now, m: newMetrics(), ready: make(chan struct{})}
+	s := &Server{cfg: cfg, store: opt.Store, log: opt.Logger, now: opt.Now, m: newMetrics(), ready: make(chan struct{}), inflight: make(chan struct{}, cfg.Ingest.MaxConcurrent)}
 	s.auth = &authenticator{store: opt.Store, now: opt.Now, cache: map[string]cachedToken{}}
 	if opt.Getenv == nil {
 		opt.Getenv = os.Getenv
@@ -89,10 +91,11 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.need(keywatch.RoleViewer, promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}).ServeHTTP))
-	mux.Handle("POST /v1/events", s.need(keywatch.RoleIngest, s.ingestNative))
-	mux.Handle("POST /v1/traces", s.need(keywatch.RoleIngest, s.ingestOTLPTraces))
-	mux.Handle("POST /v1/logs", s.need(keywatch.RoleIngest, s.ingestOTLPLogs))
-	mux.Handle("POST /v1/litellm", s.need(keywatch.RoleIngest, s.ingestLiteLLM))
+	mux.Handle("POST /v1/events", s.need(keywatch.RoleIngest, s.limit(s.ingestNative)))
+	mux.Handle("POST /v1/traces", s.need(keywatch.RoleIngest, s.limit(s.ingestOTLPTraces)))
+	mux.Handle("POST /v1/logs", s.need(keywatch.RoleIngest, s.limit(s.ingestOTLPLogs)))
+	mux.Handle("POST /v1/litellm", s.need(keywatch.RoleIngest, s.limit(s.ingestLiteLLM)))
+	mux.Handle("GET /api/stats", s.need(keywatch.RoleViewer, s.stats))
 	mux.Handle("GET /api/alerts", s.need(keywatch.RoleViewer, s.listAlerts))
 	mux.Handle("GET /api/alerts/{id}", s.need(keywatch.RoleViewer, s.getAlert))
 	mux.Handle("POST /api/alerts/{id}/{transition}", s.need(keywatch.RoleResponder, s.transitionAlert))
@@ -124,6 +127,33 @@ func (s *Server) need(role keywatch.Role, h http.HandlerFunc) http.Handler {
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok)))
+	})
+}
+
+// limit bounds the ingest requests in flight, and so the memory their
+// bodies hold (MaxConcurrent × MaxBody at most): past the bound, 429 with
+// Retry-After.
+func (s *Server) limit(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.inflight <- struct{}{}:
+			defer func() { <-s.inflight }()
+			h(w, r)
+		default:
+			s.m.eventsDropped.WithLabelValues("busy").Inc()
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{
+				"code": "busy", "message": "too many ingest requests in flight; retry after 1 second"}})
+		}
+	}
+}
+
+// stats answers GET /api/stats: how much detection has processed, for
+// operators and for exactly-once checks.
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"processed":     s.proc.processed.Load(),
+		"pending_bytes": s.proc.log.Pending(),
 	})
 }
 
