@@ -14,6 +14,8 @@ import (
 	"github.com/keywatch/keywatch"
 	"github.com/keywatch/keywatch/ingest"
 	"github.com/keywatch/keywatch/wal"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
 // Sources of accepted events, recorded with each batch in the log.
@@ -155,18 +157,24 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, source string, b
 		return
 	}
 	if _, err := s.proc.log.Append(r.Context(), batch); err != nil {
-		if errors.Is(err, wal.ErrFull) {
-			s.m.eventsDropped.WithLabelValues("overload").Add(float64(res.Accepted))
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": map[string]string{
-				"code": "overloaded", "message": "detection is behind; retry after 1 second"}})
-			return
-		}
-		s.ingestError(w, r, fmt.Errorf("append to event log: %w", err))
+		s.appendError(w, r, err, res.Accepted)
 		return
 	}
 	s.m.eventsIn.WithLabelValues(source).Add(float64(res.Accepted))
 	writeJSON(w, http.StatusOK, res)
+}
+
+// appendError answers a failed append: 503 with Retry-After when the log
+// is full (detection is behind), 500 otherwise.
+func (s *Server) appendError(w http.ResponseWriter, r *http.Request, err error, events int) {
+	if errors.Is(err, wal.ErrFull) {
+		s.m.eventsDropped.WithLabelValues("overload").Add(float64(events))
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": map[string]string{
+			"code": "overloaded", "message": "detection is behind; retry after 1 second"}})
+		return
+	}
+	s.writeError(w, r, fmt.Errorf("append to event log: %w", err))
 }
 
 func (s *Server) ingestError(w http.ResponseWriter, r *http.Request, err error) {
@@ -193,13 +201,105 @@ func decodeSmallJSON(r *http.Request, v any) error {
 	return nil
 }
 
-// Stubs until the OTLP and LiteLLM decoders land.
+// ingestOTLPTraces answers OTLP/HTTP POST /v1/traces (protobuf or JSON):
+// GenAI inference spans become events. The answer is an
+// ExportTraceServiceResponse in the request's encoding, with partial_success
+// when some spans could not be used.
 func (s *Server) ingestOTLPTraces(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, keywatch.Errorf(keywatch.EINVALID, "OTLP traces: not yet supported"))
+	s.ingestOTLP(w, r, ingest.DecodeOTLPTraces, func(rejected int64, msg string) otlpResponse {
+		resp := ptraceotlp.NewExportResponse()
+		if rejected > 0 {
+			resp.PartialSuccess().SetRejectedSpans(rejected)
+			resp.PartialSuccess().SetErrorMessage(msg)
+		}
+		return resp
+	})
 }
+
+// ingestOTLPLogs answers OTLP/HTTP POST /v1/logs: GenAI inference detail
+// events become events.
 func (s *Server) ingestOTLPLogs(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, keywatch.Errorf(keywatch.EINVALID, "OTLP logs: not yet supported"))
+	s.ingestOTLP(w, r, ingest.DecodeOTLPLogs, func(rejected int64, msg string) otlpResponse {
+		resp := plogotlp.NewExportResponse()
+		if rejected > 0 {
+			resp.PartialSuccess().SetRejectedLogRecords(rejected)
+			resp.PartialSuccess().SetErrorMessage(msg)
+		}
+		return resp
+	})
 }
+
+// otlpResponse is what the pdata export responses have in common.
+type otlpResponse interface {
+	MarshalProto() ([]byte, error)
+	MarshalJSON() ([]byte, error)
+}
+
+type otlpDecoder func(body []byte, contentType string, emit func(*keywatch.Event)) (ingest.Stats, error)
+
+func (s *Server) ingestOTLP(w http.ResponseWriter, r *http.Request, decode otlpDecoder, respond func(int64, string) otlpResponse) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.ingestError(w, r, err)
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	batch := s.newBatch()
+	st, err := decode(body, ct, func(ev *keywatch.Event) { batch = ingest.AppendNative(batch, ev) })
+	if err != nil {
+		if errors.Is(err, ingest.ErrContentType) {
+			writeJSON(w, http.StatusUnsupportedMediaType, map[string]any{"error": map[string]string{
+				"code": keywatch.EINVALID, "message": "Content-Type must be application/x-protobuf or application/json"}})
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	s.m.eventsBad.WithLabelValues(sourceOTLP).Add(float64(st.Skipped))
+	if st.Events > 0 {
+		if _, err := s.proc.log.Append(r.Context(), batch); err != nil {
+			s.appendError(w, r, err, st.Events)
+			return
+		}
+		s.m.eventsIn.WithLabelValues(sourceOTLP).Add(float64(st.Events))
+	}
+	resp := respond(int64(st.Skipped), st.Message())
+	var out []byte
+	if strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		w.Header().Set("Content-Type", "application/json")
+		out, err = resp.MarshalJSON()
+	} else {
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		out, err = resp.MarshalProto()
+	}
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("encode OTLP response: %w", err))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+// ingestLiteLLM answers POST /v1/litellm: the StandardLoggingPayload that
+// LiteLLM's generic API logger sends (one object, a JSON array or NDJSON).
+// Configure LiteLLM with a generic_api callback whose endpoint is this URL
+// and whose Authorization header carries an ingest token.
 func (s *Server) ingestLiteLLM(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, keywatch.Errorf(keywatch.EINVALID, "LiteLLM: not yet supported"))
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.ingestError(w, r, err)
+		return
+	}
+	batch := s.newBatch()
+	st, err := ingest.DecodeLiteLLM(body, func(ev *keywatch.Event) { batch = ingest.AppendNative(batch, ev) })
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res := ingestResult{Accepted: st.Events}
+	for _, p := range st.Problems {
+		res.reject(0, p.Where+": "+p.Reason)
+	}
+	res.Rejected = st.Skipped
+	s.commit(w, r, sourceLiteLLM, batch, &res)
 }

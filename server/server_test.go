@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -212,4 +213,126 @@ func TestIngestFormatsAndErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// processed reads /api/stats.
+func (in *instance) processed(t *testing.T) int64 {
+	t.Helper()
+	code, body := in.do(t, "GET", "/api/stats", keywatch.RoleViewer, nil)
+	if code != 200 {
+		t.Fatalf("stats: %d %s", code, body)
+	}
+	var s struct{ Processed int64 }
+	json.Unmarshal(body, &s)
+	return s.Processed
+}
+
+func TestIngestOTLPAndLiteLLM(t *testing.T) {
+	in := start(t, t.TempDir())
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "ingest", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name, path, ctype string
+		body              []byte
+		status            int
+		respType          string
+	}{
+		{"otlp traces json", "/v1/traces", "application/json", read("otlp/traces.json"), 200, "application/json"},
+		{"otlp logs json", "/v1/logs", "application/json", read("otlp/logs.json"), 200, "application/json"},
+		{"otlp wrong type", "/v1/traces", "text/plain", read("otlp/traces.json"), 415, ""},
+		{"otlp garbage", "/v1/traces", "application/x-protobuf", []byte("\xff\xff\xff"), 400, ""},
+		{"litellm array", "/v1/litellm", "application/json", read("litellm/array.json"), 200, "application/json"},
+		{"litellm ndjson", "/v1/litellm", "application/x-ndjson", read("litellm/batch.ndjson"), 200, "application/json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", in.url+tt.path, bytes.NewReader(tt.body))
+			req.Header.Set("Authorization", "Bearer "+in.tokens[keywatch.RoleIngest])
+			req.Header.Set("Content-Type", tt.ctype)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d %s, want %d", resp.StatusCode, body, tt.status)
+			}
+			if tt.respType != "" && resp.Header.Get("Content-Type") != tt.respType {
+				t.Errorf("response Content-Type %q, want %q", resp.Header.Get("Content-Type"), tt.respType)
+			}
+		})
+	}
+	// Each fixture's events are in its golden file; spans and their detail
+	// log records share request ids, so duplicates are dropped.
+	want := int64(len(goldenIDs(t, "otlp/traces.golden", "otlp/logs.golden", "litellm/array.json.golden", "litellm/batch.ndjson.golden")))
+	waitFor(t, "OTLP and LiteLLM events to be processed", func() bool { return in.processed(t) == want })
+}
+
+// goldenIDs returns the request ids of the events in ingest golden files.
+func goldenIDs(t *testing.T, files ...string) map[string]bool {
+	ids := map[string]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join("..", "ingest", "testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			var ev struct {
+				KeyID     string `json:"key_id"`
+				RequestID string `json:"request_id"`
+			}
+			if json.Unmarshal([]byte(line), &ev) == nil && ev.KeyID != "" {
+				ids[ev.RequestID] = true
+			}
+		}
+	}
+	return ids
+}
+
+func TestOverloadAnswers503(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(dir, "kw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := server.DefaultConfig()
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Ingest.MaxBody, cfg.Ingest.MaxPending = 64<<10, 128<<10
+	cfg.Checkpoint = server.Duration(time.Hour) // nothing is released: the log fills
+	srv, err := server.New(ctx, cfg, server.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, secret, hash, _ := server.NewToken("t", keywatch.RoleIngest, time.Now())
+	st.CreateToken(ctx, tok, hash, keywatch.Change{Actor: "test"})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	body := events("k", time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), 200, "")
+	for i := 0; i < 100; i++ {
+		req, _ := http.NewRequest("POST", hs.URL+"/v1/events", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			if resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+			return
+		}
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	t.Fatal("a full log never answered 503")
 }
