@@ -129,8 +129,13 @@ func (r *responder) enqueue(a *keywatch.Alert) {
 	}
 }
 
-func (r *responder) run(ctx context.Context) {
+// start runs the responder until ctx is done.
+func (r *responder) start(ctx context.Context) {
 	r.wg.Add(1)
+	go r.run(ctx)
+}
+
+func (r *responder) run(ctx context.Context) {
 	defer r.wg.Done()
 	for {
 		select {

@@ -77,7 +77,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*Server, error) {
 // Run processes accepted events until ctx is done, then checkpoints and
 // closes the log.
 func (s *Server) Run(ctx context.Context) error {
-	go s.resp.run(ctx)
+	s.resp.start(ctx)
 	close(s.ready)
 	err := s.proc.run(ctx)
 	s.resp.close()
