@@ -1,6 +1,7 @@
 package inventory_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -59,5 +60,25 @@ func TestAudit(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkAudit100k measures the governance checks over 100,000 keys
+// (the store read is measured by the store benchmarks).
+func BenchmarkAudit100k(b *testing.B) {
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	keys := make([]keywatch.StoredKey, 100_000)
+	for i := range keys {
+		keys[i] = keywatch.StoredKey{Key: keywatch.Key{
+			ID: "k" + strconv.Itoa(i), Owner: "o@example.com", Created: now.AddDate(0, 0, -i%400),
+			Expires: now.AddDate(0, 0, i%100-20), Models: []string{"gpt-4o", "gpt-4o-mini"},
+			OnCall: keywatch.OnCall{Slack: "https://hooks.slack.com/x"},
+		}, LastUsed: now.AddDate(0, 0, -i%60), Usage: keywatch.KeyUsage{Envs: []string{"prod"}, Models: []string{"gpt-4o"}}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(inventory.Audit(keys, now, inventory.AuditOptions{})) == 0 {
+			b.Fatal("no findings")
+		}
 	}
 }

@@ -42,8 +42,8 @@ type Config struct {
 type IngestConfig struct {
 	// MaxBody is the largest request body, after decompression, in bytes.
 	MaxBody int64 `yaml:"max_body"`
-	// MaxPending is how many bytes may wait in the log for detection
-	// before ingest answers 503 with Retry-After.
+	// MaxPending is how many accepted bytes may wait for detection before
+	// ingest answers 503 with Retry-After.
 	MaxPending int64 `yaml:"max_pending"`
 	// DedupWindow is how many recent request ids are remembered to drop
 	// duplicates.

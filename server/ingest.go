@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -156,12 +157,26 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, source string, b
 		writeJSON(w, status, res)
 		return
 	}
-	if _, err := s.proc.log.Append(r.Context(), batch); err != nil {
+	if err := s.append(r.Context(), batch); err != nil {
 		s.appendError(w, r, err, res.Accepted)
 		return
 	}
 	s.m.eventsIn.WithLabelValues(source).Add(float64(res.Accepted))
 	writeJSON(w, http.StatusOK, res)
+}
+
+// append makes a batch durable in the log, unless detection is more than
+// Ingest.MaxPending bytes behind (wal.ErrFull).
+func (s *Server) append(ctx context.Context, batch []byte) error {
+	if s.proc.lag()+int64(len(batch)) > s.cfg.Ingest.MaxPending {
+		return wal.ErrFull
+	}
+	if _, err := s.proc.log.Append(ctx, batch); err != nil {
+		return err
+	}
+	s.proc.appended.Add(int64(len(batch)))
+	s.m.pending.Set(float64(s.proc.lag()))
+	return nil
 }
 
 // appendError answers a failed append: 503 with Retry-After when the log
@@ -257,7 +272,7 @@ func (s *Server) ingestOTLP(w http.ResponseWriter, r *http.Request, decode otlpD
 	}
 	s.m.eventsBad.WithLabelValues(sourceOTLP).Add(float64(st.Skipped))
 	if st.Events > 0 {
-		if _, err := s.proc.log.Append(r.Context(), batch); err != nil {
+		if err := s.append(r.Context(), batch); err != nil {
 			s.appendError(w, r, err, st.Events)
 			return
 		}

@@ -23,6 +23,13 @@ import (
 // checkpointName names serve's snapshot in the store.
 const checkpointName = "serve"
 
+// checkpointBytes forces a checkpoint after this much input, whatever the
+// interval, so that the log between checkpoints stays small.
+const checkpointBytes = 256 << 20
+
+// lag returns the bytes accepted into the log and not yet processed.
+func (p *processor) lag() int64 { return p.appended.Load() - p.consumed.Load() }
+
 // checkpoint is what serve saves to resume exactly where it stopped: the
 // log position of the next batch to process, the profiles as of that
 // position, and the recent request ids for duplicate dropping.
@@ -50,11 +57,17 @@ type processor struct {
 	// processed counts events run through detection since the first start,
 	// restored from the checkpoint; read by the API with atomic loads.
 	processed atomic.Int64
-	lastInv   time.Time
+	// appended and consumed count log bytes since this start; their
+	// difference is the lag ingest bounds.
+	appended, consumed atomic.Int64
+	sinceCheckpoint    int64 // bytes processed since the last checkpoint
+	lastInv            time.Time
 }
 
 func newProcessor(ctx context.Context, s *Server, resp *responder) (*processor, error) {
-	log, err := wal.Open(wal.Options{Dir: filepath.Join(s.cfg.DataDir, "wal"), MaxPending: s.cfg.Ingest.MaxPending})
+	// The log keeps what came since the last checkpoint, processed or not;
+	// its own bound is a disk cap well above the lag bound ingest enforces.
+	log, err := wal.Open(wal.Options{Dir: filepath.Join(s.cfg.DataDir, "wal"), MaxPending: max(4*s.cfg.Ingest.MaxPending, 1<<30)})
 	if err != nil {
 		return nil, fmt.Errorf("open event log in %s: %w", s.cfg.DataDir, err)
 	}
@@ -149,7 +162,12 @@ func (p *processor) run(ctx context.Context) error {
 		}
 		p.process(ctx, rec.Data)
 		p.next = rec.Next
-		if time.Since(lastCheckpoint) >= every {
+		p.consumed.Add(int64(len(rec.Data)))
+		p.sinceCheckpoint += int64(len(rec.Data))
+		// Checkpoint on time, or sooner under load so that the log on disk
+		// stays bounded.
+		if time.Since(lastCheckpoint) >= every || p.sinceCheckpoint >= checkpointBytes {
+			p.sinceCheckpoint = 0
 			if err := p.checkpoint(ctx); err != nil {
 				p.s.log.Error("checkpoint failed", "err", err)
 			}

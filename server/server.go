@@ -153,7 +153,8 @@ func (s *Server) limit(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"processed":     s.proc.processed.Load(),
-		"pending_bytes": s.proc.log.Pending(),
+		"pending_bytes": s.proc.lag(),
+		"log_bytes":     s.proc.log.Pending(),
 	})
 }
 
