@@ -80,8 +80,20 @@ func (s *Store) PutKeys(ctx context.Context, keys []keywatch.StoredKey, c keywat
 	if err != nil {
 		return fmt.Errorf("put %d keys: %w", len(keys), err)
 	}
+	if len(keys) >= analyzeAfter {
+		// A bulk import makes the planner's statistics stale; without them
+		// a lookup by fingerprint can walk the primary key in id order
+		// instead of using the fingerprint index.
+		if _, err := s.pool.Exec(ctx, `ANALYZE keys`); err != nil {
+			return fmt.Errorf("analyze keys after import: %w", err)
+		}
+	}
 	return nil
 }
+
+// analyzeAfter is the import size from which PutKeys refreshes the
+// planner's statistics.
+const analyzeAfter = 1000
 
 // Key returns the key with id, or an ENOTFOUND error.
 func (s *Store) Key(ctx context.Context, id string) (*keywatch.StoredKey, error) {
