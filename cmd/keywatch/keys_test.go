@@ -5,12 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/keywatch/keywatch"
+	"github.com/keywatch/keywatch/provider/providertest"
 	_ "modernc.org/sqlite"
 )
 
@@ -96,5 +98,46 @@ func TestKeysLifecycleNeverLeaksSecrets(t *testing.T) {
 	conn.Close()
 	if out := step(1, "", "audit", "verify", "--store", st); !strings.Contains(out, "entry 2") {
 		t.Errorf("verify did not name the tampered entry:\n%s", out)
+	}
+}
+
+// TestKeysImportFromProviders imports from fake Anthropic and LiteLLM admin
+// APIs through the command line, with the admin key in the environment.
+func TestKeysImportFromProviders(t *testing.T) {
+	st := "sqlite://" + filepath.Join(t.TempDir(), "kw.db")
+	an := providertest.NewAnthropic(t)
+	ws := "wrkspc_01"
+	hint := "sk-ant-api03-R2D...IgAA"
+	for i := 0; i < 25; i++ {
+		an.AddKey(providertest.AnthropicKey{ID: fmt.Sprintf("apikey_%02d", i), Type: "api_key", Name: fmt.Sprintf("svc-%d", i),
+			WorkspaceID: &ws, CreatedAt: "2026-08-01T00:00:00Z", CreatedBy: providertest.AnthropicCreatedBy{ID: "user_1", Type: "user"},
+			PartialKeyHint: &hint, Status: "active"})
+	}
+	t.Setenv("ANTHROPIC_ADMIN_KEY", an.AdminKey)
+	code, out, stderr := runIn(t, "", "keys", "import", "--store", st, "--from", "anthropic", "--base-url", an.URL, "--json")
+	if code != 0 {
+		t.Fatalf("import: exit %d %s", code, stderr)
+	}
+	if !strings.Contains(out, `"imported": 25`) {
+		t.Errorf("import output: %s", out)
+	}
+	if strings.Contains(out+stderr, an.AdminKey) {
+		t.Error("admin key in output")
+	}
+	code, out, _ = runIn(t, "", "keys", "show", "anthropic:apikey_07", "--store", st, "--json")
+	if code != 0 || !strings.Contains(out, `"redacted": "sk-ant-api03-R2D...IgAA"`) {
+		t.Errorf("show imported key: exit %d %s", code, out)
+	}
+
+	// A wrong admin key is a clear error that does not echo it.
+	t.Setenv("ANTHROPIC_ADMIN_KEY", "sk-ant-admin01-wrong-key-material")
+	code, _, stderr = runIn(t, "", "keys", "import", "--store", st, "--from", "anthropic", "--base-url", an.URL)
+	if code == 0 || strings.Contains(stderr, "wrong-key-material") || !strings.Contains(stderr, "anthropic") {
+		t.Errorf("wrong admin key: exit %d, stderr %q", code, stderr)
+	}
+	// No admin key at all: usage error naming the variable.
+	t.Setenv("OPENAI_ADMIN_KEY", "")
+	if code, _, stderr = runIn(t, "", "keys", "import", "--store", st, "--from", "openai"); code != 2 || !strings.Contains(stderr, "OPENAI_ADMIN_KEY") {
+		t.Errorf("missing admin key: exit %d %q", code, stderr)
 	}
 }
