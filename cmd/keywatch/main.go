@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/keywatch/keywatch"
 )
@@ -42,7 +43,9 @@ func register(c *command) { commands[c.name] = c }
 var errFindings = errors.New("findings")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: service managers stop serve with it, and serve then
+	// checkpoints before it exits.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, interactive: isTerminal(os.Stderr)}
 	os.Exit(run(ctx, e, os.Args[1:]))
