@@ -71,3 +71,4 @@ func BenchmarkKeys(b *testing.B)             { storetest.BenchKeys(b, open) }
 func BenchmarkKeyByFingerprint(b *testing.B) { storetest.BenchKeyByFingerprint(b, open) }
 func BenchmarkPutAlerts(b *testing.B)        { storetest.BenchPutAlerts(b, open) }
 func BenchmarkTouchKeys(b *testing.B)        { storetest.BenchTouchKeys(b, open) }
+func BenchmarkSnapshot(b *testing.B)         { storetest.BenchSnapshot(b, open) }

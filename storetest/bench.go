@@ -116,3 +116,23 @@ func BenchTouchKeys(b *testing.B, open Opener) {
 		}
 	}
 }
+
+// BenchSnapshot measures saving and reading back a 4 MiB profile snapshot,
+// as replay --store and serve's checkpoints do.
+func BenchSnapshot(b *testing.B, open Opener) {
+	s := open(b)
+	data := make([]byte, 4<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.PutSnapshot(ctx, "bench", data); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Snapshot(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
