@@ -121,9 +121,22 @@ func (a *Anthropic) SetStatus(ctx context.Context, id, status string) error {
 	return a.c.send(ctx, http.MethodPost, path, map[string]string{"status": status}, nil)
 }
 
-// send makes one write request with the adapters' retry policy and decodes
+// send makes a write request with the adapters' retry policy and decodes
 // a 2xx JSON answer into v when v is not nil.
 func (c *client) send(ctx context.Context, method, path string, in, v any) error {
+	return c.request(ctx, method, path, nil, in, v)
+}
+
+// request makes a request to base+path?q with in as its JSON body (none
+// when nil) and decodes a 2xx JSON answer into v when v is not nil. 429,
+// 5xx and transport errors are retried with backoff, honouring
+// Retry-After; 401 and 403 drop the provider's message, which may echo the
+// key; every error is scrubbed of the admin key.
+func (c *client) request(ctx context.Context, method, path string, q url.Values, in, v any) error {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
 	var payload []byte
 	if in != nil {
 		var err error
@@ -136,7 +149,7 @@ func (c *client) send(ctx context.Context, method, path string, in, v any) error
 		if err := ctx.Err(); err != nil {
 			return c.sendErr(keywatch.EINTERNAL, method, path, "canceled", err)
 		}
-		body, status, hdr, err := c.doWrite(ctx, method, c.base+path, payload)
+		body, status, hdr, err := c.do(ctx, method, u, payload)
 		var wait time.Duration
 		switch {
 		case err != nil:
@@ -188,7 +201,8 @@ func (c *client) send(ctx context.Context, method, path string, in, v any) error
 	}
 }
 
-func (c *client) doWrite(ctx context.Context, method, u string, payload []byte) ([]byte, int, http.Header, error) {
+// do makes one HTTP request and reads its answer, bounded by maxBody.
+func (c *client) do(ctx context.Context, method, u string, payload []byte) ([]byte, int, http.Header, error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)

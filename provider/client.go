@@ -16,9 +16,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -123,66 +121,10 @@ type client struct {
 	errMessage func(body []byte) (typ, msg string)
 }
 
-// get fetches base+path with query q and decodes the JSON answer into v.
+// get fetches base+path with query q and decodes the JSON answer into v,
+// with the adapters' retry policy (see request).
 func (c *client) get(ctx context.Context, path string, q url.Values, v any) error {
-	u := c.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return c.wrap(keywatch.EINTERNAL, path, "canceled", err)
-		}
-		body, status, hdr, err := c.do(ctx, u)
-		var wait time.Duration
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return c.wrap(keywatch.EINTERNAL, path, "canceled", ctx.Err())
-			}
-			var tooBig *bodyTooLargeError
-			if errors.As(err, &tooBig) {
-				return c.wrap(keywatch.EINTERNAL, path, err.Error(), nil)
-			}
-			lastErr = c.wrap(keywatch.EINTERNAL, path, "request failed", err)
-		case status >= 200 && status < 300:
-			if err := json.Unmarshal(body, v); err != nil {
-				return c.wrap(keywatch.EINTERNAL, path, "malformed JSON response", err)
-			}
-			return nil
-		case status == http.StatusUnauthorized || status == http.StatusForbidden:
-			// Providers echo (part of) the presented key in auth errors, so
-			// only the error type is kept.
-			typ, _ := c.errMessage(body)
-			code, what := keywatch.EUNAUTHORIZED, "admin key rejected"
-			if status == http.StatusForbidden {
-				code, what = keywatch.EFORBIDDEN, "admin key lacks permission"
-			}
-			return c.wrap(code, path, fmt.Sprintf("%s (HTTP %d%s)", what, status, typeSuffix(typ)), nil)
-		case status == http.StatusTooManyRequests || status >= 500:
-			lastErr = c.wrap(keywatch.EINTERNAL, path, c.statusText(status, body), nil)
-			wait = retryAfter(hdr.Get("Retry-After"), c.cfg.now())
-		default:
-			code := keywatch.EINVALID
-			if status == http.StatusNotFound {
-				code = keywatch.ENOTFOUND
-			}
-			return c.wrap(code, path, c.statusText(status, body), nil)
-		}
-		if attempt >= c.cfg.maxRetries {
-			if attempt > 0 {
-				return fmt.Errorf("after %d attempts: %w", attempt+1, lastErr)
-			}
-			return lastErr
-		}
-		if wait <= 0 {
-			wait = c.backoff(attempt)
-		}
-		if err := c.cfg.sleep(ctx, min(wait, MaxRetryWait)); err != nil {
-			return c.wrap(keywatch.EINTERNAL, path, "canceled while waiting to retry", err)
-		}
-	}
+	return c.request(ctx, http.MethodGet, path, q, nil, v)
 }
 
 // backoff is full-jitter exponential backoff: a random wait in
@@ -196,29 +138,6 @@ type bodyTooLargeError struct{ limit int64 }
 
 func (e *bodyTooLargeError) Error() string {
 	return fmt.Sprintf("response body larger than %d bytes", e.limit)
-}
-
-func (c *client) do(ctx context.Context, u string) ([]byte, int, http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "keywatch")
-	c.auth(req.Header)
-	resp, err := c.cfg.client.Do(req)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.maxBody+1))
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	if int64(len(body)) > c.cfg.maxBody {
-		return nil, 0, nil, &bodyTooLargeError{c.cfg.maxBody}
-	}
-	return body, resp.StatusCode, resp.Header, nil
 }
 
 // statusText describes an error status with the provider's own message,
@@ -242,18 +161,9 @@ func typeSuffix(typ string) string {
 	return ", " + typ
 }
 
-// wrap builds the error for path. Message and cause are scrubbed of the
-// secret so that no path can leak it.
+// wrap builds the error for a GET of path (see sendErr).
 func (c *client) wrap(code, path, what string, cause error) error {
-	msg := c.scrub(fmt.Sprintf("%s: GET %s: %s", c.provider, path, what))
-	switch {
-	case cause == nil:
-	case errors.Is(cause, context.Canceled), errors.Is(cause, context.DeadlineExceeded):
-		// Kept as is so that callers can test for them; they hold no secret.
-	default:
-		cause = errors.New(c.scrub(cause.Error()))
-	}
-	return &keywatch.Error{Code: code, Message: msg, Err: cause}
+	return c.sendErr(code, http.MethodGet, path, what, cause)
 }
 
 func (c *client) scrub(s string) string {
