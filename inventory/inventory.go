@@ -84,13 +84,29 @@ var fields = map[string]bool{
 	"models": true, "operations": true, "countries": true, "cidrs": true, "quotas": true, "labels": true,
 }
 
+// nested are the names allowed inside the mapping fields.
+var nested = map[string]map[string]bool{
+	"oncall": {"slack": true, "pagerduty": true, "webhook": true, "email": true},
+	"quotas": {"rpm": true, "tpm": true, "tokens_per_day": true, "monthly_budget_usd": true},
+}
+
 func checkFields(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: a key must be a mapping of field names to values", n.Line)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if name := n.Content[i].Value; !fields[name] {
+		name, val := n.Content[i].Value, n.Content[i+1]
+		if !fields[name] {
 			return fmt.Errorf("line %d: unknown field %q", n.Content[i].Line, name)
+		}
+		allowed, ok := nested[name]
+		if !ok || val.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(val.Content); j += 2 {
+			if sub := val.Content[j].Value; !allowed[sub] {
+				return fmt.Errorf("line %d: unknown field %s.%s", val.Content[j].Line, name, sub)
+			}
 		}
 	}
 	return nil

@@ -78,6 +78,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad date", "keys:\n  - id: a\n  - id: b\n    expires: tomorrow\n", "line 3: key \"b\": field expires"},
 		{"bad cidr", "keys:\n  - id: a\n    cidrs: [10.0.0.0/33]\n", "field cidrs"},
 		{"unknown field", "keys:\n  - id: a\n    colour: red\n", "colour"},
+		{"unknown nested field", "keys:\n  - id: a\n    quotas: {rpm: 5, rmp: 6}\n", "line 3: unknown field quotas.rmp"},
 		{"duplicate", "keys:\n  - id: a\n  - id: a\n", "already defined at line 2"},
 		{"bad status", "keys:\n  - id: a\n    status: zombie\n", "field status"},
 	}
