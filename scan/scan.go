@@ -51,6 +51,22 @@ type Finding struct {
 	// between: enough to recognise a key, not enough to use it.
 	Redacted string
 
+	// Path is the file's path relative to the scanned root, with forward
+	// slashes, or, inside an archive, "outer.zip!inner/path" (one "!" per
+	// level of nesting). For git history it is the path in the tree where
+	// the blob first appears. It is empty for ScanReader and ScanBytes.
+	Path string
+	// Commits lists where a git blob appears: each commit that added the
+	// blob at a path (or changed a path to it), oldest author date first,
+	// at most MaxCommits of them. CommitCount is how many there are in all.
+	// Both are empty for findings outside git history and for blobs that no
+	// commit reaches (dangling objects, stashes dropped, rewritten history).
+	Commits     []Commit
+	CommitCount int
+	// Blob is the git blob id (hex) when the finding comes from ScanGit or
+	// ScanStaged.
+	Blob string
+
 	secret []byte
 }
 

@@ -1,0 +1,442 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MaxCommits bounds Finding.Commits; CommitCount has the full count.
+const MaxCommits = 20
+
+// Commit is one place in git history where a blob appears: the commit
+// that added it at Path (or changed Path to it).
+type Commit struct {
+	// SHA is the full commit id.
+	SHA string
+	// Path is the path in the commit's tree, with forward slashes.
+	Path string
+	// Author is the commit's author, "Name <email>".
+	Author string
+	// AuthorDate is the commit's author date.
+	AuthorDate time.Time
+}
+
+// batchTarget is how many bytes of small blobs are handed to a worker at
+// once, so that channel operations do not dominate for small blobs.
+const batchTarget = 1 << 20
+
+// blobBatch is a run of blobs read from git cat-file for one worker.
+type blobBatch struct {
+	buf   []byte
+	blobs []blobRef
+}
+
+// blobRef is one blob in a blobBatch: its id and where it sits in buf.
+type blobRef struct {
+	id       string
+	off, end int
+}
+
+var batchPool = sync.Pool{New: func() any { return &blobBatch{buf: make([]byte, 0, batchTarget)} }}
+
+// ScanGit scans the history of the git repository at repo (a work tree or
+// a bare repository) and calls emit for every key found.
+//
+// Every blob in the object store is scanned exactly once, whatever the
+// number of commits and paths it appears at: blobs reachable from any ref,
+// and also unreachable ones (dangling objects from amended commits,
+// dropped stashes, rewritten history), which are history too and where
+// removed keys often linger. Blobs are listed with "git cat-file
+// --batch-all-objects", read through one "git cat-file --batch" process
+// and scanned by opt.Workers goroutines; blobs larger than opt.MaxFileSize
+// are streamed. Only for blobs with findings does one "git log --all"
+// pass then find the commits and paths where they appear, so the cost of
+// history is paid once and memory stays bounded by the findings.
+//
+// A finding's Blob is the blob id; Commits are the commits that added the
+// blob at a path, oldest first (at most MaxCommits, CommitCount counts
+// them all); Path is the path in the oldest of them, and Source is
+// "<commit>:<path>" (abbreviated), which "git show" accepts. For a blob
+// that no commit reaches, Commits is empty and Source and Path are the
+// blob id. Findings are emitted after all blobs are scanned, oldest first,
+// from the calling goroutine. opt.Exclude drops a finding when every path
+// its blob appears at is excluded; opt.MaxDepth does not apply (blobs are
+// not opened as archives).
+//
+// A repository with no commits is scanned like any other (its object
+// store may hold staged blobs); a shallow one is scanned as far as it
+// goes. Errors name the repository and carry git's own message.
+func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, emit func(Finding)) (SourceStats, error) {
+	opt = opt.withDefaults()
+	if err := validateExclude(opt.Exclude); err != nil {
+		return SourceStats{}, fmt.Errorf("scan git %s: %w", repo, err)
+	}
+	if err := checkRepo(ctx, repo); err != nil {
+		return SourceStats{}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	found := map[string][]Finding{} // by blob id
+	var mu sync.Mutex
+	c := newCollector(emit, opt.Progress)
+	if err := s.scanBlobs(ctx, repo, opt, c, func(fs []Finding) {
+		mu.Lock()
+		for _, f := range fs {
+			found[f.Source] = append(found[f.Source], f)
+		}
+		mu.Unlock()
+	}); err != nil {
+		st, _ := c.finish(ctx)
+		return st, err
+	}
+	if len(found) > 0 {
+		where, err := blobCommits(ctx, repo, found, opt.Exclude)
+		if err != nil {
+			st, _ := c.finish(ctx)
+			return st, err
+		}
+		c.deliver(placeFindings(found, where))
+	}
+	return c.finish(ctx)
+}
+
+// scanBlobs scans every blob in repo's object store, passing each blob's
+// findings (Source set to the blob id) to found, from several goroutines.
+func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions, c *collector, found func([]Finding)) error {
+	list := newGit(ctx, repo, "cat-file", "--batch-all-objects", "--unordered",
+		"--batch-check=%(objectname) %(objecttype) %(objectsize)")
+	listOut, err := list.cmd.StdoutPipe()
+	if err != nil {
+		return list.err(err)
+	}
+	if err := list.cmd.Start(); err != nil {
+		return list.err(err)
+	}
+	cf, err := startCatFile(ctx, repo)
+	if err != nil {
+		list.cmd.Process.Kill()
+		list.cmd.Wait()
+		return err
+	}
+
+	// Feed blob ids from the listing to cat-file.
+	feedErr := make(chan error, 1)
+	go func() {
+		in := bufio.NewWriterSize(cf.in, 64<<10)
+		sc := bufio.NewScanner(listOut)
+		var werr error
+		for sc.Scan() && werr == nil {
+			f := bytes.Fields(sc.Bytes())
+			if len(f) == 3 && string(f[1]) == "blob" {
+				in.Write(f[0])
+				werr = in.WriteByte('\n')
+			}
+		}
+		if werr == nil {
+			werr = in.Flush()
+		}
+		cf.in.Close()
+		io.Copy(io.Discard, listOut)
+		err := list.err(list.cmd.Wait())
+		if err == nil {
+			err = sc.Err()
+		}
+		if err == nil && werr != nil {
+			err = fmt.Errorf("feed git cat-file in %s: %w", repo, werr)
+		}
+		feedErr <- err
+	}()
+
+	// Scan batches of blobs in parallel.
+	batches := make(chan *blobBatch, opt.Workers)
+	var wg sync.WaitGroup
+	for range opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out []Finding
+			collect := func(f Finding) { out = append(out, f) }
+			for b := range batches {
+				for _, r := range b.blobs {
+					out = out[:0]
+					s.ScanBytes(r.id, b.buf[r.off:r.end], collect)
+					if len(out) > 0 {
+						found(out)
+						out = nil
+					}
+				}
+				c.deliver(nil) // progress
+				if cap(b.buf) <= 4*batchTarget {
+					b.buf, b.blobs = b.buf[:0], b.blobs[:0]
+					batchPool.Put(b)
+				}
+			}
+		}()
+	}
+
+	readErr := s.readBlobs(ctx, cf, opt, c, batches, found)
+	close(batches)
+	wg.Wait()
+	if readErr != nil {
+		cf.g.cmd.Process.Kill()
+	}
+	waitErr := cf.wait()
+	fErr := <-feedErr
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.Join(readErr, fErr, waitErr)
+}
+
+// readBlobs reads cat-file's output, batching blobs up to MaxFileSize for
+// the workers and streaming larger ones through ScanReader itself.
+func (s *Scanner) readBlobs(ctx context.Context, cf *catFile, opt SourceOptions, c *collector, batches chan<- *blobBatch, found func([]Finding)) error {
+	b := batchPool.Get().(*blobBatch)
+	send := func() bool {
+		if len(b.blobs) == 0 {
+			return true
+		}
+		select {
+		case batches <- b:
+			b = batchPool.Get().(*blobBatch)
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		id, typ, size, err := cf.header()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, errMissing) {
+			c.skipped.Add(1) // deleted between listing and reading
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if typ != "blob" {
+			if _, err := io.Copy(io.Discard, cf.body(size)); err != nil {
+				return fmt.Errorf("read git object %s: %w", id, err)
+			}
+			if err := cf.endBody(); err != nil {
+				return err
+			}
+			continue
+		}
+		c.blobs.Add(1)
+		c.bytes.Add(size)
+		if size > opt.MaxFileSize {
+			var out []Finding
+			err := s.ScanReader(id, cf.body(size), func(f Finding) { out = append(out, f) })
+			if err != nil {
+				return fmt.Errorf("read git blob %s: %w", id, err)
+			}
+			found(out)
+		} else {
+			if len(b.buf)+int(size) > batchTarget && !send() {
+				return ctx.Err()
+			}
+			off := len(b.buf)
+			b.buf = slices.Grow(b.buf, int(size))[:off+int(size)]
+			if _, err := io.ReadFull(cf.out, b.buf[off:]); err != nil {
+				return fmt.Errorf("read git blob %s: %w", id, err)
+			}
+			b.blobs = append(b.blobs, blobRef{id: id, off: off, end: off + int(size)})
+		}
+		if err := cf.endBody(); err != nil {
+			return err
+		}
+	}
+	if !send() {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// blobPlaces are the commits where one blob appears.
+type blobPlaces struct {
+	commits []Commit // oldest first once trimmed
+	count   int      // appearances at paths not excluded
+	seen    bool     // appears at some path, excluded or not
+}
+
+// add records one appearance, keeping the MaxCommits oldest.
+func (p *blobPlaces) add(c Commit) {
+	p.count++
+	p.commits = append(p.commits, c)
+	if len(p.commits) >= 2*MaxCommits {
+		p.trim()
+	}
+}
+
+func (p *blobPlaces) trim() {
+	slices.SortStableFunc(p.commits, func(a, b Commit) int {
+		return cmp.Or(a.AuthorDate.Compare(b.AuthorDate), strings.Compare(a.SHA, b.SHA), strings.Compare(a.Path, b.Path))
+	})
+	p.commits = p.commits[:min(len(p.commits), MaxCommits)]
+}
+
+// blobCommits finds, in one pass over history, the commits and paths at
+// which the blobs in found appear. Merge commits are included as far as
+// they introduce content of their own (conflict resolutions, stashes).
+func blobCommits(ctx context.Context, repo string, found map[string][]Finding, exclude []string) (map[string]*blobPlaces, error) {
+	where := make(map[string]*blobPlaces, len(found))
+	for id := range found {
+		where[id] = &blobPlaces{}
+	}
+	g := newGit(ctx, repo, "log", "--all", "--root", "--no-renames", "-c", "--raw", "--no-abbrev", "-z",
+		"--no-textconv", "--no-ext-diff", "--format=%x01%H%x00%an <%ae>%x00%aI")
+	out, err := g.cmd.StdoutPipe()
+	if err != nil {
+		return nil, g.err(err)
+	}
+	if err := g.cmd.Start(); err != nil {
+		return nil, g.err(err)
+	}
+	parseErr := parseLog(out, func(c Commit, blob string) {
+		p := where[blob]
+		if p == nil {
+			return
+		}
+		p.seen = true
+		if !excluded(exclude, c.Path) {
+			p.add(c)
+		}
+	})
+	io.Copy(io.Discard, out)
+	if err := g.err(g.cmd.Wait()); err != nil {
+		return nil, err
+	}
+	if parseErr != nil {
+		return nil, fmt.Errorf("git log in %s: %w", repo, parseErr)
+	}
+	for _, p := range where {
+		p.trim()
+	}
+	return where, nil
+}
+
+// parseLog reads the output of git log -z --raw with the format of
+// blobCommits and calls add for every path set to a blob (added or
+// modified; deletions set no blob).
+func parseLog(r io.Reader, add func(c Commit, blob string)) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	var cur Commit
+	pendingBlob := "" // a raw line's blob, waiting for its path
+	state := 0        // 0: any; 1: author next; 2: date next; 3: path next
+	for {
+		tok, err := br.ReadSlice(0)
+		if err == bufio.ErrBufferFull {
+			// A token longer than the buffer: a huge path; gather it.
+			long := append([]byte(nil), tok...)
+			for err == bufio.ErrBufferFull {
+				tok, err = br.ReadSlice(0)
+				long = append(long, tok...)
+			}
+			tok = long
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		tok = bytes.TrimSuffix(tok, []byte{0})
+		switch state {
+		case 1:
+			cur.Author = string(tok)
+			state = 2
+			continue
+		case 2:
+			t, err := time.Parse(time.RFC3339, string(tok))
+			if err != nil {
+				return fmt.Errorf("commit %s: author date %q: %w", cur.SHA, truncate(string(tok), 40), err)
+			}
+			cur.AuthorDate = t
+			state = 0
+			continue
+		case 3:
+			if pendingBlob != "" {
+				cur.Path = string(tok)
+				add(cur, pendingBlob)
+			}
+			state = 0
+			continue
+		}
+		tok = bytes.TrimLeft(tok, "\n")
+		switch {
+		case len(tok) > 0 && tok[0] == 1:
+			cur = Commit{SHA: string(tok[1:])}
+			state = 1
+		case len(tok) > 0 && tok[0] == ':':
+			// ":<mode> <mode> <id> <id> <status>", or for a merge
+			// "::<mode> <mode> <mode> <id> <id> <id> <status>": the
+			// last id is the blob after the commit.
+			k := len(tok) - len(bytes.TrimLeft(tok, ":"))
+			f := bytes.Fields(tok[k:])
+			pendingBlob = ""
+			if len(f) == 2*(k+1)+1 {
+				id := string(f[2*k+1])
+				if strings.Trim(id, "0") != "" && string(f[k]) != "160000" {
+					pendingBlob = id
+				}
+			}
+			state = 3
+		}
+	}
+}
+
+// placeFindings sets the git fields of every finding and orders them: by
+// the author date of the blob's first commit, then path, then offset;
+// blobs no commit reaches come last, by id.
+func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []Finding {
+	var out []Finding
+	for id, fs := range found {
+		p := where[id]
+		if p != nil && !p.seen {
+			p = nil // no commit reaches it
+		}
+		if p != nil && p.count == 0 {
+			continue // every path it appears at is excluded
+		}
+		for _, f := range fs {
+			f.Blob = id
+			f.Source, f.Path = id, id
+			if p != nil {
+				f.Commits = slices.Clone(p.commits)
+				f.CommitCount = p.count
+				first := p.commits[0]
+				f.Path = first.Path
+				f.Source = first.SHA[:min(12, len(first.SHA))] + ":" + first.Path
+			}
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b Finding) int {
+		if (len(a.Commits) == 0) != (len(b.Commits) == 0) {
+			if len(a.Commits) == 0 {
+				return 1
+			}
+			return -1
+		}
+		if len(a.Commits) > 0 {
+			if c := a.Commits[0].AuthorDate.Compare(b.Commits[0].AuthorDate); c != 0 {
+				return c
+			}
+		}
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Blob, b.Blob), cmp.Compare(a.Offset, b.Offset))
+	})
+	return out
+}
