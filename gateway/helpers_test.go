@@ -1,0 +1,203 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keywatch/keywatch"
+	"github.com/keywatch/keywatch/gateway"
+	"github.com/keywatch/keywatch/gateway/gatewaytest"
+	"github.com/keywatch/keywatch/sqlite"
+	"github.com/redis/go-redis/v9"
+)
+
+var t0 = time.Date(2026, 7, 1, 12, 0, 10, 0, time.UTC)
+
+// clock is a settable fake clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type geoUS struct{}
+
+func (geoUS) Country(netip.Addr) string { return "US" }
+
+var pepper = bytes.Repeat([]byte{7}, 32)
+
+// harness is a store with issued keys, a fake upstream and gateways.
+type harness struct {
+	t      testing.TB
+	store  *sqlite.Store
+	up     *gatewaytest.Upstream
+	clock  *clock
+	keys   map[string]string // key id to secret
+	logs   *bytes.Buffer
+	events chan *keywatch.Event
+}
+
+func newHarness(t testing.TB, keys ...keywatch.Key) *harness {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &harness{t: t, store: st, up: gatewaytest.NewUpstream(t), clock: &clock{t: t0}, keys: map[string]string{},
+		logs: &bytes.Buffer{}, events: make(chan *keywatch.Event, 1000)}
+	for _, k := range keys {
+		status := k.Status
+		k.Status = ""
+		sec, err := gateway.Issue(context.Background(), st, pepper, k, t0.Add(-time.Hour), keywatch.Change{Actor: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status != "" {
+			if err := st.SetKeyStatus(context.Background(), k.ID, status, keywatch.Change{Actor: "test"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.keys[k.ID] = sec
+	}
+	return h
+}
+
+func (h *harness) config() gateway.Config {
+	c := gateway.DefaultConfig()
+	c.Upstreams = []gateway.Upstream{
+		{Name: "openai", Provider: "openai", BaseURL: h.up.URL + "/v1", APIKeyEnv: "OPENAI_API_KEY", Default: true},
+		{Name: "anthropic", Provider: "anthropic", BaseURL: h.up.URL + "/v1", APIKeyEnv: "ANTHROPIC_API_KEY", Models: []string{"claude-"}},
+	}
+	c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	c.Token.SigningKeyEnv = "SIGNING"
+	return c
+}
+
+var logMu sync.Mutex
+
+type lockedWriter struct{ w io.Writer }
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	return l.w.Write(p)
+}
+
+// gateway starts a gateway (and its Run loop) on state, serving over HTTP.
+func (h *harness) gateway(state gateway.State) (*gateway.Gateway, *httptest.Server) {
+	h.t.Helper()
+	env := map[string]string{"OPENAI_API_KEY": gatewaytest.OpenAIKey, "ANTHROPIC_API_KEY": gatewaytest.AnthropicKey,
+		"SIGNING": strings.Repeat("s", 32)}
+	gw, err := gateway.New(context.Background(), h.config(), gateway.Options{
+		Store: h.store, Pepper: pepper, State: state, Geo: geoUS{}, Now: h.clock.Now,
+		Getenv: func(k string) string { return env[k] },
+		Logger: slog.New(slog.NewJSONHandler(lockedWriter{h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Sink:   func(ev *keywatch.Event) { h.events <- ev },
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { gw.Run(ctx); close(done) }()
+	srv := httptest.NewServer(gw)
+	h.t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	return gw, srv
+}
+
+// do sends a request with a credential and returns status, headers and body.
+func do(t testing.TB, srv *httptest.Server, method, path, cred, body string, hdr ...string) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if cred != "" {
+		req.Header.Set("Authorization", "Bearer "+cred)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// errorCode decodes an OpenAI-style error body and checks its shape.
+func errorCode(t testing.TB, body string) string {
+	t.Helper()
+	var e struct {
+		Error map[string]any `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == nil {
+		t.Fatalf("body is not an OpenAI error: %s", body)
+	}
+	for _, f := range []string{"message", "type", "param", "code"} {
+		if _, ok := e.Error[f]; !ok {
+			t.Errorf("error body lacks %q: %s", f, body)
+		}
+	}
+	c, _ := e.Error["code"].(string)
+	return c
+}
+
+// nextEvent waits for the sink's next event.
+func (h *harness) nextEvent() *keywatch.Event {
+	h.t.Helper()
+	select {
+	case ev := <-h.events:
+		return ev
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("no usage event within 5s")
+		return nil
+	}
+}
+
+// redisState returns a RedisState on the machine's Redis under a prefix
+// unique to the test, removed at the end. It fails (never skips) when
+// Redis is unreachable.
+func redisState(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Fatalf("Redis at 127.0.0.1:6379 is unreachable (%v): these tests need it; start it with "+
+			"`redis-server --daemonize yes` or `docker run -d -p 6379:6379 redis:7`", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	prefix := "kwgwtest:" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := rdb.Keys(ctx, prefix+":*").Result()
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+const chatBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}],"max_tokens":10}`

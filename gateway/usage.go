@@ -1,0 +1,171 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+)
+
+// usage is the token count a response reported.
+type usage struct {
+	known         bool
+	input, output int64
+}
+
+// usageFields covers OpenAI's chat and completions (prompt_tokens,
+// completion_tokens), OpenAI's responses and Anthropic's messages
+// (input_tokens, output_tokens).
+type usageFields struct {
+	PromptTokens     int64 `json:"prompt_tokens"`
+	CompletionTokens int64 `json:"completion_tokens"`
+	InputTokens      int64 `json:"input_tokens"`
+	OutputTokens     int64 `json:"output_tokens"`
+}
+
+// merge raises u to what f reports. Anthropic streams report input tokens
+// in message_start and the cumulative output in message_delta, so each
+// field keeps its largest value.
+func (u *usage) merge(f *usageFields) {
+	if f == nil {
+		return
+	}
+	u.known = true
+	u.input = max(u.input, f.PromptTokens, f.InputTokens)
+	u.output = max(u.output, f.CompletionTokens, f.OutputTokens)
+}
+
+// streamDoc is the part of an SSE data payload that may carry usage.
+type streamDoc struct {
+	Usage   *usageFields `json:"usage"`
+	Message *struct {
+		Usage *usageFields `json:"usage"`
+	} `json:"message"` // Anthropic message_start
+	Response *struct {
+		Usage *usageFields `json:"usage"`
+	} `json:"response"` // OpenAI responses: response.completed
+	Choices json.RawMessage `json:"choices"`
+}
+
+// sseBody passes a text/event-stream through one event at a time, so that
+// the proxy flushes each event as it comes, and reads usage from the
+// events that carry it. When strip is set it drops OpenAI's usage-only
+// chunk (empty choices), which the gateway asked for on the client's
+// behalf.
+type sseBody struct {
+	src   io.ReadCloser
+	br    *bufio.Reader
+	strip bool
+	u     *usage
+	out   []byte // the current event, not yet read
+	ev    []byte
+	err   error
+}
+
+func newSSEBody(src io.ReadCloser, strip bool, u *usage) *sseBody {
+	return &sseBody{src: src, br: bufio.NewReaderSize(src, 16<<10), strip: strip, u: u}
+}
+
+func (s *sseBody) Read(p []byte) (int, error) {
+	for len(s.out) == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		s.next()
+	}
+	n := copy(p, s.out)
+	s.out = s.out[n:]
+	return n, nil
+}
+
+// next reads one event (lines up to a blank line) into s.out.
+func (s *sseBody) next() {
+	s.ev = s.ev[:0]
+	for {
+		line, err := s.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			s.ev = append(s.ev, line...)
+			continue
+		}
+		s.ev = append(s.ev, line...)
+		if err != nil {
+			s.err = err
+			break
+		}
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			break
+		}
+	}
+	if s.inspect(s.ev) {
+		s.out = s.ev
+	}
+}
+
+// inspect reads usage from an event's data and reports whether to pass it.
+func (s *sseBody) inspect(ev []byte) bool {
+	if !bytes.Contains(ev, []byte(`"usage"`)) {
+		return true
+	}
+	var data []byte
+	for line := range bytes.Lines(ev) {
+		if d, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			data = append(data, bytes.TrimSpace(d)...)
+		}
+	}
+	var doc streamDoc
+	if json.Unmarshal(data, &doc) != nil {
+		return true
+	}
+	s.u.merge(doc.Usage)
+	if doc.Message != nil {
+		s.u.merge(doc.Message.Usage)
+	}
+	if doc.Response != nil {
+		s.u.merge(doc.Response.Usage)
+	}
+	empty := len(doc.Choices) == 0 || string(bytes.TrimSpace(doc.Choices)) == "[]"
+	return !(s.strip && doc.Usage != nil && doc.Choices != nil && empty)
+}
+
+func (s *sseBody) Close() error { return s.src.Close() }
+
+// tailSize bounds what is kept of a JSON response to find its usage,
+// which providers put at the end.
+const tailSize = 64 << 10
+
+// tailBody passes a response through unchanged and keeps its last
+// tailSize bytes.
+type tailBody struct {
+	src  io.ReadCloser
+	tail []byte
+}
+
+func (t *tailBody) Read(p []byte) (int, error) {
+	n, err := t.src.Read(p)
+	if n > 0 {
+		t.tail = append(t.tail, p[:n]...)
+		if len(t.tail) > 2*tailSize {
+			t.tail = append(t.tail[:0], t.tail[len(t.tail)-tailSize:]...)
+		}
+	}
+	return n, err
+}
+
+func (t *tailBody) Close() error { return t.src.Close() }
+
+// usage reads the last "usage" object of the kept tail.
+func (t *tailBody) usage(u *usage) {
+	i := bytes.LastIndex(t.tail, []byte(`"usage"`))
+	if i < 0 {
+		return
+	}
+	rest := bytes.TrimLeft(t.tail[i+len(`"usage"`):], " \t\r\n")
+	rest, ok := bytes.CutPrefix(rest, []byte(":"))
+	if !ok {
+		return
+	}
+	var f usageFields
+	if json.NewDecoder(bytes.NewReader(rest)).Decode(&f) == nil {
+		u.merge(&f)
+	}
+}
