@@ -15,6 +15,7 @@ import (
 
 	"github.com/keywatch/keywatch"
 	"github.com/keywatch/keywatch/detect"
+	"github.com/keywatch/keywatch/gateway"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	Detection   detect.Config     `yaml:"detection"`
 	Routing     RoutingConfig     `yaml:"routing"`
 	Containment ContainmentConfig `yaml:"containment"`
+	// Gateway, when set, runs keywatch's gateway in serve (serve
+	// --gateway sets the defaults); its usage feeds detection directly.
+	Gateway *gateway.Config `yaml:"gateway"`
 	// Checkpoint is how often profiles and the log position are saved to
 	// the store; events after the last checkpoint are reprocessed on start.
 	Checkpoint Duration `yaml:"checkpoint"`
@@ -78,6 +82,25 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return cfg, keywatch.Errorf(keywatch.EINVALID, "config %s: %v", path, err)
 	}
+	if cfg.Gateway != nil {
+		// The gateway section is decoded again over the gateway's own
+		// defaults, which a plain decode into the pointer would miss.
+		var doc struct {
+			Gateway yaml.Node `yaml:"gateway"`
+		}
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return cfg, keywatch.Errorf(keywatch.EINVALID, "config %s: %v", path, err)
+		}
+		sub, err := yaml.Marshal(&doc.Gateway)
+		if err != nil {
+			return cfg, keywatch.Errorf(keywatch.EINVALID, "config %s: gateway: %v", path, err)
+		}
+		g, err := gateway.ParseConfig(sub)
+		if err != nil {
+			return cfg, keywatch.Errorf(keywatch.EINVALID, "config %s: gateway: %v", path, err)
+		}
+		cfg.Gateway = &g
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -114,6 +137,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("containment.policy: %w", err))
 		}
 	}
+	if c.Gateway != nil {
+		if err := c.Gateway.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("gateway: %w", err))
+		}
+	}
 	if err := c.Detection.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("detection: %w", err))
 	}
@@ -125,3 +153,12 @@ func (c *Config) Validate() error {
 
 // Duration is a time.Duration written as "10s" in YAML.
 type Duration = detect.Duration
+
+// DefaultGatewayYAML is the gateway configuration serve --gateway uses when
+// the config file has none: OpenAI and Anthropic upstreams, their keys from
+// OPENAI_API_KEY and ANTHROPIC_API_KEY.
+const DefaultGatewayYAML = `version: 1
+upstreams:
+  - {name: openai, provider: openai, api_key_env: OPENAI_API_KEY, default: true}
+  - {name: anthropic, provider: anthropic, api_key_env: ANTHROPIC_API_KEY}
+`

@@ -82,6 +82,9 @@ func newResponder(s *Server, env func(string) string) (*responder, error) {
 	r.router = router
 	cc := s.cfg.Containment
 	acts := map[contain.Target]contain.Actuator{contain.TargetGateway: &contain.KeyStatusActuator{Store: s.store}}
+	if s.gw != nil {
+		acts[contain.TargetGateway] = &gatewayActuator{status: contain.KeyStatusActuator{Store: s.store}, gw: s.gw}
+	}
 	if k := env("LITELLM_MASTER_KEY"); k != "" && cc.LiteLLM != "" {
 		acts[contain.TargetLiteLLM] = &contain.LiteLLM{Client: provider.NewLiteLLM(cc.LiteLLM, k)}
 	}

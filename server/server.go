@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keywatch/keywatch"
+	"github.com/keywatch/keywatch/gateway"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -28,6 +29,9 @@ type Server struct {
 	ready chan struct{}
 	// inflight holds a token per ingest request being handled.
 	inflight chan struct{}
+	// gw and batcher are set when serve runs the gateway.
+	gw      *gateway.Gateway
+	batcher *batcher
 }
 
 // Options are what New needs besides the config. Store is required.
@@ -38,6 +42,9 @@ type Options struct {
 	// Getenv reads credentials (provider admin keys, webhook secrets);
 	// nil means os.Getenv.
 	Getenv func(string) string
+	// Pepper is the fingerprint pepper; required when Config.Gateway is
+	// set, since the gateway authenticates keys by fingerprint.
+	Pepper []byte
 }
 
 // New builds a server: it opens the event log and restores detection
@@ -60,6 +67,14 @@ func New(ctx context.Context, cfg Config, opt Options) (*Server, error) {
 	if opt.Getenv == nil {
 		opt.Getenv = os.Getenv
 	}
+	if cfg.Gateway != nil {
+		if len(opt.Pepper) == 0 {
+			return nil, keywatch.Errorf(keywatch.EINVALID, "server: the gateway needs the fingerprint pepper")
+		}
+		if err := s.startGateway(ctx, opt); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := newResponder(s, opt.Getenv)
 	if err != nil {
 		return nil, err
@@ -78,6 +93,10 @@ func New(ctx context.Context, cfg Config, opt Options) (*Server, error) {
 // closes the log.
 func (s *Server) Run(ctx context.Context) error {
 	s.resp.start(ctx)
+	if s.gw != nil {
+		go s.gw.Run(ctx)
+		go s.batcher.run(ctx)
+	}
 	close(s.ready)
 	err := s.proc.run(ctx)
 	s.resp.close()
@@ -95,6 +114,11 @@ func (s *Server) routes() {
 	mux.Handle("POST /v1/traces", s.need(keywatch.RoleIngest, s.limit(s.ingestOTLPTraces)))
 	mux.Handle("POST /v1/logs", s.need(keywatch.RoleIngest, s.limit(s.ingestOTLPLogs)))
 	mux.Handle("POST /v1/litellm", s.need(keywatch.RoleIngest, s.limit(s.ingestLiteLLM)))
+	if s.gw != nil {
+		for _, p := range gatewayRoutes {
+			mux.Handle(p, s.gw)
+		}
+	}
 	mux.Handle("GET /api/stats", s.need(keywatch.RoleViewer, s.stats))
 	mux.Handle("GET /api/alerts", s.need(keywatch.RoleViewer, s.listAlerts))
 	mux.Handle("GET /api/alerts/{id}", s.need(keywatch.RoleViewer, s.getAlert))

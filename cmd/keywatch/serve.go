@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/keywatch/keywatch"
+	"github.com/keywatch/keywatch/gateway"
+	"github.com/keywatch/keywatch/secret"
 	"github.com/keywatch/keywatch/server"
 )
 
@@ -40,6 +42,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	storeURL := fs.String("store", envOr("KEYWATCH_STORE", defaultStore), "store `URL`: sqlite://PATH or postgres://...")
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
 	configPath := fs.String("config", "", "config YAML `file` (defaults without one)")
+	withGateway := fs.Bool("gateway", false, "also run the gateway (OpenAI-compatible proxy for keywatch-issued keys) on the same listener; configured by the config's gateway section, else OpenAI and Anthropic upstreams keyed by OPENAI_API_KEY and ANTHROPIC_API_KEY")
+	pepperFile := fs.String("pepper-file", "", "fingerprint pepper `file` for the gateway (default $KEYWATCH_PEPPER_FILE or ~/.config/keywatch/pepper)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -56,7 +60,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := bootstrapToken(ctx, e, st); err != nil {
 		return err
 	}
-	srv, err := server.New(ctx, cfg, server.Options{Store: st, Logger: logger})
+	opt := server.Options{Store: st, Logger: logger}
+	if *withGateway && cfg.Gateway == nil {
+		g, err := gateway.ParseConfig([]byte(server.DefaultGatewayYAML))
+		if err != nil {
+			return err
+		}
+		cfg.Gateway = &g
+	}
+	if cfg.Gateway != nil {
+		if opt.Pepper, err = secret.LoadPepper(*pepperFile); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(ctx, cfg, opt)
 	if err != nil {
 		return err
 	}
