@@ -42,6 +42,8 @@ Subcommands:
   rotate ID               record a new secret (--secret-file); the old
                           fingerprint stays findable for leak matching
   audit                   governance findings; exit 1 when there are any
+  issue --id ID ...       issue a keywatch gateway key (kwk_...) for a service
+                          and environment; printed once, stored as a fingerprint
 
 Every subcommand takes --store URL and --json. Every change is recorded in
 the hash-chained audit log (keywatch audit verify).
@@ -113,6 +115,8 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		return keysRotate(ctx, e, args)
 	case "audit":
 		return keysAudit(ctx, e, args)
+	case "issue":
+		return gatewayIssue(ctx, e, args)
 	}
 	return keywatch.Errorf(keywatch.EINVALID, "unknown subcommand %q (see keywatch keys --help)", sub)
 }
