@@ -22,6 +22,12 @@ Manages the keys of keywatch's OpenAI-compatible gateway (serve --gateway).
 
 Subcommands:
   issue    issue a gateway key (kwk_...) for a service; prints it once
+
+The gateway itself runs in serve: keywatch serve --gateway.
+
+Example:
+  keywatch gateway issue --id search-prod-gw --service search-api --env prod --models gpt-4o-mini --rpm 600
+  OPENAI_API_KEY=sk-... keywatch serve --gateway --listen 127.0.0.1:8080
 `
 
 func runGateway(ctx context.Context, e *env, args []string) error {
