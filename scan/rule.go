@@ -222,8 +222,12 @@ func entropy(b []byte) float64 {
 }
 
 // placeholderWords mark documentation and test values rather than keys.
-// A random key of 100 characters holds one of these with a probability
-// well under one in a million.
+// Words of five or more characters count anywhere: a random key of 400
+// characters holds one with a probability under one in a hundred thousand.
+// Shorter words (xxxx, your, fake) turn up in long random keys far more
+// often (about one 440-character key in 5,000), so they count only where
+// placeholders put them: next to a separator or an end of the secret
+// ("sk-your-key-here", "sk-xxxxxxxx").
 var placeholderWords = [][]byte{
 	[]byte("xxxx"), []byte("XXXX"), []byte("example"), []byte("EXAMPLE"),
 	[]byte("your"), []byte("YOUR"), []byte("abcdef"), []byte("ABCDEF"),
@@ -237,8 +241,23 @@ var placeholderWords = [][]byte{
 // in random hex: about one 64-digit string in a thousand has one).
 func placeholder(secret []byte) bool {
 	for _, w := range placeholderWords {
-		if bytes.Contains(secret, w) {
-			return true
+		if len(w) >= 5 {
+			if bytes.Contains(secret, w) {
+				return true
+			}
+			continue
+		}
+		for off := 0; ; {
+			i := bytes.Index(secret[off:], w)
+			if i < 0 {
+				break
+			}
+			i += off
+			end := i + len(w)
+			if i == 0 || !isAlnum(secret[i-1]) || end == len(secret) || !isAlnum(secret[end]) {
+				return true
+			}
+			off = i + 1
 		}
 	}
 	run := 1
@@ -263,4 +282,8 @@ func (r *Rule) finish() *Rule {
 	}
 	r.contextual = r.token != nil
 	return r
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
