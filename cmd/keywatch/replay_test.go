@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,15 +17,40 @@ import (
 	"github.com/keywatch/keywatch/sim"
 )
 
-// simulated returns a folder with a small simulation: three services over
-// sixteen days, with the attacks that fit.
+// simulated returns a folder with a small simulation (five services over
+// sixteen days, with the attacks that fit), made once and shared: tests
+// only read it.
 func simulated(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	if code, _, stderr := runCmd(t, "simulate", "--out", dir, "--services", "5", "--days", "16", "--seed", "3"); code != 0 {
-		t.Fatalf("simulate exit %d: %s", code, stderr)
+	simOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "keywatch-cmd-test-")
+		if err != nil {
+			simErr = err.Error()
+			return
+		}
+		simDir = dir
+		if code, _, stderr := runCmd(t, "simulate", "--out", dir, "--services", "5", "--days", "16", "--seed", "3"); code != 0 {
+			simErr = fmt.Sprintf("simulate exit %d: %s", code, stderr)
+		}
+	})
+	if simErr != "" {
+		t.Fatal(simErr)
 	}
-	return dir
+	return simDir
+}
+
+var (
+	simOnce sync.Once
+	simDir  string
+	simErr  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if simDir != "" {
+		os.RemoveAll(simDir)
+	}
+	os.Exit(code)
 }
 
 func readAlerts(t *testing.T, path string) []*keywatch.Alert {
@@ -131,17 +157,24 @@ func splitEvents(t *testing.T, path string, cut time.Time) (string, string) {
 	fb, _ := os.Create(b)
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	// The simulator writes "time" first, as RFC 3339 UTC: compare the text.
+	cutText := cut.UTC().Format("2006-01-02T15:04:05.000Z")
+	wa, wb := bufio.NewWriter(fa), bufio.NewWriter(fb)
 	for sc.Scan() {
-		var ev struct{ Time time.Time }
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatal(err)
+		line := sc.Bytes()
+		const prefix = `{"time":"`
+		if !bytes.HasPrefix(line, []byte(prefix)) || len(line) < len(prefix)+len(cutText) {
+			t.Fatalf("unexpected simulator line %.60q", line)
 		}
-		w := fa
-		if !ev.Time.Before(cut) {
-			w = fb
+		w := wa
+		if string(line[len(prefix):len(prefix)+len(cutText)]) >= cutText {
+			w = wb
 		}
-		w.Write(append(sc.Bytes(), '\n'))
+		w.Write(line)
+		w.WriteByte('\n')
 	}
+	wa.Flush()
+	wb.Flush()
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
