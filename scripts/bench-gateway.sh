@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# bench-gateway.sh measures the latency keywatch's gateway adds to a request
+# over a direct call to the same local upstream, in the same run as nginx
+# (Debian's package) proxying to that upstream, at constant request rates.
+#
+# It builds scripts/loadgen, starts on loopback ports: a minimal upstream
+# (a fixed chat completion with usage), nginx (generated config, keepalive
+# upstream connections, access_log off), the gateway with serve's defaults
+# (SQLite store, one issued key, MemoryState, no-op sink, default upstream
+# transport) and the same gateway keeping 64 idle upstream connections.
+# Then, for each round, rate and path, it runs an open-loop load for
+# DURATION after WARMUP and prints the table (loadgen report).
+#
+# Pinning (2 cores): the load generator on LOADGEN_CPU; the upstream and
+# whichever proxy is under test on SERVER_CPU, each Go server with
+# GOMAXPROCS=1 and nginx with one worker.
+#
+# Environment: RATES ("1000 5000"), DURATION (10s), WARMUP (2s), ROUNDS (1),
+# PATHS ("direct nginx gateway gateway-keepalive"), LOADGEN_CPU (0),
+# SERVER_CPU (1), PROFILE (1: also profile the gateway at the highest rate
+# and print pprof -top), OUTDIR (keep results.tsv and the profile there).
+#
+# A benchmark, never run in CI: it installs nginx and takes minutes.
+set -euo pipefail
+
+if [[ -n "${CI:-}" ]]; then
+	echo "bench-gateway.sh: a benchmark; not run in CI" >&2
+	exit 0
+fi
+
+RATES=${RATES:-"1000 5000"}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+ROUNDS=${ROUNDS:-1}
+PATHS=${PATHS:-"direct nginx gateway gateway-keepalive"}
+LOADGEN_CPU=${LOADGEN_CPU:-0}
+SERVER_CPU=${SERVER_CPU:-1}
+PROFILE=${PROFILE:-0}
+OUTDIR=${OUTDIR:-}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d -t kwbench.XXXXXX)
+pids=()
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! command -v nginx >/dev/null; then
+	echo "installing nginx" >&2
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+fi
+NGINX=$(command -v nginx)
+
+echo "building loadgen" >&2
+(cd "$root" && go build -o "$tmp/loadgen" ./scripts/loadgen)
+lg="$tmp/loadgen"
+
+# start NAME CMD...: runs CMD pinned to SERVER_CPU in the background and
+# waits for its "listening ADDR" line; sets $addr.
+start() {
+	local name=$1
+	shift
+	GOMAXPROCS=1 taskset -c "$SERVER_CPU" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	pids+=($!)
+	for _ in $(seq 100); do
+		if addr=$(awk '/^listening /{print $2; exit}' "$tmp/$name.out") && [[ -n "$addr" ]]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "$name did not start:" >&2
+	cat "$tmp/$name.err" >&2
+	exit 1
+}
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		if ! ss -Hltn "sport = :$p" | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+start upstream "$lg" upstream -listen 127.0.0.1:0
+up=$addr
+mkdir -p "$tmp/gw" "$tmp/gwk"
+start gateway "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gw"
+gw=$addr
+start gateway-keepalive "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gwk" -idle-conns 64
+gwk=$addr
+
+ngport=$(free_port)
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $tmp/nginx/body;
+	proxy_temp_path $tmp/nginx/proxy;
+	fastcgi_temp_path $tmp/nginx/fastcgi;
+	uwsgi_temp_path $tmp/nginx/uwsgi;
+	scgi_temp_path $tmp/nginx/scgi;
+	upstream kwupstream {
+		server $up;
+		keepalive 64;
+	}
+	server {
+		listen 127.0.0.1:$ngport;
+		location / {
+			proxy_pass http://kwupstream;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+CONF
+taskset -c "$SERVER_CPU" "$NGINX" -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+pids+=($!)
+for _ in $(seq 50); do
+	curl -fsS -o /dev/null "http://127.0.0.1:$ngport/v1/chat/completions" -d '{}' 2>/dev/null && break
+	sleep 0.1
+done
+
+url_of() {
+	case $1 in
+	direct) echo "http://$up" ;;
+	nginx) echo "http://127.0.0.1:$ngport" ;;
+	gateway) echo "http://$gw" ;;
+	gateway-keepalive) echo "http://$gwk" ;;
+	*) echo "unknown path $1" >&2; exit 1 ;;
+	esac
+}
+key_of() {
+	case $1 in
+	gateway) echo "$tmp/gw/key" ;;
+	gateway-keepalive) echo "$tmp/gwk/key" ;;
+	*) echo "" ;;
+	esac
+}
+
+load() { # PATH RATE [OUT]
+	local kf
+	kf=$(key_of "$1")
+	GOMAXPROCS=2 taskset -c "$LOADGEN_CPU" "$lg" load -url "$(url_of "$1")" ${kf:+-key-file "$kf"} \
+		-rate "$2" -duration "$DURATION" -warmup "$WARMUP" -label "$1" -out "${3:-$tmp/results.tsv}"
+}
+
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3); $($NGINX -v 2>&1)" >&2
+for round in $(seq "$ROUNDS"); do
+	for rate in $RATES; do
+		for path in $PATHS; do
+			echo "round $round: $path at $rate req/s" >&2
+			load "$path" "$rate"
+		done
+	done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo
+"$lg" report "$tmp/results.tsv"
+
+if [[ "$PROFILE" == 1 ]]; then
+	top_rate=$(tr ' ' '\n' <<<"$RATES" | sort -n | tail -1)
+	for variant in gateway gateway-keepalive; do
+		mkdir -p "$tmp/prof-$variant"
+		extra=()
+		[[ $variant == gateway-keepalive ]] && extra=(-idle-conns 64)
+		start "prof-$variant" "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/prof-$variant" \
+			-cpuprofile "$tmp/$variant.pprof" "${extra[@]}"
+		ppid=${pids[-1]}
+		kf="$tmp/prof-$variant/key"
+		GOMAXPROCS=2 taskset -c "$LOADGEN_CPU" "$lg" load -url "http://$addr" -key-file "$kf" -rate "$top_rate" \
+			-duration "$DURATION" -warmup "$WARMUP" -label "$variant" -out "$tmp/profile-run.tsv"
+		kill "$ppid"
+		wait "$ppid" 2>/dev/null || true
+		echo
+		echo "CPU profile of $variant at $top_rate req/s (go tool pprof -top):"
+		(cd "$root" && go tool pprof -top -nodecount=30 "$tmp/$variant.pprof" 2>/dev/null)
+		echo
+		echo "cumulative:"
+		(cd "$root" && go tool pprof -top -cum -nodecount=30 "$tmp/$variant.pprof" 2>/dev/null)
+	done
+fi
+
+if [[ -n "$OUTDIR" ]]; then
+	mkdir -p "$OUTDIR"
+	cp "$tmp/results.tsv" "$OUTDIR/"
+	cp "$tmp"/*.pprof "$tmp/loadgen" "$OUTDIR/" 2>/dev/null || true
+fi

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"time"
+
+	"github.com/keywatch/keywatch"
+	"github.com/keywatch/keywatch/gateway"
+	"github.com/keywatch/keywatch/store"
+)
+
+// completion is the upstream's only answer, the size of a short real one.
+const completion = `{"id":"chatcmpl-bench","object":"chat.completion","created":1767225600,"model":"gpt-4o-mini",` +
+	`"choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},"finish_reason":"stop"}],` +
+	`"usage":{"prompt_tokens":11,"completion_tokens":9,"total_tokens":20}}`
+
+// upstreamKey is the provider key the gateway sends; the upstream ignores it.
+const upstreamKey = "sk-bench-upstream-0123456789abcdef"
+
+func runUpstream(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "`address` to listen on")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	body := []byte(completion)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+	return serve(ctx, *listen, h)
+}
+
+func runGateway(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "`address` to listen on")
+	up := fs.String("upstream", "", "upstream base `URL` (without /v1)")
+	dir := fs.String("dir", "", "`directory` for the SQLite store and the issued key (file key)")
+	redisURL := fs.String("redis", "", "Redis `URL` for RedisState; empty: MemoryState")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the gateway stops")
+	idle := fs.Int("idle-conns", 0, "idle upstream connections kept per host; 0: the gateway's default transport, as serve uses")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *up == "" || *dir == "" {
+		return errors.New("gateway: -upstream and -dir are required")
+	}
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(*dir, "kw.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pepper := make([]byte, 32)
+	rand.Read(pepper)
+	sec, err := gateway.Issue(ctx, st, pepper, keywatch.Key{ID: "bench", Service: "bench", Env: "bench"},
+		time.Now(), keywatch.Change{Actor: "loadgen"})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "key"), []byte(sec), 0o600); err != nil {
+		return err
+	}
+	var state gateway.State = gateway.NewMemoryState()
+	if *redisURL != "" {
+		rdb, err := gateway.OpenRedis(ctx, *redisURL)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		state = gateway.NewRedisState(rdb, fmt.Sprintf("kwbench:%d", os.Getpid()))
+	}
+	cfg := gateway.DefaultConfig()
+	cfg.Upstreams = []gateway.Upstream{{Name: "openai", Provider: gateway.ProviderOpenAI, BaseURL: *up + "/v1",
+		APIKeyEnv: "UPSTREAM_KEY", Default: true}}
+	// Options mirror serve's (the gateway's default transport) unless
+	// -idle-conns is set; the sink keeps up.
+	var transport http.RoundTripper
+	if *idle > 0 {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = *idle, *idle
+		transport = t
+	}
+	gw, err := gateway.New(ctx, cfg, gateway.Options{Store: st, Pepper: pepper, State: state, Transport: transport,
+		Sink:   func(*keywatch.Event) {},
+		Getenv: func(string) string { return upstreamKey }})
+	if err != nil {
+		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- gw.Run(runCtx) }()
+	err = serve(ctx, *listen, gw)
+	cancel()
+	return errors.Join(err, <-done)
+}
+
+// serve runs h on addr until ctx is done, printing the bound address.
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)
+	}()
+	fmt.Println("listening", ln.Addr())
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
