@@ -402,7 +402,11 @@ func parseLog(r io.Reader, add func(c Commit, blob string)) error {
 // the author date of the blob's first commit, then path, then offset;
 // blobs no commit reaches come last, by id.
 func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []Finding {
-	var out []Finding
+	n := 0
+	for _, fs := range found {
+		n += len(fs)
+	}
+	out := make([]Finding, 0, n)
 	for id, fs := range found {
 		p := where[id]
 		if p != nil && !p.seen {
