@@ -206,19 +206,39 @@ func entropy(b []byte) float64 {
 	if len(b) == 0 {
 		return 0
 	}
-	var counts [256]int
+	// H = log2(n) - (1/n) * sum over symbols of c*log2(c): one table lookup
+	// per distinct symbol instead of a logarithm.
+	var counts [256]uint32
+	var syms [256]byte
+	k := 0
 	for _, c := range b {
+		if counts[c] == 0 {
+			syms[k] = c
+			k++
+		}
 		counts[c]++
 	}
-	n := float64(len(b))
-	h := 0.0
-	for _, c := range counts {
-		if c > 0 {
-			p := float64(c) / n
-			h -= p * math.Log2(p)
-		}
+	sum := 0.0
+	for _, c := range syms[:k] {
+		sum += cLog2c(counts[c])
 	}
-	return h
+	n := float64(len(b))
+	return math.Log2(n) - sum/n
+}
+
+// cLog2cTable holds c*log2(c) for the counts candidates usually have.
+var cLog2cTable = func() (t [1024]float64) {
+	for c := 1; c < len(t); c++ {
+		t[c] = float64(c) * math.Log2(float64(c))
+	}
+	return t
+}()
+
+func cLog2c(c uint32) float64 {
+	if int(c) < len(cLog2cTable) {
+		return cLog2cTable[c]
+	}
+	return float64(c) * math.Log2(float64(c))
 }
 
 // placeholderWords mark documentation and test values rather than keys.
