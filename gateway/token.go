@@ -103,7 +103,7 @@ func (g *Gateway) serveToken(w http.ResponseWriter, r *http.Request, ev *keywatc
 				return ref
 			}
 		case g.tokens.oidc != nil && strings.Count(cred, ".") == 2:
-			id, err := g.tokens.oidc.verify(r.Context(), cred)
+			id, err := g.tokens.oidc.verify(r.Context(), cred, now)
 			if err != nil {
 				ev.KeyID = "unauthenticated"
 				g.log.Info("gateway OIDC token refused", "err", err)
@@ -114,9 +114,14 @@ func (g *Gateway) serveToken(w http.ResponseWriter, r *http.Request, ev *keywatc
 				ev.KeyID = id
 				return &errInvalidKey
 			}
-			if k.Status == keywatch.KeyRevoked || k.Status == keywatch.KeyDisabled || (!k.Expires.IsZero() && !now.Before(k.Expires)) {
-				ev.KeyID = id
+			ev.KeyID = id
+			switch { // as authenticate does for the key itself
+			case k.Status == keywatch.KeyRevoked:
+				return &errRevokedKey
+			case k.Status == keywatch.KeyDisabled:
 				return &errDisabledKey
+			case !k.Expires.IsZero() && !now.Before(k.Expires):
+				return &errExpiredKey
 			}
 		default: // a token may not mint tokens: expiry must mean something
 			ev.KeyID = "unauthenticated"
@@ -157,12 +162,15 @@ type oidcVerifier struct {
 	fetched time.Time
 }
 
-func (o *oidcVerifier) verify(ctx context.Context, raw string) (string, error) {
+// verify checks raw's time claims (exp, nbf) against now, the gateway's
+// clock, as gateway tokens are.
+func (o *oidcVerifier) verify(ctx context.Context, raw string, now time.Time) (string, error) {
 	tok, err := jwt.Parse(raw, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		return o.key(ctx, kid)
 	}, jwt.WithValidMethods([]string{"RS256", "ES256"}), jwt.WithIssuer(o.cfg.Issuer),
-		jwt.WithAudience(o.cfg.Audience), jwt.WithExpirationRequired())
+		jwt.WithAudience(o.cfg.Audience), jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(func() time.Time { return now }))
 	if err != nil {
 		return "", fmt.Errorf("verify OIDC token from %s: %w", o.cfg.Issuer, err)
 	}
