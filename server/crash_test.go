@@ -128,28 +128,29 @@ func TestKill9ExactlyOnce(t *testing.T) {
 		return nil
 	}
 
+	// The client sends batches one after another; after the 20th is
+	// acknowledged the server is killed, while later batches are in flight.
 	c := startChild(t, dir)
-	acked := map[int]bool{}
-	killed := make(chan struct{})
+	acks := make(chan int, batches)
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		c.cmd.Process.Signal(syscall.SIGKILL)
-		close(killed)
-	}()
-	for b := 0; b < batches; b++ {
-		if post(c, b) == nil {
-			acked[b] = true
+		defer close(acks)
+		for b := 0; b < batches; b++ {
+			if post(c, b) != nil {
+				return
+			}
+			acks <- b
 		}
-		select {
-		case <-killed:
-			b = batches
-		default:
+	}()
+	acked := map[int]bool{}
+	for b := range acks {
+		acked[b] = true
+		if len(acked) == 20 {
+			c.cmd.Process.Signal(syscall.SIGKILL)
 		}
 	}
-	<-killed
 	c.cmd.Wait()
 	t.Logf("%d batches acknowledged before SIGKILL", len(acked))
-	if len(acked) == 0 || len(acked) == batches {
+	if len(acked) < 20 || len(acked) == batches {
 		t.Fatalf("the kill did not land mid-stream (%d of %d acknowledged)", len(acked), batches)
 	}
 
