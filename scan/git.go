@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +30,13 @@ type Commit struct {
 	// AuthorDate is the commit's author date.
 	AuthorDate time.Time
 }
+
+// catFileRun is how many consecutive blob ids of the listing go to one
+// cat-file process.
+const catFileRun = 256
+
+// catFileProcs is how many cat-file processes read blobs for ScanGit.
+func catFileProcs() int { return min(runtime.NumCPU(), 4) }
 
 // batchTarget is how many bytes of small blobs are handed to a worker at
 // once, so that channel operations do not dominate for small blobs.
@@ -56,10 +64,12 @@ var batchPool = sync.Pool{New: func() any { return &blobBatch{buf: make([]byte, 
 // and also unreachable ones (dangling objects from amended commits,
 // dropped stashes, rewritten history), which are history too and where
 // removed keys often linger. Blobs are listed with "git cat-file
-// --batch-all-objects", read through one "git cat-file --batch" process
-// and scanned by opt.Workers goroutines; blobs larger than opt.MaxFileSize
-// are streamed. Only for blobs with findings does one "git log --all"
-// pass then find the commits and paths where they appear, so the cost of
+// --batch-all-objects", read through "git cat-file --batch" (one process
+// per CPU, up to 4) and scanned by opt.Workers goroutines; blobs larger
+// than opt.MaxFileSize are streamed. Other blobs are split into chunks of
+// lines and each distinct chunk is scanned once (see memo.go), so that a
+// blob costs about what changed since the versions before it. Only for
+// blobs with findings does one "git log --all" pass then find the commits and paths where they appear, so the cost of
 // history is paid once and memory stays bounded by the findings.
 //
 // A finding's Blob is the blob id; Commits are the commits that added the
@@ -122,30 +132,53 @@ func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions,
 	if err := list.cmd.Start(); err != nil {
 		return list.err(err)
 	}
-	cf, err := startCatFile(ctx, repo)
-	if err != nil {
-		list.cmd.Process.Kill()
-		list.cmd.Wait()
-		return err
+	// Several cat-file processes share the blobs, in runs of catFileRun
+	// ids (the listing is in pack order, which keeps git's delta base
+	// cache useful): inflating and resolving deltas is most of the cost
+	// of reading history, and git does it on one core per process.
+	cfs := make([]*catFile, catFileProcs())
+	for i := range cfs {
+		cf, err := startCatFile(ctx, repo)
+		if err != nil {
+			for _, cf := range cfs[:i] {
+				cf.in.Close()
+				cf.g.cmd.Process.Kill()
+				cf.wait()
+			}
+			list.cmd.Process.Kill()
+			list.cmd.Wait()
+			return err
+		}
+		cfs[i] = cf
 	}
 
 	// Feed blob ids from the listing to cat-file.
 	feedErr := make(chan error, 1)
 	go func() {
-		in := bufio.NewWriterSize(cf.in, 64<<10)
+		ins := make([]*bufio.Writer, len(cfs))
+		for i, cf := range cfs {
+			ins[i] = bufio.NewWriterSize(cf.in, 64<<10)
+		}
 		sc := bufio.NewScanner(listOut)
 		var werr error
+		n := 0
 		for sc.Scan() && werr == nil {
 			f := bytes.Fields(sc.Bytes())
 			if len(f) == 3 && string(f[1]) == "blob" {
+				in := ins[n/catFileRun%len(ins)]
+				n++
 				in.Write(f[0])
 				werr = in.WriteByte('\n')
 			}
 		}
-		if werr == nil {
-			werr = in.Flush()
+		for _, in := range ins {
+			if werr == nil {
+				werr = in.Flush()
+			}
 		}
-		cf.in.Close()
+		for _, cf := range cfs {
+			cf.in.Close()
+		}
 		io.Copy(io.Discard, listOut)
 		err := list.err(list.cmd.Wait())
 		if err == nil {
@@ -159,6 +192,10 @@ func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions,
 
 	// Scan batches of blobs in parallel.
 	batches := make(chan *blobBatch, opt.Workers)
+	var memo *memoCache
+	if gitMemo {
+		memo = newMemoCache()
+	}
 	var wg sync.WaitGroup
 	for range opt.Workers {
 		wg.Add(1)
@@ -166,10 +203,14 @@ func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions,
 			defer wg.Done()
 			var out []Finding
 			collect := func(f Finding) { out = append(out, f) }
+			scanBlob := s.ScanBytes
+			if memo != nil {
+				scanBlob = s.newBlobMemo(memo).scan
+			}
 			for b := range batches {
 				for _, r := range b.blobs {
 					out = out[:0]
-					s.ScanBytes(r.id, b.buf[r.off:r.end], collect)
+					scanBlob(r.id, b.buf[r.off:r.end], collect)
 					if len(out) > 0 {
 						found(out)
 						out = nil
@@ -184,17 +225,31 @@ func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions,
 		}()
 	}
 
-	readErr := s.readBlobs(ctx, cf, opt, c, batches, found)
+	// Read every cat-file's output; a reader that fails kills its git, so
+	// that the feeder stops rather than block on it.
+	readErrs := make([]error, len(cfs))
+	var rg sync.WaitGroup
+	for i, cf := range cfs {
+		rg.Add(1)
+		go func() {
+			defer rg.Done()
+			if readErrs[i] = s.readBlobs(ctx, cf, opt, c, batches, found); readErrs[i] != nil {
+				cf.g.cmd.Process.Kill()
+			}
+		}()
+	}
+	rg.Wait()
 	close(batches)
 	wg.Wait()
-	if readErr != nil {
-		cf.g.cmd.Process.Kill()
+	var waitErrs []error
+	for _, cf := range cfs {
+		waitErrs = append(waitErrs, cf.wait())
 	}
-	waitErr := cf.wait()
 	fErr := <-feedErr
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	readErr, waitErr := errors.Join(readErrs...), errors.Join(waitErrs...)
 	return errors.Join(readErr, fErr, waitErr)
 }
 
