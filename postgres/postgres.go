@@ -8,7 +8,6 @@ package postgres
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"net/url"
@@ -21,9 +20,6 @@ import (
 	"github.com/keywatch/keywatch"
 	"github.com/keywatch/keywatch/store/schema"
 )
-
-//go:embed migrations/*.sql
-var migrationFS embed.FS
 
 // Store is a keywatch.Store in PostgreSQL. It is safe for concurrent use,
 // also by several processes on one database.
@@ -77,7 +73,7 @@ func (s *Store) Close() error {
 // schema_migrations, all in one transaction under an advisory lock so that
 // instances starting together migrate once.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := schema.LoadMigrations(migrationFS, "migrations")
+	ms, err := schema.Migrations(schema.Postgres)
 	if err != nil {
 		return err
 	}

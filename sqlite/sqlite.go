@@ -7,7 +7,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"net/url"
@@ -19,9 +18,6 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
-
-//go:embed migrations/*.sql
-var migrationFS embed.FS
 
 // Store is a keywatch.Store in one SQLite file. It is safe for concurrent
 // use; other processes may open the same file, and SQLite's file locks (with
@@ -79,7 +75,7 @@ func (s *Store) Close() error {
 // migrate applies the embedded migrations not yet recorded in
 // schema_migrations, all in one transaction.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := schema.LoadMigrations(migrationFS, "migrations")
+	ms, err := schema.Migrations(schema.SQLite)
 	if err != nil {
 		return err
 	}

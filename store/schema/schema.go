@@ -15,6 +15,7 @@ package schema
 import (
 	"cmp"
 	"database/sql"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -232,6 +233,35 @@ type Migration struct {
 	Version int64
 	Name    string // file name, e.g. 0001_init.sql
 	SQL     string
+}
+
+// Dialect is a store's SQL dialect, for the few types that differ.
+type Dialect int
+
+// Dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Migrations returns the schema's migrations for d: one set of SQL files
+// for both stores, with {{blob}} written as the dialect's binary type.
+func Migrations(d Dialect) ([]Migration, error) {
+	ms, err := LoadMigrations(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	blob := "BLOB"
+	if d == Postgres {
+		blob = "BYTEA"
+	}
+	for i := range ms {
+		ms[i].SQL = strings.ReplaceAll(ms[i].SQL, "{{blob}}", blob)
+	}
+	return ms, nil
 }
 
 // LoadMigrations reads the *.sql files of dir in fsys, each named

@@ -1,6 +1,6 @@
--- keywatch schema, version 1 (SQLite dialect).
--- postgres/migrations/0001_init.sql is the same schema; the only differences
--- are BLOB (here) for BYTEA (there). Times are Unix microseconds, UTC.
+-- keywatch schema, version 1, for both stores. {{blob}} becomes BLOB for
+-- SQLite and BYTEA for PostgreSQL (schema.Migrations); everything else is
+-- the same SQL. Times are Unix microseconds, UTC.
 
 CREATE TABLE keys (
 	id              TEXT PRIMARY KEY,
@@ -72,6 +72,6 @@ CREATE TABLE audit (
 
 CREATE TABLE snapshots (
 	name       TEXT PRIMARY KEY,
-	data       BLOB NOT NULL,
+	data       {{blob}} NOT NULL,
 	updated_at BIGINT NOT NULL
 );
