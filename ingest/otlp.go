@@ -168,6 +168,30 @@ func otlpDecodeError(what string, json bool, err error) error {
 	return &keywatch.Error{Code: keywatch.EINVALID, Message: "decode " + what + " (" + enc + ")", Err: err}
 }
 
+// otlpRequest is what the pdata export requests have in common.
+type otlpRequest interface {
+	UnmarshalJSON([]byte) error
+	UnmarshalProto([]byte) error
+}
+
+// unmarshalOTLP decodes body into req as JSON or protobuf, chosen by
+// contentType; what names the payload in errors.
+func unmarshalOTLP(what, contentType string, body []byte, req otlpRequest) error {
+	isJSON, err := otlpFormat(what, contentType)
+	if err != nil {
+		return err
+	}
+	if isJSON {
+		err = req.UnmarshalJSON(body)
+	} else {
+		err = req.UnmarshalProto(body)
+	}
+	if err != nil {
+		return otlpDecodeError(what, isJSON, err)
+	}
+	return nil
+}
+
 // DecodeOTLPTraces decodes an OTLP/HTTP ExportTraceServiceRequest body and
 // calls emit once per GenAI inference span that carries a key id (see the
 // mapping above). contentType picks the encoding: application/x-protobuf or
@@ -180,20 +204,10 @@ func otlpDecodeError(what string, json bool, err error) error {
 // cannot be mapped are counted in Stats and never stop the rest. The caller
 // bounds the body size and undoes any Content-Encoding.
 func DecodeOTLPTraces(body []byte, contentType string, emit func(*keywatch.Event)) (Stats, error) {
-	const what = "otlp traces"
 	var st Stats
-	isJSON, err := otlpFormat(what, contentType)
-	if err != nil {
-		return st, err
-	}
 	req := ptraceotlp.NewExportRequest()
-	if isJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return st, otlpDecodeError(what, isJSON, err)
+	if err := unmarshalOTLP("otlp traces", contentType, body, &req); err != nil {
+		return st, err
 	}
 	d := traceDecoder{traces: req.Traces()}
 	d.decode(&st, emit)
@@ -366,20 +380,10 @@ func (d *traceDecoder) buildIndex() {
 // records are counted as Ignored. Errors, Stats and emit's contract are as
 // for DecodeOTLPTraces.
 func DecodeOTLPLogs(body []byte, contentType string, emit func(*keywatch.Event)) (Stats, error) {
-	const what = "otlp logs"
 	var st Stats
-	isJSON, err := otlpFormat(what, contentType)
-	if err != nil {
-		return st, err
-	}
 	req := plogotlp.NewExportRequest()
-	if isJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return st, otlpDecodeError(what, isJSON, err)
+	if err := unmarshalOTLP("otlp logs", contentType, body, &req); err != nil {
+		return st, err
 	}
 	var (
 		ev keywatch.Event
