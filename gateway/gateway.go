@@ -27,6 +27,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -133,7 +134,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*Gateway, error) {
 		transport = upstreamTransport()
 	}
 	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ModifyResponse: g.modifyResponse,
-		ErrorHandler: g.proxyError, Transport: transport}
+		ErrorHandler: g.proxyError, Transport: transport, BufferPool: copyBuffers{}}
 	return g, nil
 }
 
@@ -475,7 +476,7 @@ func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, f *reqFields)
 	if r.Method == http.MethodGet {
 		return nil, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBody))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBody), r.ContentLength, g.cfg.MaxBody)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -488,6 +489,20 @@ func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, f *reqFields)
 		return nil, &errBadBody
 	}
 	return body, nil
+}
+
+// readAll reads r whole; a declared length within limit sizes the buffer
+// at once instead of growing it from 512 bytes (net/http's body of a
+// request with a Content-Length ends at that length).
+func readAll(r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared <= 0 || declared > limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, declared)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // clientIP is RemoteAddr, or the X-Forwarded-For address closest to the
@@ -517,6 +532,16 @@ func (g *Gateway) clientIP(r *http.Request) netip.Addr {
 	}
 	return addr
 }
+
+// copyBuffers recycles the proxy's response copy buffers: without a pool
+// httputil.ReverseProxy allocates 32 KiB per request, over half of the
+// gateway's allocation (measured with BenchmarkProxy -memprofile).
+type copyBuffers struct{}
+
+var copyBufferPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (copyBuffers) Get() []byte  { return *copyBufferPool.Get().(*[]byte) }
+func (copyBuffers) Put(b []byte) { copyBufferPool.Put(&b) }
 
 func newRequestID() string {
 	b := make([]byte, 12)
