@@ -106,6 +106,13 @@ func with(sub string, changes map[string]any) jwt.MapClaims {
 // configured against idp.
 func oidcGateway(h *harness, idp *oidcIdP) *httptest.Server {
 	h.t.Helper()
+	_, srv := oidcGatewayOn(h, idp, gateway.NewMemoryState())
+	return srv
+}
+
+// oidcGatewayOn is oidcGateway on state.
+func oidcGatewayOn(h *harness, idp *oidcIdP, state gateway.State) (*gateway.Gateway, *httptest.Server) {
+	h.t.Helper()
 	cfg := h.config()
 	cfg.Token.OIDC = gateway.OIDCConfig{Issuer: oidcIssuer, Audience: oidcAudience, JWKSURL: idp.srv.URL + "/jwks",
 		Subjects: map[string]string{subCI: "ci", "sub-ec": "ci", "sub-disabled": "disabled", "sub-revoked": "revoked",
@@ -113,7 +120,7 @@ func oidcGateway(h *harness, idp *oidcIdP) *httptest.Server {
 	env := map[string]string{"OPENAI_API_KEY": gatewaytest.OpenAIKey, "ANTHROPIC_API_KEY": gatewaytest.AnthropicKey,
 		"SIGNING": strings.Repeat("s", 32)}
 	gw, err := gateway.New(context.Background(), cfg, gateway.Options{
-		Store: h.store, Pepper: pepper, State: gateway.NewMemoryState(), Geo: geoUS{}, Now: h.clock.Now,
+		Store: h.store, Pepper: pepper, State: state, Geo: geoUS{}, Now: h.clock.Now,
 		Getenv: func(k string) string { return env[k] },
 		Logger: slog.New(slog.NewJSONHandler(lockedWriter{h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Sink:   func(ev *keywatch.Event) { h.events <- ev },
@@ -126,7 +133,7 @@ func oidcGateway(h *harness, idp *oidcIdP) *httptest.Server {
 	go func() { gw.Run(ctx); close(done) }()
 	srv := httptest.NewServer(gw)
 	h.t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return srv
+	return gw, srv
 }
 
 func TestOIDCExchange(t *testing.T) {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -109,6 +110,18 @@ func (s *RedisState) Admit(ctx context.Context, id string, q, c keywatch.Quotas,
 		v.RetryAfter = dayEnd.Sub(now)
 	}
 	return v, nil
+}
+
+// Status implements State: one GET, no script and no counter touched.
+func (s *RedisState) Status(ctx context.Context, id string) (keywatch.KeyStatus, error) {
+	st, err := s.rdb.Get(ctx, s.k(id, "status")).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("gateway redis read key %s status: %w", id, err)
+	}
+	return keywatch.KeyStatus(st), nil
 }
 
 // AddTokens implements State.

@@ -21,6 +21,10 @@ type State interface {
 	// against clamped when the live status is clamped), counting it only
 	// when admitted.
 	Admit(ctx context.Context, id string, q, clamped keywatch.Quotas, tokens int64, now time.Time) (Verdict, error)
+	// Status reads key id's live status ("" when none is set) without
+	// counting anything: for answers that consume no quota, such as
+	// minting a gateway token.
+	Status(ctx context.Context, id string) (keywatch.KeyStatus, error)
 	// AddTokens corrects the token counters of the windows that held at
 	// (the admission time) by delta, once the real count is known. Windows
 	// that have ended are left alone.
@@ -119,6 +123,16 @@ func (s *MemoryState) Admit(_ context.Context, id string, q, clamped keywatch.Qu
 		k.tpd += tokens
 	}
 	return v, nil
+}
+
+// Status implements State.
+func (s *MemoryState) Status(_ context.Context, id string) (keywatch.KeyStatus, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := s.keys[id]; k != nil {
+		return k.status, nil
+	}
+	return "", nil
 }
 
 // AddTokens implements State.

@@ -83,7 +83,9 @@ func (t *tokenIssuer) verify(tok string) (id string, exp time.Time, ok bool) {
 
 // serveToken answers POST /v1/gateway/token: the caller presents a
 // keywatch key, or an OIDC ID token when configured, and gets a token for
-// the same key valid for Config.Token.TTL.
+// the same key valid for Config.Token.TTL. The key must pass what a
+// request would, live status included, so that containment on any
+// instance also stops minting; minting consumes no quota.
 func (g *Gateway) serveToken(w http.ResponseWriter, r *http.Request, ev *keywatch.Event) {
 	now := g.now()
 	ev.Operation = "token"
@@ -131,6 +133,9 @@ func (g *Gateway) serveToken(w http.ResponseWriter, r *http.Request, ev *keywatc
 		if ref := g.authorize(k, ev); ref != nil {
 			return ref
 		}
+		if ref := g.liveStatus(r.Context(), k.ID); ref != nil {
+			return ref
+		}
 		exp := now.Add(g.tokens.ttl)
 		if !k.Expires.IsZero() && k.Expires.Before(exp) {
 			exp = k.Expires
@@ -148,6 +153,24 @@ func (g *Gateway) serveToken(w http.ResponseWriter, r *http.Request, ev *keywatc
 	}
 	ev.LatencyMS = float64(g.now().Sub(now).Microseconds()) / 1000
 	g.emit(ev)
+}
+
+// liveStatus refuses a key whose live status in State (set by
+// containment, possibly on another instance) is disabled or revoked, with
+// the refusals handle gives once Admit has read it. A clamped key passes:
+// clamping limits quota, and reading the status counts nothing.
+func (g *Gateway) liveStatus(ctx context.Context, id string) *refusal {
+	st, err := g.state.Status(ctx, id)
+	switch {
+	case err != nil:
+		g.log.Error("gateway live status check failed; refusing", "key_id", id, "err", err)
+		return &errState
+	case st == keywatch.KeyRevoked:
+		return &errRevokedKey
+	case st == keywatch.KeyDisabled:
+		return &errDisabledKey
+	}
+	return nil
 }
 
 // oidcVerifier checks ID tokens against an issuer's JWKS (RS256 or ES256)
