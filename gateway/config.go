@@ -31,7 +31,15 @@ import (
 //	trusted_proxies: [10.0.0.0/8]        # X-Forwarded-For is believed only from these
 //	refresh: 10s                         # keyring refresh from the store
 //	clamp: {factor: 0.1, rpm: 10, tpm: 10000, tokens_per_day: 100000}
-//	token: {ttl: 15m, signing_key_env: KEYWATCH_GATEWAY_SIGNING_KEY}
+//	token:
+//	  ttl: 15m
+//	  signing_key_env: KEYWATCH_GATEWAY_SIGNING_KEY
+//	  oidc:                              # exchange workload ID tokens (e.g. CI) for gateway tokens
+//	    issuer: https://token.actions.githubusercontent.com
+//	    audience: keywatch-gateway
+//	    jwks_url: https://token.actions.githubusercontent.com/.well-known/jwks
+//	    subjects: {"repo:acme/app:ref:refs/heads/main": ci-app}
+//	    leeway: 60s                      # clock skew allowed on exp and nbf
 //	rotation: {max_age: 2160h, grace: 24h}
 //	redis: {url: redis://127.0.0.1:6379/0, prefix: kwgw}
 type Config struct {
@@ -103,6 +111,11 @@ type OIDCConfig struct {
 	Audience string            `yaml:"audience"`
 	JWKSURL  string            `yaml:"jwks_url"`
 	Subjects map[string]string `yaml:"subjects"`
+	// Leeway is the clock skew allowed between the issuer and the gateway
+	// when checking an ID token's time claims on the gateway's clock: it
+	// is accepted until exp + Leeway and from nbf - Leeway (iat is not
+	// checked). DefaultConfig sets 60s; zero allows no skew.
+	Leeway time.Duration `yaml:"leeway"`
 }
 
 // Rotation configures Rotator: keys older than MaxAge get a successor;
@@ -127,7 +140,7 @@ func DefaultConfig() Config {
 		MaxBody:          10 << 20,
 		DefaultMaxTokens: 1024,
 		Clamp:            ClampConfig{Factor: 0.1, RPM: 10, TPM: 10000, TokensPerDay: 100000},
-		Token:            TokenConfig{TTL: 15 * time.Minute},
+		Token:            TokenConfig{TTL: 15 * time.Minute, OIDC: OIDCConfig{Leeway: time.Minute}},
 		Rotation:         Rotation{MaxAge: 90 * 24 * time.Hour, Grace: 24 * time.Hour},
 		Redis:            RedisConfig{Prefix: "kwgw"},
 		EventBuffer:      4096,
@@ -242,6 +255,9 @@ func (c *Config) Validate() error {
 		if len(o.Subjects) == 0 {
 			bad("token.oidc.subjects: map at least one subject to a key id")
 		}
+	}
+	if c.Token.OIDC.Leeway < 0 {
+		bad("token.oidc.leeway: %v is negative", c.Token.OIDC.Leeway)
 	}
 	if c.Rotation.MaxAge <= 0 || c.Rotation.Grace < 0 || c.Rotation.Grace >= c.Rotation.MaxAge {
 		bad("rotation: max_age must be positive and grace in [0, max_age)")

@@ -103,20 +103,21 @@ func with(sub string, changes map[string]any) jwt.MapClaims {
 }
 
 // oidcGateway starts a gateway like harness.gateway with OIDC exchange
-// configured against idp.
+// configured against idp, allowing no clock skew so that time claims are
+// tested at their exact bounds (TestOIDCLeeway tests the leeway).
 func oidcGateway(h *harness, idp *oidcIdP) *httptest.Server {
 	h.t.Helper()
-	_, srv := oidcGatewayOn(h, idp, gateway.NewMemoryState())
+	_, srv := oidcGatewayOn(h, idp, gateway.NewMemoryState(), 0)
 	return srv
 }
 
-// oidcGatewayOn is oidcGateway on state.
-func oidcGatewayOn(h *harness, idp *oidcIdP, state gateway.State) (*gateway.Gateway, *httptest.Server) {
+// oidcGatewayOn is oidcGateway on state with the given clock-skew leeway.
+func oidcGatewayOn(h *harness, idp *oidcIdP, state gateway.State, leeway time.Duration) (*gateway.Gateway, *httptest.Server) {
 	h.t.Helper()
 	cfg := h.config()
 	cfg.Token.OIDC = gateway.OIDCConfig{Issuer: oidcIssuer, Audience: oidcAudience, JWKSURL: idp.srv.URL + "/jwks",
 		Subjects: map[string]string{subCI: "ci", "sub-ec": "ci", "sub-disabled": "disabled", "sub-revoked": "revoked",
-			"sub-expired": "expired", "sub-ghost": "no-such-key"}}
+			"sub-expired": "expired", "sub-ghost": "no-such-key"}, Leeway: leeway}
 	env := map[string]string{"OPENAI_API_KEY": gatewaytest.OpenAIKey, "ANTHROPIC_API_KEY": gatewaytest.AnthropicKey,
 		"SIGNING": strings.Repeat("s", 32)}
 	gw, err := gateway.New(context.Background(), cfg, gateway.Options{
@@ -343,5 +344,111 @@ func assertNoSecrets(t *testing.T, body, cred string, idp *oidcIdP) {
 		if s != "" && strings.Contains(body, s) {
 			t.Errorf("error body holds the %s: %s", what, body)
 		}
+	}
+}
+
+// TestOIDCLeeway checks an ID token's exp and nbf on the gateway's clock
+// with the configured clock-skew leeway, just inside and just outside it.
+func TestOIDCLeeway(t *testing.T) {
+	h := newHarness(t, keywatch.Key{ID: "ci"})
+	idp := newOIDCIdP(t)
+	srvs := map[time.Duration]*httptest.Server{}
+	for _, l := range []time.Duration{0, time.Minute, 5 * time.Minute} {
+		_, srvs[l] = oidcGatewayOn(h, idp, gateway.NewMemoryState(), l)
+	}
+	// expired is a token that expired at t0+d, issued ten minutes before.
+	expired := func(d time.Duration) map[string]any {
+		return map[string]any{"exp": t0.Add(d).Unix(), "nbf": t0.Add(d - 10*time.Minute).Unix(), "iat": t0.Add(d - 10*time.Minute).Unix()}
+	}
+	// early is a token valid from t0+d, issued then.
+	early := func(d time.Duration) map[string]any {
+		return map[string]any{"nbf": t0.Add(d).Unix(), "iat": t0.Add(d).Unix(), "exp": t0.Add(d + 10*time.Minute).Unix()}
+	}
+	tests := []struct {
+		name   string
+		leeway time.Duration
+		claims map[string]any
+		ok     bool
+	}{
+		{"none: exp in 1s", 0, expired(time.Second), true},
+		{"none: exp now", 0, expired(0), false},
+		{"none: nbf now", 0, early(0), true},
+		{"none: nbf in 1s", 0, early(time.Second), false},
+		{"60s: exp 59s ago", time.Minute, expired(-59 * time.Second), true},
+		{"60s: exp 60s ago", time.Minute, expired(-60 * time.Second), false},
+		{"60s: exp an hour ago", time.Minute, expired(-time.Hour), false},
+		{"60s: nbf in 60s", time.Minute, early(60 * time.Second), true},
+		{"60s: nbf in 61s", time.Minute, early(61 * time.Second), false},
+		{"60s: iat in 60s", time.Minute, map[string]any{"iat": t0.Add(time.Minute).Unix()}, true},
+		{"5m: exp 4m59s ago", 5 * time.Minute, expired(-299 * time.Second), true},
+		{"5m: exp 5m ago", 5 * time.Minute, expired(-300 * time.Second), false},
+		{"5m: nbf in 5m", 5 * time.Minute, early(300 * time.Second), true},
+		{"5m: nbf in 5m1s", 5 * time.Minute, early(301 * time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			jwtStr := sign(t, jwt.SigningMethodRS256, idp.rsa, "rsa1", with(subCI, tt.claims))
+			status, _, body := do(t, srvs[tt.leeway], "POST", "/v1/gateway/token", jwtStr, "")
+			h.nextEvent()
+			switch {
+			case tt.ok && status != 200:
+				t.Errorf("refused inside the leeway: %d %s", status, body)
+			case !tt.ok && (status != 401 || errorCode(t, body) != "invalid_api_key"):
+				t.Errorf("outside the leeway: %d %s, want 401 invalid_api_key", status, body)
+			}
+			if tt.ok {
+				// The gateway token still lasts the TTL from now, not
+				// from the ID token's times.
+				var got struct {
+					ExpiresAt time.Time `json:"expires_at"`
+				}
+				if json.Unmarshal([]byte(body), &got) != nil || !got.ExpiresAt.Equal(t0.Add(15*time.Minute)) {
+					t.Errorf("gateway token expiry: %s", body)
+				}
+			}
+		})
+	}
+}
+
+// TestOIDCLeewayConfig checks the leeway's default, decoding and
+// validation.
+func TestOIDCLeewayConfig(t *testing.T) {
+	const base = "version: 1\nupstreams: [{name: openai, api_key_env: OPENAI_API_KEY}]\n"
+	const oidc = "{issuer: https://issuer.example.com, audience: kw, jwks_url: https://issuer.example.com/jwks, subjects: {s: k}"
+	tests := []struct {
+		name    string
+		yaml    string
+		want    time.Duration
+		wantErr string
+	}{
+		{"no token section", base, time.Minute, ""},
+		{"token without oidc", base + "token: {ttl: 20m}\n", time.Minute, ""},
+		{"oidc without leeway", base + "token: {oidc: " + oidc + "}}\n", time.Minute, ""},
+		{"leeway 90s", base + "token: {oidc: " + oidc + ", leeway: 90s}}\n", 90 * time.Second, ""},
+		{"leeway zero", base + "token: {oidc: " + oidc + ", leeway: 0s}}\n", 0, ""},
+		{"negative leeway", base + "token: {oidc: " + oidc + ", leeway: -1s}}\n", 0, "token.oidc.leeway"},
+		{"leeway not a duration", base + "token: {oidc: " + oidc + ", leeway: soon}}\n", 0, "time.Duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := gateway.ParseConfig([]byte(tt.yaml))
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case c.Token.OIDC.Leeway != tt.want:
+				t.Errorf("leeway = %v, want %v", c.Token.OIDC.Leeway, tt.want)
+			}
+		})
+	}
+	// Validate reports a negative leeway with every other problem.
+	c := gateway.DefaultConfig()
+	c.Token.OIDC.Leeway = -time.Second
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "token.oidc.leeway") || !strings.Contains(err.Error(), "upstreams") {
+		t.Errorf("Validate = %v, want token.oidc.leeway and upstreams", err)
 	}
 }

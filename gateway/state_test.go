@@ -118,8 +118,8 @@ func TestTokenMintingFollowsLiveStatus(t *testing.T) {
 			h := newHarness(t, keywatch.Key{ID: "ci", Quotas: keywatch.Quotas{RPM: 1}})
 			idp := newOIDCIdP(t)
 			s1, s2 := open()
-			gw1, _ := oidcGatewayOn(h, idp, s1)
-			_, srv2 := oidcGatewayOn(h, idp, s2)
+			gw1, _ := oidcGatewayOn(h, idp, s1, 0)
+			_, srv2 := oidcGatewayOn(h, idp, s2, 0)
 			creds := map[string]func() string{
 				"key":  func() string { return h.keys["ci"] },
 				"oidc": func() string { return sign(t, jwt.SigningMethodRS256, idp.rsa, "rsa1", claims(subCI)) },

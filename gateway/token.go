@@ -186,13 +186,14 @@ type oidcVerifier struct {
 }
 
 // verify checks raw's time claims (exp, nbf) against now, the gateway's
-// clock, as gateway tokens are.
+// clock, as gateway tokens are, allowing OIDCConfig.Leeway of skew with
+// the issuer's clock.
 func (o *oidcVerifier) verify(ctx context.Context, raw string, now time.Time) (string, error) {
 	tok, err := jwt.Parse(raw, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		return o.key(ctx, kid)
 	}, jwt.WithValidMethods([]string{"RS256", "ES256"}), jwt.WithIssuer(o.cfg.Issuer),
-		jwt.WithAudience(o.cfg.Audience), jwt.WithExpirationRequired(),
+		jwt.WithAudience(o.cfg.Audience), jwt.WithExpirationRequired(), jwt.WithLeeway(o.cfg.Leeway),
 		jwt.WithTimeFunc(func() time.Time { return now }))
 	if err != nil {
 		return "", fmt.Errorf("verify OIDC token from %s: %w", o.cfg.Issuer, err)
