@@ -99,11 +99,16 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 	found := map[string][]Finding{} // by blob id
 	var mu sync.Mutex
 	c := newCollector(emit, opt.Progress)
-	if err := s.scanBlobs(ctx, repo, opt, c, func(fs []Finding) {
+	collect := func(fs []Finding) {
 		mu.Lock()
 		for _, f := range fs {
 			found[f.Source] = append(found[f.Source], f)
 		}
+		mu.Unlock()
+	}
+	if err := s.scanObjects(ctx, repo, opt, c, collect, func() {
+		mu.Lock()
+		clear(found)
 		mu.Unlock()
 	}); err != nil {
 		st, _ := c.finish(ctx)
@@ -120,17 +125,75 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 	return c.finish(ctx)
 }
 
-// scanBlobs scans every blob in repo's object store, passing each blob's
+// gitPackWalk turns reading packs directly on; tests turn it off to
+// compare with reading every blob through git cat-file.
+var gitPackWalk = true
+
+// scanObjects scans every blob in repo's object store, passing each blob's
 // findings (Source set to the blob id) to found, from several goroutines.
-func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions, c *collector, found func([]Finding)) error {
+// The packs are read directly where the pack reader can (gitpack.go,
+// gitdelta.go) and everything else through git cat-file; should the pack
+// reader fail, reset is called (forget what was found) and git cat-file
+// reads the whole store.
+func (s *Scanner) scanObjects(ctx context.Context, repo string, opt SourceOptions, c *collector, found func([]Finding), reset func()) error {
+	if !gitPackWalk {
+		return s.scanBlobs(ctx, repo, opt, c, found, nil)
+	}
+	out, err := newGit(ctx, repo, "rev-parse", "--show-object-format", "--path-format=absolute", "--git-path", "objects").output()
+	f := strings.Fields(string(out))
+	if err != nil || len(f) != 2 || f[0] != "sha1" {
+		return s.scanBlobs(ctx, repo, opt, c, found, nil)
+	}
+	st, err := openObjectStore(f[1])
+	if err != nil {
+		return s.scanBlobs(ctx, repo, opt, c, found, nil)
+	}
+	defer st.close()
+	var memo *memoCache
+	if gitMemo {
+		memo = newMemoCache()
+	}
+	rest, err := s.scanPacks(ctx, st, opt, c, memo, found)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		reset()
+		c.blobs.Store(0)
+		c.bytes.Store(0)
+		return s.scanBlobs(ctx, repo, opt, c, found, nil)
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return s.scanBlobs(ctx, repo, opt, c, found, rest)
+}
+
+// scanBlobs scans the blobs among ids (nil: every blob in repo's object
+// store) through git cat-file, passing each blob's findings (Source set to
+// the blob id) to found, from several goroutines.
+func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions, c *collector, found func([]Finding), ids []string) error {
+	var listOut io.Reader
 	list := newGit(ctx, repo, "cat-file", "--batch-all-objects", "--unordered",
 		"--batch-check=%(objectname) %(objecttype) %(objectsize)")
-	listOut, err := list.cmd.StdoutPipe()
-	if err != nil {
-		return list.err(err)
-	}
-	if err := list.cmd.Start(); err != nil {
-		return list.err(err)
+	if ids == nil {
+		out, err := list.cmd.StdoutPipe()
+		if err != nil {
+			return list.err(err)
+		}
+		if err := list.cmd.Start(); err != nil {
+			return list.err(err)
+		}
+		listOut = out
+	} else {
+		// Listed by the caller; their types are for cat-file to tell.
+		var b bytes.Buffer
+		for _, id := range ids {
+			b.WriteString(id)
+			b.WriteString(" blob 0\n")
+		}
+		listOut = &b
+		list = nil
 	}
 	// Several cat-file processes share the blobs, in runs of catFileRun
 	// ids (the listing is in pack order, which keeps git's delta base
@@ -145,8 +208,10 @@ func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions,
 				cf.g.cmd.Process.Kill()
 				cf.wait()
 			}
-			list.cmd.Process.Kill()
-			list.cmd.Wait()
+			if list != nil {
+				list.cmd.Process.Kill()
+				list.cmd.Wait()
+			}
 			return err
 		}
 		cfs[i] = cf
@@ -180,7 +245,10 @@ func (s *Scanner) scanBlobs(ctx context.Context, repo string, opt SourceOptions,
 			cf.in.Close()
 		}
 		io.Copy(io.Discard, listOut)
-		err := list.err(list.cmd.Wait())
+		var err error
+		if list != nil {
+			err = list.err(list.cmd.Wait())
+		}
 		if err == nil {
 			err = sc.Err()
 		}
@@ -470,11 +538,15 @@ func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []F
 		if p != nil && p.count == 0 {
 			continue // every path it appears at is excluded
 		}
+		var commits []Commit // one copy for the blob's findings
+		if p != nil {
+			commits = slices.Clip(slices.Clone(p.commits))
+		}
 		for _, f := range fs {
 			f.Blob = id
 			f.Source, f.Path = id, id
 			if p != nil {
-				f.Commits = slices.Clone(p.commits)
+				f.Commits = commits
 				f.CommitCount = p.count
 				first := p.commits[0]
 				f.Path = first.Path
@@ -483,19 +555,35 @@ func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []F
 			out = append(out, f)
 		}
 	}
-	slices.SortFunc(out, func(a, b Finding) int {
-		if (len(a.Commits) == 0) != (len(b.Commits) == 0) {
-			if len(a.Commits) == 0 {
+	// Sort small keys, then move each finding once: findings are large.
+	type key struct {
+		none   bool
+		date   time.Time
+		path   string
+		blob   string
+		offset int64
+		i      int32
+	}
+	keys := make([]key, len(out))
+	for i := range out {
+		f := &out[i]
+		keys[i] = key{none: len(f.Commits) == 0, path: f.Path, blob: f.Blob, offset: f.Offset, i: int32(i)}
+		if !keys[i].none {
+			keys[i].date = f.Commits[0].AuthorDate
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.none != b.none {
+			if a.none {
 				return 1
 			}
 			return -1
 		}
-		if len(a.Commits) > 0 {
-			if c := a.Commits[0].AuthorDate.Compare(b.Commits[0].AuthorDate); c != 0 {
-				return c
-			}
-		}
-		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Blob, b.Blob), cmp.Compare(a.Offset, b.Offset))
+		return cmp.Or(a.date.Compare(b.date), strings.Compare(a.path, b.path), strings.Compare(a.blob, b.blob), cmp.Compare(a.offset, b.offset))
 	})
-	return out
+	sorted := make([]Finding, len(out))
+	for i, k := range keys {
+		sorted[i] = out[k.i]
+	}
+	return sorted
 }

@@ -59,6 +59,7 @@ type Finding struct {
 	// Commits lists where a git blob appears: each commit that added the
 	// blob at a path (or changed a path to it), oldest author date first,
 	// at most MaxCommits of them. CommitCount is how many there are in all.
+	// The findings of one blob share the slice: read it, do not modify it.
 	// Both are empty for findings outside git history and for blobs that no
 	// commit reaches (dangling objects, stashes dropped, rewritten history).
 	Commits     []Commit

@@ -1,0 +1,449 @@
+package scan
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// Scanning deltas.
+//
+// A blob stored as a delta is its base with some ranges copied and some
+// bytes inserted. A finding that starts on line L depends on lines L-1 to
+// L+1 and nothing else (see memo.go for why). Mark as dirty every inserted
+// byte and the first and last byte of every copied range, and call a line
+// dirty when it holds a dirty byte. If no line within two lines of L is
+// dirty, lines L-2 to L+2 were copied in one piece from the base, the
+// newline before line L-1 with them, so lines L-1 to L+1 are lines of the
+// base, byte for byte, and the base's findings there are the target's at
+// the copied position (same column, and the line number counted in the
+// target). Every line within two lines of a dirty line is scanned again,
+// with a line of context either side, exactly as memo.go scans a chunk.
+// So a blob costs the lines its delta touches, not its size, and its
+// findings are those of scanning it whole (tested against whole-blob
+// scans, including repositories repacked with REF deltas and deep chains).
+
+// span is a byte range [start, end) of a blob.
+type span struct{ start, end int }
+
+// packJob is one delta tree of a pack: a whole blob and the deltas
+// built on it, transitively.
+type packJob struct {
+	p    *packFile
+	root int32
+}
+
+// packWalk is the state shared by the workers walking a repository's
+// packs.
+type packWalk struct {
+	s     *Scanner
+	ctx   context.Context
+	opt   SourceOptions
+	c     *collector
+	memo  *memoCache
+	found func([]Finding)
+
+	// children of each pack object, as offsets into kids (CSR).
+	start map[*packFile][]int32
+	kids  map[*packFile][]int32
+
+	mu   sync.Mutex
+	rest []string // ids left to git cat-file
+}
+
+// scanPacks scans every blob of st's packs that the pack reader can
+// rebuild and returns the ids of the objects left to git cat-file: loose
+// objects, deltas whose base is outside their pack, and blobs larger than
+// opt.MaxFileSize built from deltas (with the deltas built on them).
+func (s *Scanner) scanPacks(ctx context.Context, st *objectStore, opt SourceOptions, c *collector, memo *memoCache, found func([]Finding)) ([]string, error) {
+	w := &packWalk{s: s, ctx: ctx, opt: opt, c: c, memo: memo, found: found,
+		start: map[*packFile][]int32{}, kids: map[*packFile][]int32{}}
+	var jobs []packJob
+	for k, p := range st.packs {
+		// An object also in an earlier pack is rebuilt (others may build
+		// on it) but reported once.
+		for i := range p.objs {
+			o := &p.objs[i]
+			if o.kind != objBlob && o.kind != 0 {
+				continue
+			}
+			id := p.rawID(int32(i))
+			for _, q := range st.packs[:k] {
+				if _, ok := q.find(id[:]); ok {
+					o.dup = true
+					break
+				}
+			}
+			if o.kind == 0 && !o.dup {
+				w.rest = append(w.rest, p.id(int32(i)))
+			}
+		}
+		start := make([]int32, len(p.objs)+1)
+		for i := range p.objs {
+			if b := p.objs[i].base; b >= 0 && p.objs[i].kind == objBlob {
+				start[b+1]++
+			}
+		}
+		for i := range p.objs {
+			start[i+1] += start[i]
+		}
+		kids := make([]int32, start[len(p.objs)])
+		fill := slices.Clone(start[:len(p.objs)])
+		for i := range p.objs {
+			if b := p.objs[i].base; b >= 0 && p.objs[i].kind == objBlob {
+				kids[fill[b]] = int32(i)
+				fill[b]++
+			}
+		}
+		w.start[p], w.kids[p] = start, kids
+		for i := range p.objs {
+			if p.objs[i].raw == objBlob {
+				jobs = append(jobs, packJob{p: p, root: int32(i)})
+			}
+		}
+	}
+	for _, id := range st.loose {
+		raw, err := hexID(id)
+		if err != nil {
+			continue
+		}
+		packed := false
+		for _, p := range st.packs {
+			if _, ok := p.find(raw[:]); ok {
+				packed = true
+				break
+			}
+		}
+		if !packed {
+			w.rest = append(w.rest, id)
+		}
+	}
+
+	ch := make(chan packJob)
+	errc := make(chan error, opt.Workers)
+	var wg sync.WaitGroup
+	for range opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pw := &packWorker{w: w, st: s.newState()}
+			if memo != nil {
+				pw.memo = s.newBlobMemo(memo)
+			}
+			for j := range ch {
+				if err := pw.tree(j); err != nil {
+					errc <- err
+					for range ch { // drain
+					}
+					return
+				}
+				c.deliver(nil) // progress
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case err = <-errc:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	return w.rest, err
+}
+
+func hexID(s string) ([20]byte, error) {
+	var b [20]byte
+	if len(s) != 40 {
+		return b, fmt.Errorf("bad object id %q", s)
+	}
+	_, err := hex.Decode(b[:], []byte(s))
+	return b, err
+}
+
+// packWorker rebuilds and scans delta trees.
+type packWorker struct {
+	w     *packWalk
+	st    *state
+	memo  *blobMemo
+	zr    zlibReader
+	delta []byte
+	wins  []span
+	found []Finding
+	ops   []deltaOp
+	spare [][]byte // released blob buffers
+}
+
+// node is a rebuilt blob on the path from a tree's root.
+type node struct {
+	content  []byte
+	findings []Finding // sorted by offset: those of a whole-blob scan
+	binary   bool
+}
+
+// tree scans the blob at j.root and every delta built on it.
+func (pw *packWorker) tree(j packJob) error {
+	if err := pw.w.ctx.Err(); err != nil {
+		return err
+	}
+	p, w := j.p, pw.w
+	o := &p.objs[j.root]
+	id := p.id(j.root)
+	w.c.blobs.Add(1)
+	w.c.bytes.Add(o.size)
+	if o.size > w.opt.MaxFileSize {
+		// Streamed, never held: what is built on it goes to cat-file.
+		if err := pw.zr.reset(p.data[o.data:o.end]); err != nil {
+			return fmt.Errorf("%s at offset %d: %w", p.path, o.off, err)
+		}
+		var out []Finding
+		if err := w.s.ScanReader(id, pw.zr.r, func(f Finding) { out = append(out, f) }); err != nil {
+			return fmt.Errorf("read git blob %s: %w", id, err)
+		}
+		pw.report(o, out)
+		pw.leave(p, j.root, false)
+		return nil
+	}
+	content, err := p.inflate(&pw.zr, j.root, pw.buffer(int(o.size)))
+	if err != nil {
+		return err
+	}
+	n := node{content: content, findings: pw.whole(id, content), binary: isBinary(content)}
+	pw.report(o, n.findings)
+	err = pw.children(p, j.root, &n)
+	pw.release(content)
+	return err
+}
+
+// children rebuilds and scans the deltas built on object i, depth first.
+func (pw *packWorker) children(p *packFile, i int32, base *node) error {
+	w := pw.w
+	for _, k := range w.kids[p][w.start[p][i]:w.start[p][i+1]] {
+		o := &p.objs[k]
+		id := p.id(k)
+		d, err := p.inflate(&pw.zr, k, pw.delta)
+		if err != nil {
+			return err
+		}
+		pw.delta = d
+		bsize, tsize, hdr, err := deltaSizes(d)
+		if err == nil && bsize != len(base.content) {
+			err = fmt.Errorf("delta base is %d bytes, the base object %d", bsize, len(base.content))
+		}
+		if err != nil {
+			return fmt.Errorf("%s at offset %d: %w", p.path, o.off, err)
+		}
+		if int64(tsize) > w.opt.MaxFileSize {
+			pw.leave(p, k, true)
+			continue
+		}
+		t := pw.buffer(tsize)
+		ops, err := applyDelta(base.content, d, t, hdr, pw.ops[:0])
+		pw.ops = ops
+		if err != nil {
+			return fmt.Errorf("%s at offset %d: %w", p.path, o.off, err)
+		}
+		w.c.blobs.Add(1)
+		w.c.bytes.Add(int64(tsize))
+		n := node{content: t, binary: isBinary(t)}
+		if base.binary || n.binary || len(ops) == 0 {
+			n.findings = pw.whole(id, t)
+		} else {
+			n.findings = pw.delta2(id, t, ops, base.findings)
+		}
+		pw.report(o, n.findings)
+		err = pw.children(p, k, &n)
+		pw.release(t)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buffer returns a byte slice of length n, reusing a released one.
+func (pw *packWorker) buffer(n int) []byte {
+	for i, b := range pw.spare {
+		if cap(b) >= n {
+			pw.spare = slices.Delete(pw.spare, i, i+1)
+			return b[:n]
+		}
+	}
+	return make([]byte, n)
+}
+
+// release keeps b for reuse; no finding refers to a blob's bytes.
+func (pw *packWorker) release(b []byte) {
+	if len(pw.spare) < 16 && cap(b) <= 16<<20 {
+		pw.spare = append(pw.spare, b)
+	}
+}
+
+// leave hands object i (when self) and everything built on it to git
+// cat-file.
+func (pw *packWorker) leave(p *packFile, i int32, self bool) {
+	w := pw.w
+	var ids []string
+	var walk func(i int32)
+	walk = func(i int32) {
+		for _, k := range w.kids[p][w.start[p][i]:w.start[p][i+1]] {
+			if !p.objs[k].dup {
+				ids = append(ids, p.id(k))
+			}
+			walk(k)
+		}
+	}
+	if self && !p.objs[i].dup {
+		ids = append(ids, p.id(i))
+	}
+	walk(i)
+	w.mu.Lock()
+	w.rest = append(w.rest, ids...)
+	w.mu.Unlock()
+}
+
+// report passes a blob's findings on, once per object id.
+func (pw *packWorker) report(o *packObj, fs []Finding) {
+	if len(fs) > 0 && !o.dup {
+		pw.w.found(fs) // copied out; fs stays the node's
+	}
+}
+
+// whole scans a blob whole and returns its findings sorted by offset.
+func (pw *packWorker) whole(id string, b []byte) []Finding {
+	var out []Finding
+	emit := func(f Finding) { out = append(out, f) }
+	if pw.memo != nil {
+		pw.memo.scan(id, b, emit)
+	} else {
+		pw.w.s.ScanBytes(id, b, emit)
+	}
+	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(a.Offset, b.Offset) })
+	return out
+}
+
+// delta2 returns the findings of t, built by ops from a base whose
+// findings are fb, scanning only the lines around what changed.
+func (pw *packWorker) delta2(id string, t []byte, ops []deltaOp, fb []Finding) []Finding {
+	wins := pw.wins[:0]
+	dirty := func(a, z int) {
+		ls := lineStart(t, a)
+		for range 2 {
+			if ls > 0 {
+				ls = lineStart(t, ls-1)
+			}
+		}
+		le := lineEnd(t, z-1)
+		for range 2 {
+			if le < len(t) {
+				le = lineEnd(t, le)
+			}
+		}
+		if n := len(wins); n > 0 && ls <= wins[n-1].end {
+			wins[n-1].end = max(wins[n-1].end, le)
+			return
+		}
+		wins = append(wins, span{ls, le})
+	}
+	for _, op := range ops {
+		if op.insert {
+			dirty(op.dst, op.dst+op.n)
+			continue
+		}
+		dirty(op.dst, op.dst+1)
+		if op.n > 1 {
+			dirty(op.dst+op.n-1, op.dst+op.n)
+		}
+	}
+	pw.wins = wins
+
+	out := pw.found[:0]
+	emit := func(f Finding) { out = append(out, f) }
+	var cur lineCursor
+	for _, wn := range wins {
+		cs, ce := wn.start, wn.end
+		if cs > 0 {
+			cs = lineStart(t, cs-1)
+		}
+		if ce < len(t) {
+			ce = lineEnd(t, ce)
+		}
+		lc := lineCounter{line: cur.line(t, cs), at: int64(cs), start: int64(cs)}
+		pw.st.emitChunk(id, t[cs:ce], int64(cs), int64(wn.start), int64(wn.end), &lc, emit)
+	}
+	rescanned := len(out)
+	inWindow := func(off int) bool {
+		k := sort.Search(len(wins), func(k int) bool { return wins[k].end > off })
+		return k < len(wins) && wins[k].start <= off
+	}
+	for _, op := range ops {
+		if op.insert {
+			continue
+		}
+		k := sort.Search(len(fb), func(k int) bool { return fb[k].Offset >= int64(op.src) })
+		for ; k < len(fb) && fb[k].Offset < int64(op.src+op.n); k++ {
+			f := fb[k]
+			if f.End > int64(op.src+op.n) {
+				continue
+			}
+			to := int64(op.dst) + f.Offset - int64(op.src)
+			if inWindow(int(to)) {
+				continue
+			}
+			f.End = to + f.End - f.Offset
+			f.Offset, f.Source, f.Line = to, id, 0
+			out = append(out, f)
+		}
+	}
+	if len(out) > rescanned {
+		slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(a.Offset, b.Offset) })
+		cur = lineCursor{}
+		for i := range out {
+			if out[i].Line == 0 {
+				out[i].Line = cur.line(t, int(out[i].Offset))
+			}
+		}
+	}
+	pw.found = out[:0]
+	return slices.Clone(out)
+}
+
+// lineCursor counts lines forward through a blob.
+type lineCursor struct{ at, n int }
+
+// line returns the line number of offset off, which is at or after the
+// previous call's.
+func (c *lineCursor) line(t []byte, off int) int {
+	c.n += bytes.Count(t[c.at:off], []byte{'\n'})
+	c.at = off
+	return c.n + 1
+}
+
+// lineStart returns the offset of the start of the line holding t[i].
+func lineStart(t []byte, i int) int { return bytes.LastIndexByte(t[:i], '\n') + 1 }
+
+// lineEnd returns the offset just past the newline ending the line that
+// holds t[i], or len(t).
+func lineEnd(t []byte, i int) int {
+	if j := bytes.IndexByte(t[i:], '\n'); j >= 0 {
+		return i + j + 1
+	}
+	return len(t)
+}
