@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -63,14 +64,19 @@ var batchPool = sync.Pool{New: func() any { return &blobBatch{buf: make([]byte, 
 // number of commits and paths it appears at: blobs reachable from any ref,
 // and also unreachable ones (dangling objects from amended commits,
 // dropped stashes, rewritten history), which are history too and where
-// removed keys often linger. Blobs are listed with "git cat-file
-// --batch-all-objects", read through "git cat-file --batch" (one process
-// per CPU, up to 4) and scanned by opt.Workers goroutines; blobs larger
-// than opt.MaxFileSize are streamed. Other blobs are split into chunks of
-// lines and each distinct chunk is scanned once (see memo.go), so that a
-// blob costs about what changed since the versions before it. Only for
-// blobs with findings does one "git log --all" pass then find the commits and paths where they appear, so the cost of
-// history is paid once and memory stays bounded by the findings.
+// removed keys often linger. Packs are read directly (gitpack.go): a
+// blob stored whole is split into chunks of lines, each distinct chunk
+// scanned once (memo.go), and a blob stored as a delta is scanned only
+// around the lines its delta inserts, the rest of its findings carried
+// over from its base (gitdelta.go), so a blob costs about what changed
+// since the version it was built from. Loose objects, and what the pack
+// reader leaves (see gitpack.go), are read through "git cat-file --batch"
+// (one process per CPU, up to 4). Blobs larger than opt.MaxFileSize are
+// streamed. The work is spread over opt.Workers goroutines. One "git log
+// --all" pass then finds the commits and paths where the blobs with
+// findings appear (run alongside the scan when a second core is free, its
+// output kept in a temporary file), so the cost of history is paid once
+// and memory stays bounded by the findings.
 //
 // A finding's Blob is the blob id; Commits are the commits that added the
 // blob at a path, oldest first (at most MaxCommits, CommitCount counts
@@ -96,13 +102,29 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	var early *earlyLog
+	if runtime.GOMAXPROCS(0) > 1 {
+		early = startEarlyLog(ctx, repo)
+	}
 	found := map[string][]Finding{} // by blob id
 	var mu sync.Mutex
 	c := newCollector(emit, opt.Progress)
+	// collect keeps fs (one blob's findings, which its caller no longer
+	// changes) as they are when it is the blob's first.
 	collect := func(fs []Finding) {
 		mu.Lock()
-		for _, f := range fs {
-			found[f.Source] = append(found[f.Source], f)
+		for len(fs) > 0 {
+			id := fs[0].Source
+			n := 1
+			for n < len(fs) && fs[n].Source == id {
+				n++
+			}
+			if len(found[id]) == 0 {
+				found[id] = slices.Clip(fs[:n])
+			} else {
+				found[id] = append(found[id], fs[:n]...)
+			}
+			fs = fs[n:]
 		}
 		mu.Unlock()
 	}
@@ -111,11 +133,17 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 		clear(found)
 		mu.Unlock()
 	}); err != nil {
+		if early != nil {
+			early.discard()
+		}
 		st, _ := c.finish(ctx)
 		return st, err
 	}
+	if len(found) == 0 && early != nil {
+		early.discard()
+	}
 	if len(found) > 0 {
-		where, err := blobCommits(ctx, repo, found, opt.Exclude)
+		where, err := blobCommits(ctx, repo, found, opt.Exclude, early)
 		if err != nil {
 			st, _ := c.finish(ctx)
 			return st, err
@@ -414,21 +442,12 @@ func (p *blobPlaces) trim() {
 // blobCommits finds, in one pass over history, the commits and paths at
 // which the blobs in found appear. Merge commits are included as far as
 // they introduce content of their own (conflict resolutions, stashes).
-func blobCommits(ctx context.Context, repo string, found map[string][]Finding, exclude []string) (map[string]*blobPlaces, error) {
+func blobCommits(ctx context.Context, repo string, found map[string][]Finding, exclude []string, early *earlyLog) (map[string]*blobPlaces, error) {
 	where := make(map[string]*blobPlaces, len(found))
 	for id := range found {
 		where[id] = &blobPlaces{}
 	}
-	g := newGit(ctx, repo, "log", "--all", "--root", "--no-renames", "-c", "--raw", "--no-abbrev", "-z",
-		"--no-textconv", "--no-ext-diff", "--format=%x01%H%x00%an <%ae>%x00%aI")
-	out, err := g.cmd.StdoutPipe()
-	if err != nil {
-		return nil, g.err(err)
-	}
-	if err := g.cmd.Start(); err != nil {
-		return nil, g.err(err)
-	}
-	parseErr := parseLog(out, func(c Commit, blob string) {
+	add := func(c Commit, blob string) {
 		p := where[blob]
 		if p == nil {
 			return
@@ -437,7 +456,30 @@ func blobCommits(ctx context.Context, repo string, found map[string][]Finding, e
 		if !excluded(exclude, c.Path) {
 			p.add(c)
 		}
-	})
+	}
+	if early != nil {
+		if f, err := early.wait(); err == nil {
+			defer f.Close()
+			if err := parseLog(f, add); err != nil {
+				return nil, fmt.Errorf("git log in %s: %w", repo, err)
+			}
+			for _, p := range where {
+				p.trim()
+			}
+			return where, nil
+		}
+		// git log failed while the blobs were read: run it again and
+		// report what it says.
+	}
+	g := newGit(ctx, repo, logArgs...)
+	out, err := g.cmd.StdoutPipe()
+	if err != nil {
+		return nil, g.err(err)
+	}
+	if err := g.cmd.Start(); err != nil {
+		return nil, g.err(err)
+	}
+	parseErr := parseLog(out, add)
 	io.Copy(io.Discard, out)
 	if err := g.err(g.cmd.Wait()); err != nil {
 		return nil, err
@@ -449,6 +491,57 @@ func blobCommits(ctx context.Context, repo string, found map[string][]Finding, e
 		p.trim()
 	}
 	return where, nil
+}
+
+// logArgs lists every commit's changes with its author, for blobCommits.
+var logArgs = []string{"log", "--all", "--root", "--no-renames", "-c", "--raw", "--no-abbrev", "-z",
+	"--no-textconv", "--no-ext-diff", "--format=%x01%H%x00%an <%ae>%x00%aI"}
+
+// earlyLog is blobCommits' git log, started with the scan when a spare
+// core can run it, its output kept in a temporary file (it is needed only
+// if something is found, and holds every change of history).
+type earlyLog struct {
+	g    *gitCmd
+	f    *os.File
+	done chan error
+}
+
+// startEarlyLog starts git log into a temporary file; nil when it cannot.
+func startEarlyLog(ctx context.Context, repo string) *earlyLog {
+	f, err := os.CreateTemp("", "keywatch-gitlog-*")
+	if err != nil {
+		return nil
+	}
+	os.Remove(f.Name()) // the open file stays readable
+	g := newGit(ctx, repo, logArgs...)
+	g.cmd.Stdout = f
+	if err := g.cmd.Start(); err != nil {
+		f.Close()
+		return nil
+	}
+	e := &earlyLog{g: g, f: f, done: make(chan error, 1)}
+	go func() { e.done <- g.err(g.cmd.Wait()) }()
+	return e
+}
+
+// wait returns the finished log, read from its start.
+func (e *earlyLog) wait() (*os.File, error) {
+	if err := <-e.done; err != nil {
+		e.f.Close()
+		return nil, err
+	}
+	if _, err := e.f.Seek(0, io.SeekStart); err != nil {
+		e.f.Close()
+		return nil, err
+	}
+	return e.f, nil
+}
+
+// discard stops git log and drops its output.
+func (e *earlyLog) discard() {
+	e.g.cmd.Process.Kill()
+	<-e.done
+	e.f.Close()
 }
 
 // parseLog reads the output of git log -z --raw with the format of
@@ -525,11 +618,20 @@ func parseLog(r io.Reader, add func(c Commit, blob string)) error {
 // the author date of the blob's first commit, then path, then offset;
 // blobs no commit reaches come last, by id.
 func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []Finding {
-	n := 0
-	for _, fs := range found {
-		n += len(fs)
+	// A blob's findings share their commits, path and source; they are
+	// ordered by offset within the blob, and blobs by their oldest commit,
+	// path and id. Sorting blobs, not findings, keeps this cheap when keys
+	// live on through thousands of versions.
+	type blob struct {
+		id    string
+		fs    []Finding
+		p     *blobPlaces
+		date  time.Time
+		path  string
+		first string
 	}
-	out := make([]Finding, 0, n)
+	blobs := make([]blob, 0, len(found))
+	n := 0
 	for id, fs := range found {
 		p := where[id]
 		if p != nil && !p.seen {
@@ -538,52 +640,40 @@ func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []F
 		if p != nil && p.count == 0 {
 			continue // every path it appears at is excluded
 		}
-		var commits []Commit // one copy for the blob's findings
+		b := blob{id: id, fs: fs, p: p, path: id}
 		if p != nil {
-			commits = slices.Clip(slices.Clone(p.commits))
+			first := p.commits[0]
+			b.date, b.path, b.first = first.AuthorDate, first.Path, first.SHA[:min(12, len(first.SHA))]+":"+first.Path
 		}
-		for _, f := range fs {
-			f.Blob = id
-			f.Source, f.Path = id, id
-			if p != nil {
-				f.Commits = commits
-				f.CommitCount = p.count
-				first := p.commits[0]
-				f.Path = first.Path
-				f.Source = first.SHA[:min(12, len(first.SHA))] + ":" + first.Path
-			}
-			out = append(out, f)
-		}
+		blobs = append(blobs, b)
+		n += len(fs)
 	}
-	// Sort small keys, then move each finding once: findings are large.
-	type key struct {
-		none   bool
-		date   time.Time
-		path   string
-		blob   string
-		offset int64
-		i      int32
-	}
-	keys := make([]key, len(out))
-	for i := range out {
-		f := &out[i]
-		keys[i] = key{none: len(f.Commits) == 0, path: f.Path, blob: f.Blob, offset: f.Offset, i: int32(i)}
-		if !keys[i].none {
-			keys[i].date = f.Commits[0].AuthorDate
-		}
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if a.none != b.none {
-			if a.none {
+	slices.SortFunc(blobs, func(a, b blob) int {
+		if (a.p == nil) != (b.p == nil) {
+			if a.p == nil {
 				return 1
 			}
 			return -1
 		}
-		return cmp.Or(a.date.Compare(b.date), strings.Compare(a.path, b.path), strings.Compare(a.blob, b.blob), cmp.Compare(a.offset, b.offset))
+		return cmp.Or(a.date.Compare(b.date), strings.Compare(a.path, b.path), strings.Compare(a.id, b.id))
 	})
-	sorted := make([]Finding, len(out))
-	for i, k := range keys {
-		sorted[i] = out[k.i]
+	out := make([]Finding, 0, n)
+	for _, b := range blobs {
+		var commits []Commit // one copy for the blob's findings
+		if b.p != nil {
+			commits = slices.Clip(slices.Clone(b.p.commits))
+		}
+		start := len(out)
+		for _, f := range b.fs {
+			f.Blob = b.id
+			f.Source, f.Path = b.id, b.id
+			if b.p != nil {
+				f.Commits, f.CommitCount = commits, b.p.count
+				f.Path, f.Source = b.path, b.first
+			}
+			out = append(out, f)
+		}
+		slices.SortStableFunc(out[start:], func(x, y Finding) int { return cmp.Compare(x.Offset, y.Offset) })
 	}
-	return sorted
+	return out
 }

@@ -278,20 +278,26 @@ func (pw *packWorker) children(p *packFile, i int32, base *node) error {
 	return nil
 }
 
-// buffer returns a byte slice of length n, reusing a released one.
+// buffer returns a byte slice of length n, reusing the smallest released
+// one that holds it.
 func (pw *packWorker) buffer(n int) []byte {
+	best := -1
 	for i, b := range pw.spare {
-		if cap(b) >= n {
-			pw.spare = slices.Delete(pw.spare, i, i+1)
-			return b[:n]
+		if cap(b) >= n && (best < 0 || cap(b) < cap(pw.spare[best])) {
+			best = i
 		}
 	}
-	return make([]byte, n)
+	if best < 0 {
+		return make([]byte, n)
+	}
+	b := pw.spare[best]
+	pw.spare = slices.Delete(pw.spare, best, best+1)
+	return b[:n]
 }
 
 // release keeps b for reuse; no finding refers to a blob's bytes.
 func (pw *packWorker) release(b []byte) {
-	if len(pw.spare) < 16 && cap(b) <= 16<<20 {
+	if len(pw.spare) < 64 && cap(b) <= 16<<20 {
 		pw.spare = append(pw.spare, b)
 	}
 }

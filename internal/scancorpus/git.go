@@ -96,7 +96,7 @@ func (g *gitGen) removeKey() (string, bool) {
 
 // WriteGitRepo creates a git repository at dir (which must not exist or be
 // empty) with commits commits on refs/heads/main, built with one "git
-// fast-import" run and packed with deltas as "git gc" packs, and returns
+// fast-import" run and packed with deltas, and returns
 // its Manifest; Files and Bytes describe the
 // final tree. Planted.Commit and Lookalike.Commit are commit ids, and
 // Line is the line in the file as of that commit.
@@ -204,8 +204,9 @@ func WriteGitRepo(dir string, commits int, seed uint64) (Manifest, error) {
 	}
 	// fast-import stores most versions whole; a repository that has been
 	// cloned or garbage-collected, as the ones scanned usually are, keeps
-	// them as deltas. Pack it the way "git gc" does.
-	if out, err := exec.Command("git", "-C", dir, "repack", "-adq").CombinedOutput(); err != nil {
+	// them as deltas. Pack it the way "git gc --aggressive" does (deltas
+	// computed afresh, git's default window and depth).
+	if out, err := exec.Command("git", "-C", dir, "repack", "-adfq").CombinedOutput(); err != nil {
 		return Manifest{}, fmt.Errorf("git repack: %v: %s", err, out)
 	}
 	shas, err := readMarks(marks)
