@@ -46,6 +46,21 @@ func OpenRedis(ctx context.Context, url string) (*redis.Client, error) {
 	return rdb, nil
 }
 
+// OpenState returns the State c selects: a RedisState on the Redis at
+// c.URL under c.Prefix, checked to answer, or a MemoryState when c.URL is
+// empty. close releases the Redis client; it does nothing for a
+// MemoryState.
+func OpenState(ctx context.Context, c RedisConfig) (st State, close func() error, err error) {
+	if c.URL == "" {
+		return NewMemoryState(), func() error { return nil }, nil
+	}
+	rdb, err := OpenRedis(ctx, c.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewRedisState(rdb, c.Prefix), rdb.Close, nil
+}
+
 func (s *RedisState) k(id, what string) string { return s.prefix + ":{" + id + "}:" + what }
 
 // admitScript: KEYS status, rpm, tpm, tpd; ARGV limits rpm tpm tpd,

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -190,4 +191,42 @@ func TestTokenMintingStateUnavailable(t *testing.T) {
 func mint(t *testing.T, srv *httptest.Server, cred string) (int, http.Header, string) {
 	t.Helper()
 	return do(t, srv, "POST", "/v1/gateway/token", cred, "")
+}
+
+func TestOpenState(t *testing.T) {
+	redisState(t) // fails the test when the machine's Redis is down
+	tests := []struct {
+		name    string
+		url     string
+		want    string // type of the State
+		errCode string // keywatch error code; "-": any error
+	}{
+		{"no url", "", "*gateway.MemoryState", ""},
+		{"redis", "redis://127.0.0.1:6379/0", "*gateway.RedisState", ""},
+		{"not a redis url", "http://127.0.0.1:6379", "", keywatch.EINVALID},
+		{"unreachable", "redis://127.0.0.1:1/0", "", "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			st, closeState, err := gateway.OpenState(ctx, gateway.RedisConfig{URL: tt.url, Prefix: "kwgwtest"})
+			if tt.errCode != "" {
+				if err == nil || (tt.errCode != "-" && keywatch.ErrorCode(err) != tt.errCode) {
+					t.Fatalf("err = %v, want code %s", err, tt.errCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeState()
+			if got := fmt.Sprintf("%T", st); got != tt.want {
+				t.Errorf("state %s, want %s", got, tt.want)
+			}
+			if _, err := st.Status(ctx, "k"); err != nil {
+				t.Errorf("Status: %v", err)
+			}
+		})
+	}
 }

@@ -21,33 +21,44 @@ var gatewayRoutes = []string{"/v1/chat/", "/v1/completions", "/v1/embeddings", "
 // goes into the same durable log as ingest, and containment on target
 // gateway sets the live status it checks on the next request.
 func (s *Server) startGateway(ctx context.Context, opt Options) error {
-	cfg := *s.cfg.Gateway
-	var state gateway.State
-	if cfg.Redis.URL != "" {
-		rdb, err := gateway.OpenRedis(ctx, cfg.Redis.URL)
-		if err != nil {
-			return fmt.Errorf("gateway redis: %w", err)
-		}
-		state = gateway.NewRedisState(rdb, cfg.Redis.Prefix)
-	}
-	var geo gateway.Geo
-	if s.cfg.GeoIP != "" {
-		g, err := enrich.OpenGeo(s.cfg.GeoIP)
-		if err != nil {
-			return err
-		}
-		geo = &lockedGeo{g: g}
-	}
 	s.batcher = &batcher{s: s}
-	gw, err := gateway.New(ctx, cfg, gateway.Options{
-		Store: s.store, Pepper: opt.Pepper, State: state, Geo: geo, Logger: s.log, Now: s.now, Getenv: opt.Getenv,
-		Sink: s.batcher.add,
+	gw, _, err := NewGateway(ctx, s.cfg, gateway.Options{
+		Store: s.store, Pepper: opt.Pepper, Logger: s.log, Now: s.now, Getenv: opt.Getenv, Sink: s.batcher.add,
 	})
 	if err != nil {
 		return err
 	}
 	s.gw = gw
 	return nil
+}
+
+// NewGateway builds a gateway from cfg.Gateway as serve runs it, for serve
+// and for gateway instances that run alone: a RedisState when
+// gateway.redis.url is set (else a MemoryState) and, when cfg.GeoIP names
+// a database, country lookups for keys with a country allow-list. It sets
+// opt.State and opt.Geo and uses the rest of opt as given. close releases
+// the Redis client once the gateway is no longer used.
+func NewGateway(ctx context.Context, cfg Config, opt gateway.Options) (gw *gateway.Gateway, close func() error, err error) {
+	if cfg.Gateway == nil {
+		return nil, nil, keywatch.Errorf(keywatch.EINVALID, "gateway: the config has no gateway section")
+	}
+	if cfg.GeoIP != "" {
+		g, err := enrich.OpenGeo(cfg.GeoIP)
+		if err != nil {
+			return nil, nil, err
+		}
+		opt.Geo = &lockedGeo{g: g}
+	}
+	state, closeState, err := gateway.OpenState(ctx, cfg.Gateway.Redis)
+	if err != nil {
+		return nil, nil, err
+	}
+	opt.State = state
+	if gw, err = gateway.New(ctx, *cfg.Gateway, opt); err != nil {
+		closeState()
+		return nil, nil, err
+	}
+	return gw, closeState, nil
 }
 
 // lockedGeo serialises lookups: enrich.Geo's cache is not safe for

@@ -12,22 +12,26 @@ import (
 )
 
 func init() {
-	register(&command{name: "gateway", summary: "gateway keys: issue", run: runGateway})
+	register(&command{name: "gateway", summary: "keywatch's OpenAI-compatible gateway: issue keys, run it alone", run: runGateway})
 }
 
 const gatewayUsage = `
 Usage: keywatch gateway SUBCOMMAND [flags]
 
-Manages the keys of keywatch's OpenAI-compatible gateway (serve --gateway).
+keywatch's OpenAI-compatible gateway: services call it with keywatch-issued
+keys instead of provider keys. It runs inside serve (keywatch serve
+--gateway, usage straight into detection) or alone (keywatch gateway run,
+usage forwarded to a serve over HTTP), as many instances as needed.
 
 Subcommands:
   issue    issue a gateway key (kwk_...) for a service; prints it once
-
-The gateway itself runs in serve: keywatch serve --gateway.
+  run      run a gateway instance alone, forwarding usage to keywatch serve
 
 Example:
   keywatch gateway issue --id search-prod-gw --service search-api --env prod --models gpt-4o-mini --rpm 600
-  OPENAI_API_KEY=sk-... keywatch serve --gateway --listen 127.0.0.1:8080
+  OPENAI_API_KEY=sk-... ANTHROPIC_API_KEY=sk-ant-... keywatch serve --gateway --listen 127.0.0.1:8080
+  KEYWATCH_TOKEN=kwt_... OPENAI_API_KEY=sk-... ANTHROPIC_API_KEY=sk-ant-... \
+    keywatch gateway run --serve http://127.0.0.1:8080 --listen 127.0.0.1:8081
 `
 
 func runGateway(ctx context.Context, e *env, args []string) error {
@@ -41,6 +45,8 @@ func runGateway(ctx context.Context, e *env, args []string) error {
 	switch args[0] {
 	case "issue":
 		return gatewayIssue(ctx, e, args[1:])
+	case "run":
+		return gatewayRun(ctx, e, args[1:])
 	}
 	return keywatch.Errorf(keywatch.EINVALID, "unknown subcommand %q (see keywatch gateway --help)", args[0])
 }
