@@ -106,29 +106,36 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 	if runtime.GOMAXPROCS(0) > 1 {
 		early = startEarlyLog(ctx, repo)
 	}
-	found := map[string][]Finding{} // by blob id
+	found := map[string][]blobHit{} // by blob id
 	var mu sync.Mutex
 	c := newCollector(emit, opt.Progress)
-	// collect keeps fs (one blob's findings, which its caller no longer
-	// changes) as they are when it is the blob's first.
-	collect := func(fs []Finding) {
+	// keep takes hs (one blob's findings, which its caller no longer
+	// changes) as they are when they are the blob's first.
+	keep := func(id string, hs []blobHit) {
 		mu.Lock()
+		if len(found[id]) == 0 {
+			found[id] = slices.Clip(hs)
+		} else {
+			found[id] = append(found[id], hs...)
+		}
+		mu.Unlock()
+	}
+	collect := func(fs []Finding) {
 		for len(fs) > 0 {
 			id := fs[0].Source
 			n := 1
 			for n < len(fs) && fs[n].Source == id {
 				n++
 			}
-			if len(found[id]) == 0 {
-				found[id] = slices.Clip(fs[:n])
-			} else {
-				found[id] = append(found[id], fs[:n]...)
+			hs := make([]blobHit, n)
+			for i := range hs {
+				hs[i] = hitOf(&fs[i])
 			}
+			keep(id, hs)
 			fs = fs[n:]
 		}
-		mu.Unlock()
 	}
-	if err := s.scanObjects(ctx, repo, opt, c, collect, func() {
+	if err := s.scanObjects(ctx, repo, opt, c, collect, keep, func() {
 		mu.Lock()
 		clear(found)
 		mu.Unlock()
@@ -148,7 +155,7 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 			st, _ := c.finish(ctx)
 			return st, err
 		}
-		c.deliver(placeFindings(found, where))
+		placeFindings(found, where, c.deliver)
 	}
 	return c.finish(ctx)
 }
@@ -163,7 +170,7 @@ var gitPackWalk = true
 // gitdelta.go) and everything else through git cat-file; should the pack
 // reader fail, reset is called (forget what was found) and git cat-file
 // reads the whole store.
-func (s *Scanner) scanObjects(ctx context.Context, repo string, opt SourceOptions, c *collector, found func([]Finding), reset func()) error {
+func (s *Scanner) scanObjects(ctx context.Context, repo string, opt SourceOptions, c *collector, found func([]Finding), keep func(string, []blobHit), reset func()) error {
 	if !gitPackWalk {
 		return s.scanBlobs(ctx, repo, opt, c, found, nil)
 	}
@@ -181,7 +188,7 @@ func (s *Scanner) scanObjects(ctx context.Context, repo string, opt SourceOption
 	if gitMemo {
 		memo = newMemoCache()
 	}
-	rest, err := s.scanPacks(ctx, st, opt, c, memo, found)
+	rest, err := s.scanPacks(ctx, st, opt, c, memo, keep)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -442,7 +449,7 @@ func (p *blobPlaces) trim() {
 // blobCommits finds, in one pass over history, the commits and paths at
 // which the blobs in found appear. Merge commits are included as far as
 // they introduce content of their own (conflict resolutions, stashes).
-func blobCommits(ctx context.Context, repo string, found map[string][]Finding, exclude []string, early *earlyLog) (map[string]*blobPlaces, error) {
+func blobCommits(ctx context.Context, repo string, found map[string][]blobHit, exclude []string, early *earlyLog) (map[string]*blobPlaces, error) {
 	where := make(map[string]*blobPlaces, len(found))
 	for id := range found {
 		where[id] = &blobPlaces{}
@@ -617,22 +624,21 @@ func parseLog(r io.Reader, add func(c Commit, blob string)) error {
 // placeFindings sets the git fields of every finding and orders them: by
 // the author date of the blob's first commit, then path, then offset;
 // blobs no commit reaches come last, by id.
-func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []Finding {
+func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, deliver func([]Finding)) {
 	// A blob's findings share their commits, path and source; they are
 	// ordered by offset within the blob, and blobs by their oldest commit,
 	// path and id. Sorting blobs, not findings, keeps this cheap when keys
 	// live on through thousands of versions.
 	type blob struct {
 		id    string
-		fs    []Finding
+		hs    []blobHit
 		p     *blobPlaces
 		date  time.Time
 		path  string
 		first string
 	}
 	blobs := make([]blob, 0, len(found))
-	n := 0
-	for id, fs := range found {
+	for id, hs := range found {
 		p := where[id]
 		if p != nil && !p.seen {
 			p = nil // no commit reaches it
@@ -640,13 +646,12 @@ func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []F
 		if p != nil && p.count == 0 {
 			continue // every path it appears at is excluded
 		}
-		b := blob{id: id, fs: fs, p: p, path: id}
+		b := blob{id: id, hs: hs, p: p, path: id}
 		if p != nil {
 			first := p.commits[0]
 			b.date, b.path, b.first = first.AuthorDate, first.Path, first.SHA[:min(12, len(first.SHA))]+":"+first.Path
 		}
 		blobs = append(blobs, b)
-		n += len(fs)
 	}
 	slices.SortFunc(blobs, func(a, b blob) int {
 		if (a.p == nil) != (b.p == nil) {
@@ -657,23 +662,49 @@ func placeFindings(found map[string][]Finding, where map[string]*blobPlaces) []F
 		}
 		return cmp.Or(a.date.Compare(b.date), strings.Compare(a.path, b.path), strings.Compare(a.id, b.id))
 	})
-	out := make([]Finding, 0, n)
+	var out []Finding
 	for _, b := range blobs {
 		var commits []Commit // one copy for the blob's findings
 		if b.p != nil {
 			commits = slices.Clip(slices.Clone(b.p.commits))
 		}
-		start := len(out)
-		for _, f := range b.fs {
+		slices.SortStableFunc(b.hs, func(x, y blobHit) int { return cmp.Compare(x.off, y.off) })
+		out = out[:0]
+		for i := range b.hs {
+			f := b.hs[i].finding(b.id)
 			f.Blob = b.id
-			f.Source, f.Path = b.id, b.id
+			f.Path = b.id
 			if b.p != nil {
 				f.Commits, f.CommitCount = commits, b.p.count
 				f.Path, f.Source = b.path, b.first
 			}
 			out = append(out, f)
 		}
-		slices.SortStableFunc(out[start:], func(x, y Finding) int { return cmp.Compare(x.Offset, y.Offset) })
+		deliver(out)
 	}
-	return out
+}
+
+// hitMeta is what the copies of one finding through history share.
+type hitMeta struct {
+	provider, rule, enc, redacted string
+	secret                        []byte
+}
+
+// blobHit is a finding in a git blob, kept small: a key that lives on
+// through thousands of versions is thousands of findings.
+type blobHit struct {
+	off, end  int64
+	line, col int32 // line 0: not counted yet
+	m         *hitMeta
+}
+
+func hitOf(f *Finding) blobHit {
+	return blobHit{off: f.Offset, end: f.End, line: int32(f.Line), col: int32(f.Column),
+		m: &hitMeta{provider: f.Provider, rule: f.Rule, enc: f.Encoding, redacted: f.Redacted, secret: f.secret}}
+}
+
+// finding returns h as a finding in blob id.
+func (h *blobHit) finding(id string) Finding {
+	return Finding{Source: id, Provider: h.m.provider, Rule: h.m.rule, Offset: h.off, End: h.end,
+		Line: int(h.line), Column: int(h.col), Encoding: h.m.enc, Redacted: h.m.redacted, secret: h.m.secret}
 }

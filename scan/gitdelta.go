@@ -16,12 +16,15 @@ import (
 // A blob stored as a delta is its base with some ranges copied and some
 // bytes inserted. A finding that starts on line L depends on lines L-1 to
 // L+1 and nothing else (see memo.go for why). Mark as dirty every inserted
-// byte and the first and last byte of every copied range, and call a line
-// dirty when it holds a dirty byte. If no line within two lines of L is
-// dirty, lines L-2 to L+2 were copied in one piece from the base, the
-// newline before line L-1 with them, so lines L-1 to L+1 are lines of the
-// base, byte for byte, and the base's findings there are the target's at
-// the copied position (same column, and the line number counted in the
+// byte and the first and last byte of every copied range (but the first
+// byte of a copy from the base's start to the target's start, and the
+// last of one from the base's end to the target's end: that edge is the
+// same in both), and call a line dirty when it holds a dirty byte. If no
+// line within two lines of L is dirty, lines L-2 to L+2 were copied in one
+// piece from the base, the newline before line L-1 with them (or the copy
+// starts, or ends, both blobs), so lines L-1 to L+1 are lines of the base,
+// byte for byte, and the base's findings there are the target's at the
+// copied position (same column, and the line number counted in the
 // target). Every line within two lines of a dirty line is scanned again,
 // with a line of context either side, exactly as memo.go scans a chunk.
 // So a blob costs the lines its delta touches, not its size, and its
@@ -46,7 +49,7 @@ type packWalk struct {
 	opt   SourceOptions
 	c     *collector
 	memo  *memoCache
-	found func([]Finding)
+	found func(id string, hs []blobHit)
 
 	// children of each pack object, as offsets into kids (CSR).
 	start map[*packFile][]int32
@@ -60,7 +63,7 @@ type packWalk struct {
 // rebuild and returns the ids of the objects left to git cat-file: loose
 // objects, deltas whose base is outside their pack, and blobs larger than
 // opt.MaxFileSize built from deltas (with the deltas built on them).
-func (s *Scanner) scanPacks(ctx context.Context, st *objectStore, opt SourceOptions, c *collector, memo *memoCache, found func([]Finding)) ([]string, error) {
+func (s *Scanner) scanPacks(ctx context.Context, st *objectStore, opt SourceOptions, c *collector, memo *memoCache, found func(id string, hs []blobHit)) ([]string, error) {
 	w := &packWalk{s: s, ctx: ctx, opt: opt, c: c, memo: memo, found: found,
 		start: map[*packFile][]int32{}, kids: map[*packFile][]int32{}}
 	var jobs []packJob
@@ -186,7 +189,7 @@ type packWorker struct {
 	zr    zlibReader
 	delta []byte
 	wins  []span
-	found []Finding
+	found []Finding // scratch
 	ops   []deltaOp
 	spare [][]byte // released blob buffers
 }
@@ -194,7 +197,7 @@ type packWorker struct {
 // node is a rebuilt blob on the path from a tree's root.
 type node struct {
 	content  []byte
-	findings []Finding // sorted by offset: those of a whole-blob scan
+	findings []blobHit // sorted by offset: those of a whole-blob scan
 	binary   bool
 }
 
@@ -213,11 +216,11 @@ func (pw *packWorker) tree(j packJob) error {
 		if err := pw.zr.reset(p.data[o.data:o.end]); err != nil {
 			return fmt.Errorf("%s at offset %d: %w", p.path, o.off, err)
 		}
-		var out []Finding
-		if err := w.s.ScanReader(id, pw.zr.r, func(f Finding) { out = append(out, f) }); err != nil {
+		var out []blobHit
+		if err := w.s.ScanReader(id, pw.zr.r, func(f Finding) { out = append(out, hitOf(&f)) }); err != nil {
 			return fmt.Errorf("read git blob %s: %w", id, err)
 		}
-		pw.report(o, out)
+		pw.report(o, id, out)
 		pw.leave(p, j.root, false)
 		return nil
 	}
@@ -226,7 +229,7 @@ func (pw *packWorker) tree(j packJob) error {
 		return err
 	}
 	n := node{content: content, findings: pw.whole(id, content), binary: isBinary(content)}
-	pw.report(o, n.findings)
+	pw.report(o, id, n.findings)
 	err = pw.children(p, j.root, &n)
 	pw.release(content)
 	return err
@@ -266,9 +269,9 @@ func (pw *packWorker) children(p *packFile, i int32, base *node) error {
 		if base.binary || n.binary || len(ops) == 0 {
 			n.findings = pw.whole(id, t)
 		} else {
-			n.findings = pw.delta2(id, t, ops, base.findings)
+			n.findings = pw.delta2(id, t, len(base.content), ops, base.findings)
 		}
-		pw.report(o, n.findings)
+		pw.report(o, id, n.findings)
 		err = pw.children(p, k, &n)
 		pw.release(t)
 		if err != nil {
@@ -325,29 +328,31 @@ func (pw *packWorker) leave(p *packFile, i int32, self bool) {
 	w.mu.Unlock()
 }
 
-// report passes a blob's findings on, once per object id.
-func (pw *packWorker) report(o *packObj, fs []Finding) {
-	if len(fs) > 0 && !o.dup {
-		pw.w.found(fs) // copied out; fs stays the node's
+// report passes a blob's findings on, once per object id; they stay the
+// node's too, unchanged.
+func (pw *packWorker) report(o *packObj, id string, hs []blobHit) {
+	if len(hs) > 0 && !o.dup {
+		pw.w.found(id, hs)
 	}
 }
 
 // whole scans a blob whole and returns its findings sorted by offset.
-func (pw *packWorker) whole(id string, b []byte) []Finding {
-	var out []Finding
-	emit := func(f Finding) { out = append(out, f) }
+func (pw *packWorker) whole(id string, b []byte) []blobHit {
+	var out []blobHit
+	emit := func(f Finding) { out = append(out, hitOf(&f)) }
 	if pw.memo != nil {
 		pw.memo.scan(id, b, emit)
 	} else {
 		pw.w.s.ScanBytes(id, b, emit)
 	}
-	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(a.Offset, b.Offset) })
+	slices.SortStableFunc(out, func(a, b blobHit) int { return cmp.Compare(a.off, b.off) })
 	return out
 }
 
-// delta2 returns the findings of t, built by ops from a base whose
-// findings are fb, scanning only the lines around what changed.
-func (pw *packWorker) delta2(id string, t []byte, ops []deltaOp, fb []Finding) []Finding {
+// delta2 returns the findings of t, built by ops from a base of baseLen
+// bytes whose findings are fb, scanning only the lines around what
+// changed.
+func (pw *packWorker) delta2(id string, t []byte, baseLen int, ops []deltaOp, fb []blobHit) []blobHit {
 	wins := pw.wins[:0]
 	dirty := func(a, z int) {
 		ls := lineStart(t, a)
@@ -373,15 +378,19 @@ func (pw *packWorker) delta2(id string, t []byte, ops []deltaOp, fb []Finding) [
 			dirty(op.dst, op.dst+op.n)
 			continue
 		}
-		dirty(op.dst, op.dst+1)
-		if op.n > 1 {
+		// A copy of the base's first (last) bytes to the target's first
+		// (last) bytes has the same edge on that side: nothing.
+		if op.dst != 0 || op.src != 0 {
+			dirty(op.dst, op.dst+1)
+		}
+		if op.n > 1 && (op.dst+op.n != len(t) || op.src+op.n != baseLen) {
 			dirty(op.dst+op.n-1, op.dst+op.n)
 		}
 	}
 	pw.wins = wins
 
-	out := pw.found[:0]
-	emit := func(f Finding) { out = append(out, f) }
+	fs := pw.found[:0]
+	emit := func(f Finding) { fs = append(fs, f) }
 	var cur lineCursor
 	for _, wn := range wins {
 		cs, ce := wn.start, wn.end
@@ -394,6 +403,12 @@ func (pw *packWorker) delta2(id string, t []byte, ops []deltaOp, fb []Finding) [
 		lc := lineCounter{line: cur.line(t, cs), at: int64(cs), start: int64(cs)}
 		pw.st.emitChunk(id, t[cs:ce], int64(cs), int64(wn.start), int64(wn.end), &lc, emit)
 	}
+	pw.found = fs[:0]
+	out := make([]blobHit, len(fs), len(fs)+len(fb))
+	for i := range fs {
+		out[i] = hitOf(&fs[i])
+	}
+	clear(fs)
 	rescanned := len(out)
 	inWindow := func(off int) bool {
 		k := sort.Search(len(wins), func(k int) bool { return wins[k].end > off })
@@ -403,32 +418,31 @@ func (pw *packWorker) delta2(id string, t []byte, ops []deltaOp, fb []Finding) [
 		if op.insert {
 			continue
 		}
-		k := sort.Search(len(fb), func(k int) bool { return fb[k].Offset >= int64(op.src) })
-		for ; k < len(fb) && fb[k].Offset < int64(op.src+op.n); k++ {
-			f := fb[k]
-			if f.End > int64(op.src+op.n) {
+		k := sort.Search(len(fb), func(k int) bool { return fb[k].off >= int64(op.src) })
+		for ; k < len(fb) && fb[k].off < int64(op.src+op.n); k++ {
+			h := fb[k]
+			if h.end > int64(op.src+op.n) {
 				continue
 			}
-			to := int64(op.dst) + f.Offset - int64(op.src)
+			to := int64(op.dst) + h.off - int64(op.src)
 			if inWindow(int(to)) {
 				continue
 			}
-			f.End = to + f.End - f.Offset
-			f.Offset, f.Source, f.Line = to, id, 0
-			out = append(out, f)
+			h.end = to + h.end - h.off
+			h.off, h.line = to, 0
+			out = append(out, h)
 		}
 	}
 	if len(out) > rescanned {
-		slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(a.Offset, b.Offset) })
+		slices.SortStableFunc(out, func(a, b blobHit) int { return cmp.Compare(a.off, b.off) })
 		cur = lineCursor{}
 		for i := range out {
-			if out[i].Line == 0 {
-				out[i].Line = cur.line(t, int(out[i].Offset))
+			if out[i].line == 0 {
+				out[i].line = int32(cur.line(t, int(out[i].off)))
 			}
 		}
 	}
-	pw.found = out[:0]
-	return slices.Clone(out)
+	return slices.Clip(out)
 }
 
 // lineCursor counts lines forward through a blob.

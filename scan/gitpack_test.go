@@ -198,7 +198,7 @@ func TestScanPacksLeavesNothing(t *testing.T) {
 	s, _ := New(Options{})
 	var n atomic.Int64
 	rest, err := s.scanPacks(context.Background(), st, SourceOptions{}.withDefaults(), newCollector(nil, nil), nil,
-		func(fs []Finding) { n.Add(int64(len(fs))) })
+		func(_ string, hs []blobHit) { n.Add(int64(len(hs))) })
 	if err != nil {
 		t.Fatal(err)
 	}

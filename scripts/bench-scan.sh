@@ -12,10 +12,11 @@
 # Not for CI: it takes minutes and needs gitleaks
 # (go install github.com/zricethezav/gitleaks/v8@v8.30.1).
 #
-#   MB=300 COMMITS=3000 SEED=1 scripts/bench-scan.sh
+#   MB=300 COMMITS=3000 SEED=1 RUNS=5 scripts/bench-scan.sh
 set -euo pipefail
 
 MB=${MB:-300}
+RUNS=${RUNS:-1} # timed runs of each tool and mode; the scores come from the last
 COMMITS=${COMMITS:-3000}
 SEED=${SEED:-1}
 GITLEAKS=${GITLEAKS:-$(command -v gitleaks || echo "$HOME/go/bin/gitleaks")}
@@ -69,11 +70,16 @@ for cores in 1 "$NCPU"; do
 	for mode in dir git; do
 		if [ "$mode" = dir ]; then target=$TMP/dir m=dir; else target=$TMP/repo m=repo; fi
 		echo "--- keywatch $mode"
-		timed "keywatch $mode $cores" "${pin[@]}" "$TMP/benchscan" scan "$mode" "$target" "$TMP/$m.json"
+		for run in $(seq "$RUNS"); do
+			timed "keywatch $mode $cores run $run" "${pin[@]}" "$TMP/benchscan" scan "$mode" "$target" "$TMP/kw.json"
+		done
+		"$TMP/benchscan" score "$mode" "$TMP/kw.json" "$TMP/$m.json"
 		echo "--- gitleaks $mode"
-		rm -f "$TMP/gl.json"
-		timed "gitleaks $mode $cores" "${pin[@]}" "$GITLEAKS" "$mode" "$target" -c "$TMP/gitleaks.toml" \
-			-f json -r "$TMP/gl.json" --no-banner --exit-code 0 -l error
+		for run in $(seq "$RUNS"); do
+			rm -f "$TMP/gl.json"
+			timed "gitleaks $mode $cores run $run" "${pin[@]}" "$GITLEAKS" "$mode" "$target" -c "$TMP/gitleaks.toml" \
+				-f json -r "$TMP/gl.json" --no-banner --exit-code 0 -l error
+		done
 		"$TMP/benchscan" gitleaks "$mode" "$TMP/gl.json" "$TMP/$m.json" "$target"
 	done
 done

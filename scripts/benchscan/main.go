@@ -1,11 +1,13 @@
 // Command benchscan is the Go half of scripts/bench-scan.sh: it generates
-// the corpora (internal/scancorpus), times scan.ScanPath and scan.ScanGit
-// on them in process, and scores keywatch's and gitleaks' findings against
-// the manifests. It is a benchmark tool, not part of keywatch.
+// the corpora (internal/scancorpus), runs scan.ScanPath and scan.ScanGit
+// on them in process, writing a JSON report as gitleaks does, and scores
+// keywatch's and gitleaks' reports against the manifests in a separate,
+// untimed step. It is a benchmark tool, not part of keywatch.
 //
 //	benchscan gen-dir DIR MB SEED MANIFEST
 //	benchscan gen-git DIR COMMITS SEED MANIFEST
-//	benchscan scan dir|git PATH MANIFEST
+//	benchscan scan dir|git PATH REPORT
+//	benchscan score dir|git REPORT MANIFEST
 //	benchscan gitleaks dir|git REPORT MANIFEST ROOT
 package main
 
@@ -58,17 +60,15 @@ func run(args []string) error {
 		return writeJSON(args[4], m)
 	case args[0] == "scan" && len(args) == 4:
 		return scanCmd(args[1], args[2], args[3])
+	case args[0] == "score" && len(args) == 4:
+		return scoreCmd(args[1], args[2], args[3])
 	case args[0] == "gitleaks" && len(args) == 5:
 		return gitleaksCmd(args[1], args[2], args[3], args[4])
 	}
 	return fmt.Errorf("usage: see the package comment")
 }
 
-func scanCmd(mode, root, manifest string) error {
-	m, err := readManifest(manifest)
-	if err != nil {
-		return err
-	}
+func scanCmd(mode, root, report string) error {
 	s, err := scan.New(scan.Options{})
 	if err != nil {
 		return err
@@ -92,8 +92,27 @@ func scanCmd(mode, root, manifest string) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	fmt.Printf("keywatch %s GOMAXPROCS=%d: %.2fs, %.1f MB scanned (%d files, %d blobs), %.1f MB/s\n",
-		mode, runtime.GOMAXPROCS(0), secs, float64(st.Bytes)/1e6, st.Files, st.Blobs, float64(st.Bytes)/1e6/secs)
+	if err := writeJSON(report, found); err != nil {
+		return err
+	}
+	fmt.Printf("keywatch %s GOMAXPROCS=%d: scan %.2fs, %.1f MB (%d files, %d blobs), %.1f MB/s; %d findings\n",
+		mode, runtime.GOMAXPROCS(0), secs, float64(st.Bytes)/1e6, st.Files, st.Blobs, float64(st.Bytes)/1e6/secs, len(found))
+	return nil
+}
+
+func scoreCmd(mode, report, manifest string) error {
+	m, err := readManifest(manifest)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		return err
+	}
+	var found []scancorpus.Found
+	if err := json.Unmarshal(b, &found); err != nil {
+		return fmt.Errorf("%s: %w", report, err)
+	}
 	fmt.Print(scancorpus.Evaluate(m, found, mode == "git").Summary())
 	return nil
 }
