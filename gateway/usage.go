@@ -81,10 +81,12 @@ func (s *sseBody) Read(p []byte) (int, error) {
 // next reads one event (lines up to a blank line) into s.out.
 func (s *sseBody) next() {
 	s.ev = s.ev[:0]
+	rest := false // line ends one longer than the buffer: never blank
 	for {
 		line, err := s.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			s.ev = append(s.ev, line...)
+			rest = true
 			continue
 		}
 		s.ev = append(s.ev, line...)
@@ -92,9 +94,10 @@ func (s *sseBody) next() {
 			s.err = err
 			break
 		}
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+		if !rest && len(bytes.TrimRight(line, "\r\n")) == 0 {
 			break
 		}
+		rest = false
 	}
 	if s.inspect(s.ev) {
 		s.out = s.ev
@@ -162,6 +165,11 @@ func (t *tailBody) usage(u *usage) {
 	rest := bytes.TrimLeft(t.tail[i+len(`"usage"`):], " \t\r\n")
 	rest, ok := bytes.CutPrefix(rest, []byte(":"))
 	if !ok {
+		return
+	}
+	// "usage": null reports nothing, as it does in streams, rather than
+	// zero tokens.
+	if bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte("null")) {
 		return
 	}
 	var f usageFields
