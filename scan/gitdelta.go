@@ -19,14 +19,15 @@ import (
 // byte and the first and last byte of every copied range (but the first
 // byte of a copy from the base's start to the target's start, and the
 // last of one from the base's end to the target's end: that edge is the
-// same in both), and call a line dirty when it holds a dirty byte. If no
-// line within two lines of L is dirty, lines L-2 to L+2 were copied in one
-// piece from the base, the newline before line L-1 with them (or the copy
-// starts, or ends, both blobs), so lines L-1 to L+1 are lines of the base,
-// byte for byte, and the base's findings there are the target's at the
-// copied position (same column, and the line number counted in the
-// target). Every line within two lines of a dirty line is scanned again,
-// with a line of context either side, exactly as memo.go scans a chunk.
+// same in both), and call a line dirty when it holds a dirty byte. If none
+// of lines L-1 to L+1 is dirty, they were copied in one piece from the
+// base, and so was the newline before line L-1 (the byte before a clean
+// byte that is not the first of a copy is in the same copy), or the copy
+// starts both blobs; so lines L-1 to L+1 are lines of the base, byte for
+// byte, and the base's findings there are the target's at the copied
+// position (same column, and the line number counted in the target).
+// Every line next to or on a dirty line is scanned again, with a line of
+// context either side, exactly as memo.go scans a chunk.
 // So a blob costs the lines its delta touches, not its size, and its
 // findings are those of scanning it whole (tested against whole-blob
 // scans, including repositories repacked with REF deltas and deep chains).
@@ -183,15 +184,16 @@ func hexID(s string) ([20]byte, error) {
 
 // packWorker rebuilds and scans delta trees.
 type packWorker struct {
-	w     *packWalk
-	st    *state
-	memo  *blobMemo
-	zr    zlibReader
-	delta []byte
-	wins  []span
-	found []Finding // scratch
-	ops   []deltaOp
-	spare [][]byte // released blob buffers
+	w      *packWalk
+	st     *state
+	memo   *blobMemo
+	zr     zlibReader
+	delta  []byte
+	wins   []span
+	found  []Finding // scratch
+	ops    []deltaOp
+	merged []deltaOp
+	spare  [][]byte // released blob buffers
 }
 
 // node is a rebuilt blob on the path from a tree's root.
@@ -356,16 +358,12 @@ func (pw *packWorker) delta2(id string, t []byte, baseLen int, ops []deltaOp, fb
 	wins := pw.wins[:0]
 	dirty := func(a, z int) {
 		ls := lineStart(t, a)
-		for range 2 {
-			if ls > 0 {
-				ls = lineStart(t, ls-1)
-			}
+		if ls > 0 {
+			ls = lineStart(t, ls-1)
 		}
 		le := lineEnd(t, z-1)
-		for range 2 {
-			if le < len(t) {
-				le = lineEnd(t, le)
-			}
+		if le < len(t) {
+			le = lineEnd(t, le)
 		}
 		if n := len(wins); n > 0 && ls <= wins[n-1].end {
 			wins[n-1].end = max(wins[n-1].end, le)
@@ -373,6 +371,21 @@ func (pw *packWorker) delta2(id string, t []byte, baseLen int, ops []deltaOp, fb
 		}
 		wins = append(wins, span{ls, le})
 	}
+	// Copies of adjacent base ranges are one copy (git splits copies at
+	// 64 KiB, and its encoder at its block boundaries).
+	merged := ops[:0:0]
+	if cap(pw.merged) > 0 {
+		merged = pw.merged[:0]
+	}
+	for _, op := range ops {
+		if n := len(merged); n > 0 && !op.insert && !merged[n-1].insert && merged[n-1].src+merged[n-1].n == op.src {
+			merged[n-1].n += op.n
+			continue
+		}
+		merged = append(merged, op)
+	}
+	pw.merged = merged
+	ops = merged
 	for _, op := range ops {
 		if op.insert {
 			dirty(op.dst, op.dst+op.n)
@@ -388,7 +401,6 @@ func (pw *packWorker) delta2(id string, t []byte, baseLen int, ops []deltaOp, fb
 		}
 	}
 	pw.wins = wins
-
 	fs := pw.found[:0]
 	emit := func(f Finding) { fs = append(fs, f) }
 	var cur lineCursor

@@ -35,9 +35,19 @@ func newEditHistory(r *testRepo, seed uint64) *editHistory {
 	h := &editHistory{r: r, rng: rand.New(rand.NewPCG(seed, 6)), files: map[string][]string{}}
 	h.lines = memoLines(h.rng)
 	for i := range 6 {
-		h.files[fmt.Sprintf("dir/f%d.txt", i)] = memoBlob(h.rng, h.lines, 30+h.rng.IntN(150))
+		h.files[fmt.Sprintf("dir/f%d.txt", i)] = splitLines(memoBlob(h.rng, h.lines, 30+h.rng.IntN(150)))
 	}
 	return h
+}
+
+// splitLines turns pieces of material, some of several lines, into lines,
+// so that edits fall between a provider word and the key it qualifies.
+func splitLines(pieces []string) []string {
+	var out []string
+	for _, p := range pieces {
+		out = append(out, strings.Split(p, "\n")...)
+	}
+	return out
 }
 
 func (h *editHistory) commits(n int) {
@@ -51,27 +61,35 @@ func (h *editHistory) commits(n int) {
 		c := h.c
 		h.c++
 		for _, name := range names {
-			pieces := h.files[name]
+			lines := h.files[name]
 			if h.rng.IntN(2) == 0 {
 				continue
 			}
-			switch h.rng.IntN(6) {
+			switch h.rng.IntN(8) {
 			case 0: // a large move: the file's halves swap
-				pieces = append(slices.Clone(pieces[len(pieces)/2:]), pieces[:len(pieces)/2]...)
-			default:
+				lines = append(slices.Clone(lines[len(lines)/2:]), lines[:len(lines)/2]...)
+			case 1, 2: // lines go, one here, one there
 				for range 1 + h.rng.IntN(3) {
-					i := h.rng.IntN(len(pieces) + 1)
-					pieces = slices.Insert(pieces, i, h.lines[h.rng.IntN(len(h.lines))])
+					if len(lines) > 2 {
+						i := h.rng.IntN(len(lines))
+						lines = slices.Delete(lines, i, i+1)
+					}
+				}
+			case 3: // a line changes in place
+				i := h.rng.IntN(len(lines))
+				lines = slices.Clone(lines)
+				lines[i] = splitLines([]string{h.lines[h.rng.IntN(len(h.lines))]})[0]
+			default: // material goes in between any two lines
+				for range 1 + h.rng.IntN(3) {
+					i := h.rng.IntN(len(lines) + 1)
+					lines = slices.Insert(lines, i, splitLines([]string{h.lines[h.rng.IntN(len(h.lines))]})...)
 				}
 			}
-			if h.rng.IntN(4) == 0 && len(pieces) > 1 {
-				pieces = slices.Delete(pieces, 0, 1)
+			if h.rng.IntN(5) == 0 && len(lines) > 1 { // the last line goes
+				lines = lines[:len(lines)-1]
 			}
-			if h.rng.IntN(5) == 0 && len(pieces) > 1 { // the last line goes
-				pieces = pieces[:len(pieces)-1]
-			}
-			h.files[name] = pieces
-			h.r.write(name, string(render(pieces, strings.HasSuffix(name, "1.txt"), strings.HasSuffix(name, "2.txt") && c%2 == 0)))
+			h.files[name] = lines
+			h.r.write(name, string(render(lines, strings.HasSuffix(name, "1.txt"), strings.HasSuffix(name, "2.txt") && c%2 == 0)))
 		}
 		if c%10 == 0 {
 			h.r.write("bin.dat", fmt.Sprintf("\x00\x00%s\n%s%d\n", keyLineText(uint64(9+c)), strings.Repeat("x\n", 400), c))
@@ -317,4 +335,69 @@ func FuzzPackIndex(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDeltaScanMatchesWhole builds targets from random copy and insert
+// instructions over random bases, with copies cut anywhere (mid-line,
+// between a provider word and its key, at the edges), and wants delta2's
+// findings to be exactly a whole-blob scan's.
+func TestDeltaScanMatchesWhole(t *testing.T) {
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := &packWorker{w: &packWalk{s: s}, st: s.newState()}
+	rng := rand.New(rand.NewPCG(11, 12))
+	material := memoLines(rng)
+	blob := func(n int) []byte {
+		b := render(splitLines(memoBlob(rng, material, n)), rng.IntN(4) == 0, rng.IntN(4) == 0)
+		return b
+	}
+	render := func(hs []blobHit) []string {
+		out := make([]string, len(hs))
+		for i, h := range hs {
+			f := h.finding("x")
+			out[i] = FindingKeyForTest(f)
+		}
+		return out
+	}
+	cases := 2000
+	if testing.Short() {
+		cases = 300
+	}
+	for c := range cases {
+		base := blob(5 + rng.IntN(40))
+		fb := pw.whole("x", base)
+		var t2 []byte
+		var ops []deltaOp
+		for range 1 + rng.IntN(6) {
+			if rng.IntN(3) == 0 {
+				ins := blob(1 + rng.IntN(3))
+				if rng.IntN(2) == 0 { // part of a line
+					ins = ins[:rng.IntN(len(ins))+1]
+				}
+				ops = append(ops, deltaOp{dst: len(t2), n: len(ins), insert: true})
+				t2 = append(t2, ins...)
+				continue
+			}
+			a := rng.IntN(len(base))
+			z := a + 1 + rng.IntN(len(base)-a)
+			switch rng.IntN(4) {
+			case 0:
+				a = 0 // from the base's start
+			case 1:
+				z = len(base) // to its end
+			}
+			ops = append(ops, deltaOp{dst: len(t2), src: a, n: z - a})
+			t2 = append(t2, base[a:z]...)
+		}
+		if len(t2) == 0 {
+			continue
+		}
+		got := render(pw.delta2("x", t2, len(base), ops, fb))
+		want := render(pw.whole("x", t2))
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d: delta scan differs from the whole scan (%d vs %d findings)\n%s\nops %+v", c, len(got), len(want), firstDiff(got, want), ops)
+		}
+	}
 }
