@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -50,13 +51,39 @@ type Result struct {
 	// the same value the inventory keeps, and the baseline's key.
 	Fingerprint string `json:"fingerprint"`
 	// Commits that added the secret, for history findings; CommitCount is
-	// how many there were in all when the list is cut short.
+	// how many there were in all when the list is cut short. keywatch scan
+	// reports a key found at one path in many versions of history once:
+	// at its place in the working tree if it is still there, else in the
+	// oldest version, with the commits of every version (oldest first).
 	Commits     []CommitRef `json:"commits,omitempty"`
 	CommitCount int         `json:"commit_count,omitempty"`
 	// Matches are the inventory keys the finding maps to (with --store).
 	Matches []Match `json:"matches,omitempty"`
 	// Verification is the provider's answer (with --verify).
 	Verification *Verification `json:"verification,omitempty"`
+}
+
+// AddCommits adds to r the commits of another version of history where
+// the same key sits at the same path, count of them in all (when cs is cut
+// short): the oldest MaxCommits are listed, CommitCount counts them all.
+// A commit sets a path to one blob, so versions share no commit.
+func (r *Result) AddCommits(cs []Commit, count int) {
+	total := max(r.CommitCount, len(r.Commits)) + max(count, len(cs))
+	for _, c := range cs {
+		if len(r.Commits) == MaxCommits && !c.AuthorDate.Before(r.Commits[MaxCommits-1].AuthorDate) {
+			continue // newer than every commit listed: counted only
+		}
+		ref := CommitRef{SHA: c.SHA, Path: c.Path, Author: c.Author, AuthorDate: c.AuthorDate}
+		i, _ := slices.BinarySearchFunc(r.Commits, ref, func(a, b CommitRef) int {
+			return cmp.Or(a.AuthorDate.Compare(b.AuthorDate), strings.Compare(a.SHA, b.SHA))
+		})
+		r.Commits = slices.Insert(r.Commits, i, ref)
+		r.Commits = r.Commits[:min(len(r.Commits), MaxCommits)]
+	}
+	r.CommitCount = 0
+	if total > len(r.Commits) {
+		r.CommitCount = total
+	}
 }
 
 // CommitRef is one commit a history finding was seen in.
@@ -92,14 +119,40 @@ func Sort(rs []Result) {
 	})
 }
 
-// WriteJSON writes r as indented JSON.
+// WriteJSON writes r as JSON, one finding a line: as readable as fully
+// indented JSON for a report of a few findings, and a fraction of its size
+// and time for one of thousands (a history scan's commits).
 func (r *Report) WriteJSON(w io.Writer) error {
-	if r.Findings == nil {
-		r.Findings = []Result{}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	tool, err := json.Marshal(r.Tool)
+	if err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	fmt.Fprintf(&b, "{\n  \"version\": %d,\n  \"tool\": %s,\n  \"findings\": [", r.Version, tool)
+	for i := range r.Findings {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    ")
+		if err := enc.Encode(&r.Findings[i]); err != nil {
+			return err
+		}
+		b.Truncate(b.Len() - 1)
+		if b.Len() >= 64<<10 {
+			if _, err := w.Write(b.Bytes()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	if len(r.Findings) > 0 {
+		b.WriteString("\n  ")
+	}
+	fmt.Fprintf(&b, "],\n  \"suppressed\": %d\n}\n", r.Suppressed)
+	_, err = w.Write(b.Bytes())
+	return err
 }
 
 // WriteTable writes r as a table for people: one line a finding, then a

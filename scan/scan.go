@@ -81,6 +81,29 @@ func (f *Finding) Fingerprint(pepper []byte) string {
 	return secret.Fingerprint(pepper, f.secret)
 }
 
+// Fingerprints computes fingerprints under one pepper and remembers them
+// by secret: a key that lives on through thousands of versions of a file
+// is hashed once. Not safe for concurrent use.
+type Fingerprints struct {
+	pepper []byte
+	m      map[string]string
+}
+
+// NewFingerprints returns an empty cache for pepper.
+func NewFingerprints(pepper []byte) *Fingerprints {
+	return &Fingerprints{pepper: pepper, m: map[string]string{}}
+}
+
+// Of returns f's fingerprint, f.Fingerprint(pepper).
+func (c *Fingerprints) Of(f *Finding) string {
+	if fp, ok := c.m[string(f.secret)]; ok {
+		return fp
+	}
+	fp := f.Fingerprint(c.pepper)
+	c.m[string(f.secret)] = fp
+	return fp
+}
+
 // Last4 returns the secret's last 4 characters, as the store keeps them.
 func (f *Finding) Last4() string { return secret.Last4(f.secret) }
 

@@ -378,31 +378,64 @@ func buildVersion() string {
 // at a time, one source after another.
 type collection struct {
 	pepper  []byte
+	fps     *scan.Fingerprints
 	all     []scan.Result
-	index   map[string]int          // result key → index in all
+	index   map[place]int           // a finding's place → index in all
+	leaks   map[leak]*leakResult    // a key at a path → the result history merges into
 	secrets map[string]scan.Finding // by fingerprint
 }
 
+// place is where one finding is; leak is a key at a path, whatever the
+// line, in any version.
+type place struct {
+	path         string
+	line, column int
+	rule, fp     string
+}
+
+type leak struct{ path, rule, fp string }
+
+type leakResult struct {
+	i    int    // index in all
+	blob string // the last blob whose commits were added
+}
+
 func newCollection(pepper []byte) *collection {
-	return &collection{pepper: pepper, index: map[string]int{}, secrets: map[string]scan.Finding{}}
+	return &collection{pepper: pepper, fps: scan.NewFingerprints(pepper), index: map[place]int{},
+		leaks: map[leak]*leakResult{}, secrets: map[string]scan.Finding{}}
 }
 
 func (c *collection) count() int { return len(c.all) }
 
 // emitter returns the emit callback of one target, whose paths it
-// prefixes with prefix. A secret seen at the same place in the working
-// tree and in history is reported once, with its commits.
+// prefixes with prefix. A key found at one path in many versions of
+// history is one result: the working tree's finding when the key is still
+// there (the working tree is scanned first), else the first history
+// finding (ScanGit emits the oldest first), with the commits of all.
 func (c *collection) emitter(prefix string) func(scan.Finding) {
-	return func(f scan.Finding) {
-		fp := f.Fingerprint(c.pepper)
-		r := scan.NewResult(&f, fp)
+	join := func(p string) string {
 		if prefix != "" && prefix != "." {
-			r.Path = path.Join(prefix, r.Path)
+			return path.Join(prefix, p)
 		}
+		return p
+	}
+	return func(f scan.Finding) {
+		fp := c.fps.Of(&f)
 		if _, ok := c.secrets[fp]; !ok {
 			c.secrets[fp] = f
 		}
-		k := fmt.Sprintf("%s\x00%d\x00%d\x00%s\x00%s", r.Path, r.Line, r.Column, r.Rule, fp)
+		if len(f.Commits) > 0 {
+			if lr := c.leaks[leak{join(f.Path), f.Rule, fp}]; lr != nil {
+				if f.Blob != lr.blob { // a blob's findings share its commits
+					lr.blob = f.Blob
+					c.all[lr.i].AddCommits(f.Commits, f.CommitCount)
+				}
+				return
+			}
+		}
+		r := scan.NewResult(&f, fp)
+		r.Path = join(r.Path)
+		k := place{r.Path, r.Line, r.Column, r.Rule, fp}
 		if i, ok := c.index[k]; ok {
 			if len(c.all[i].Commits) == 0 {
 				c.all[i].Commits, c.all[i].CommitCount = r.Commits, r.CommitCount
@@ -410,6 +443,9 @@ func (c *collection) emitter(prefix string) func(scan.Finding) {
 			return
 		}
 		c.index[k] = len(c.all)
+		if lk := (leak{r.Path, r.Rule, fp}); c.leaks[lk] == nil {
+			c.leaks[lk] = &leakResult{i: len(c.all), blob: f.Blob}
+		}
 		c.all = append(c.all, r)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -355,4 +356,58 @@ func TestScanGitAndStaged(t *testing.T) {
 		t.Errorf("staged: exit %d, %+v", code, rep.Findings)
 	}
 	assertNoSecret(t, "git outputs", []byte(out+errOut), k1, k2, k3)
+}
+
+// TestScanHistoryOneResultPerLeak: a key at one path through many versions
+// of history is one result with the commits of every version, at its line
+// in the working tree when it is still there, else in its oldest version.
+func TestScanHistoryOneResultPerLeak(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	dir := scanEnv(t)
+	repo := filepath.Join(dir, "repo")
+	os.MkdirAll(repo, 0o755)
+	gone, kept := genKey("openai", 40), genKey("groq", 41)
+	git(t, repo, "init", "-q")
+	oldLines, liveLines := "K="+gone+"\n", "K="+kept+"\n"
+	for i := range 5 {
+		oldLines = "# edit " + string(rune('a'+i)) + "\n" + oldLines
+		liveLines = "# edit " + string(rune('a'+i)) + "\n" + liveLines
+		writeFile(t, filepath.Join(repo, "old.env"), oldLines)
+		writeFile(t, filepath.Join(repo, "live.env"), liveLines)
+		git(t, repo, "add", ".")
+		git(t, repo, "commit", "-q", "-m", "edit", "--date", fmt.Sprintf("2026-02-0%dT10:00:00Z", i+1))
+	}
+	// The live key also sits twice in one file of the working tree.
+	writeFile(t, filepath.Join(repo, "live.env"), liveLines+"again="+kept+"\n")
+	git(t, repo, "rm", "-q", "old.env")
+	git(t, repo, "commit", "-q", "-a", "-m", "remove the old key")
+
+	code, out, errOut := runCmd(t, "scan", "--json", repo)
+	rep := decodeReport(t, out)
+	if code != 1 || len(rep.Findings) != 3 {
+		t.Fatalf("exit %d, %d findings, want 3: %+v %s", code, len(rep.Findings), rep.Findings, errOut)
+	}
+	commits := func(r scan.Result) int { return max(r.CommitCount, len(r.Commits)) }
+	var old, live []scan.Result
+	for _, r := range rep.Findings {
+		switch r.Path {
+		case "old.env":
+			old = append(old, r)
+		case "live.env":
+			live = append(live, r)
+		}
+	}
+	if len(old) != 1 || old[0].Line != 2 || commits(old[0]) != 5 {
+		t.Errorf("old.env: want one result, line 2 (its oldest version), 5 commits: %+v", old)
+	}
+	if len(live) != 2 || live[0].Line != 6 || commits(live[0]) != 6 || live[1].Line != 7 {
+		t.Errorf("live.env: want line 6 with 6 commits and line 7: %+v", live)
+	}
+	for i := 1; i < len(old[0].Commits); i++ {
+		if old[0].Commits[i].AuthorDate.Before(old[0].Commits[i-1].AuthorDate) {
+			t.Errorf("commits not oldest first: %+v", old[0].Commits)
+		}
+	}
 }
