@@ -78,6 +78,9 @@ var batchPool = sync.Pool{New: func() any { return &blobBatch{buf: make([]byte, 
 // output kept in a temporary file), so the cost of history is paid once
 // and memory stays bounded by the findings.
 //
+// With opt.CollapseHistory a key found at one path in many blobs is
+// reported once, as its oldest blob's finding with the commits of all.
+//
 // A finding's Blob is the blob id; Commits are the commits that added the
 // blob at a path, oldest first (at most MaxCommits, CommitCount counts
 // them all); Path is the path in the oldest of them, and Source is
@@ -96,7 +99,8 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 	if err := validateExclude(opt.Exclude); err != nil {
 		return SourceStats{}, fmt.Errorf("scan git %s: %w", repo, err)
 	}
-	if err := checkRepo(ctx, repo); err != nil {
+	format, objects, err := checkRepo(ctx, repo)
+	if err != nil {
 		return SourceStats{}, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -135,7 +139,7 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 			fs = fs[n:]
 		}
 	}
-	if err := s.scanObjects(ctx, repo, opt, c, collect, keep, func() {
+	if err := s.scanObjects(ctx, repo, format, objects, opt, c, collect, keep, func() {
 		mu.Lock()
 		clear(found)
 		mu.Unlock()
@@ -155,7 +159,7 @@ func (s *Scanner) ScanGit(ctx context.Context, repo string, opt SourceOptions, e
 			st, _ := c.finish(ctx)
 			return st, err
 		}
-		placeFindings(found, where, c.deliver)
+		placeFindings(found, where, opt.CollapseHistory, c.deliver)
 	}
 	return c.finish(ctx)
 }
@@ -170,16 +174,11 @@ var gitPackWalk = true
 // gitdelta.go) and everything else through git cat-file; should the pack
 // reader fail, reset is called (forget what was found) and git cat-file
 // reads the whole store.
-func (s *Scanner) scanObjects(ctx context.Context, repo string, opt SourceOptions, c *collector, found func([]Finding), keep func(string, []blobHit), reset func()) error {
-	if !gitPackWalk {
+func (s *Scanner) scanObjects(ctx context.Context, repo, format, objects string, opt SourceOptions, c *collector, found func([]Finding), keep func(string, []blobHit), reset func()) error {
+	if !gitPackWalk || format != "sha1" || objects == "" {
 		return s.scanBlobs(ctx, repo, opt, c, found, nil)
 	}
-	out, err := newGit(ctx, repo, "rev-parse", "--show-object-format", "--path-format=absolute", "--git-path", "objects").output()
-	f := strings.Fields(string(out))
-	if err != nil || len(f) != 2 || f[0] != "sha1" {
-		return s.scanBlobs(ctx, repo, opt, c, found, nil)
-	}
-	st, err := openObjectStore(f[1])
+	st, err := openObjectStore(objects)
 	if err != nil {
 		return s.scanBlobs(ctx, repo, opt, c, found, nil)
 	}
@@ -624,7 +623,7 @@ func parseLog(r io.Reader, add func(c Commit, blob string)) error {
 // placeFindings sets the git fields of every finding and orders them: by
 // the author date of the blob's first commit, then path, then offset;
 // blobs no commit reaches come last, by id.
-func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, deliver func([]Finding)) {
+func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, collapse bool, deliver func([]Finding)) {
 	// A blob's findings share their commits, path and source; they are
 	// ordered by offset within the blob, and blobs by their oldest commit,
 	// path and id. Sorting blobs, not findings, keeps this cheap when keys
@@ -662,6 +661,19 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, del
 		}
 		return cmp.Or(a.date.Compare(b.date), strings.Compare(a.path, b.path), strings.Compare(a.id, b.id))
 	})
+	// Collapsing, a key at a path is one finding: the first met (blobs are
+	// in order, oldest first) gathers the commits of the later ones. A
+	// commit sets a path to one blob, so blobs share no commit.
+	type leak struct{ path, rule, secret string }
+	type leakState struct {
+		i     int    // index in out
+		blob  string // the last blob whose commits were added
+		owned bool   // out[i].Commits is the finding's own, not its blob's
+	}
+	var leaks map[leak]*leakState
+	if collapse {
+		leaks = map[leak]*leakState{}
+	}
 	var out []Finding
 	for _, b := range blobs {
 		var commits []Commit // one copy for the blob's findings
@@ -669,9 +681,27 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, del
 			commits = slices.Clip(slices.Clone(b.p.commits))
 		}
 		slices.SortStableFunc(b.hs, func(x, y blobHit) int { return cmp.Compare(x.off, y.off) })
-		out = out[:0]
+		if !collapse {
+			out = out[:0]
+		}
 		for i := range b.hs {
-			f := b.hs[i].finding(b.id)
+			h := &b.hs[i]
+			if collapse && b.p != nil {
+				k := leak{b.path, h.m.rule, h.m.key()}
+				if st := leaks[k]; st != nil {
+					if st.blob != b.id {
+						st.blob = b.id
+						f := &out[st.i]
+						if !st.owned {
+							f.Commits, st.owned = slices.Clone(f.Commits), true
+						}
+						f.Commits, f.CommitCount = mergeCommits(f.Commits, f.CommitCount, b.p.commits, b.p.count)
+					}
+					continue
+				}
+				leaks[k] = &leakState{i: len(out), blob: b.id}
+			}
+			f := h.finding(b.id)
 			f.Blob = b.id
 			f.Path = b.id
 			if b.p != nil {
@@ -680,14 +710,45 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, del
 			}
 			out = append(out, f)
 		}
+		if !collapse {
+			deliver(out)
+		}
+	}
+	if collapse {
 		deliver(out)
 	}
+}
+
+// mergeCommits adds the commits of another blob (cs, count of them in
+// all) to a finding's (dst, n in all), keeping the oldest MaxCommits in
+// order.
+func mergeCommits(dst []Commit, n int, cs []Commit, count int) ([]Commit, int) {
+	for _, c := range cs {
+		if len(dst) == MaxCommits && !c.AuthorDate.Before(dst[MaxCommits-1].AuthorDate) {
+			continue // newer than every commit listed: counted only
+		}
+		i, _ := slices.BinarySearchFunc(dst, c, func(a, b Commit) int {
+			return cmp.Or(a.AuthorDate.Compare(b.AuthorDate), strings.Compare(a.SHA, b.SHA), strings.Compare(a.Path, b.Path))
+		})
+		dst = slices.Insert(dst, i, c)
+		dst = dst[:min(len(dst), MaxCommits)]
+	}
+	return dst, n + count
 }
 
 // hitMeta is what the copies of one finding through history share.
 type hitMeta struct {
 	provider, rule, enc, redacted string
 	secret                        []byte
+	skey                          string // string(secret), made on first use
+}
+
+// key returns the secret as a string, for maps.
+func (m *hitMeta) key() string {
+	if m.skey == "" {
+		m.skey = string(m.secret)
+	}
+	return m.skey
 }
 
 // blobHit is a finding in a git blob, kept small: a key that lives on

@@ -88,16 +88,26 @@ func (b *tailBuffer) String() string {
 }
 
 // checkRepo reports whether repo is a git repository (bare or not), with
-// git's own explanation when it is not.
-func checkRepo(ctx context.Context, repo string) error {
+// git's own explanation when it is not, and returns its object format
+// ("sha1", "sha256") and the absolute path of its object directory.
+func checkRepo(ctx context.Context, repo string) (format, objects string, err error) {
 	if _, err := os.Stat(repo); err != nil {
-		return fmt.Errorf("scan git %s: %w", repo, err)
+		return "", "", fmt.Errorf("scan git %s: %w", repo, err)
 	}
 	if _, err := exec.LookPath("git"); err != nil {
-		return fmt.Errorf("scan git %s: %w", repo, err)
+		return "", "", fmt.Errorf("scan git %s: %w", repo, err)
 	}
-	_, err := newGit(ctx, repo, "rev-parse", "--git-dir").output()
-	return err
+	out, err := newGit(ctx, repo, "rev-parse", "--show-object-format", "--path-format=absolute", "--git-path", "objects").output()
+	if err != nil {
+		// Not a repository, or a git older than 2.31: ask what any git
+		// answers, for its explanation or for the cat-file path.
+		_, err := newGit(ctx, repo, "rev-parse", "--git-dir").output()
+		return "", "", err
+	}
+	if f := strings.Fields(string(out)); len(f) == 2 {
+		format, objects = f[0], f[1]
+	}
+	return format, objects, nil
 }
 
 // catFile is a running "git cat-file --batch": object ids go in, object

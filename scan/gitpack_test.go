@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -399,5 +400,66 @@ func TestDeltaScanMatchesWhole(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("case %d: delta scan differs from the whole scan (%d vs %d findings)\n%s\nops %+v", c, len(got), len(want), firstDiff(got, want), ops)
 		}
+	}
+}
+
+// TestScanGitCollapseHistory compares ScanGit with CollapseHistory against
+// collapsing its per-blob findings by hand: per path, rule and secret, the
+// first finding (blobs come oldest first) with every blob's commits.
+func TestScanGitCollapseHistory(t *testing.T) {
+	r := newTestRepo(t)
+	h := newEditHistory(r, 9)
+	h.commits(60) // more than MaxCommits versions of some keys
+	r.git("repack", "-adq")
+	perBlob, _ := scanGit(t, r.dir, SourceOptions{})
+	type leak struct{ path, rule, secret string }
+	var want []Finding
+	idx := map[leak]int{}
+	blobOf := map[leak]string{}
+	for _, f := range perBlob {
+		if len(f.Commits) == 0 {
+			want = append(want, f)
+			continue
+		}
+		k := leak{f.Path, f.Rule, string(f.secret)}
+		i, ok := idx[k]
+		if !ok {
+			idx[k], blobOf[k] = len(want), f.Blob
+			f.Commits = slices.Clone(f.Commits)
+			want = append(want, f)
+			continue
+		}
+		if blobOf[k] == f.Blob {
+			continue // the key twice in one blob: its commits are in already
+		}
+		blobOf[k] = f.Blob
+		w := &want[i]
+		w.CommitCount += f.CommitCount
+		w.Commits = append(w.Commits, f.Commits...)
+		slices.SortStableFunc(w.Commits, func(a, b Commit) int {
+			return cmp.Or(a.AuthorDate.Compare(b.AuthorDate), strings.Compare(a.SHA, b.SHA), strings.Compare(a.Path, b.Path))
+		})
+		w.Commits = w.Commits[:min(len(w.Commits), MaxCommits)]
+	}
+	got, _ := scanGit(t, r.dir, SourceOptions{CollapseHistory: true})
+	keys := func(fs []Finding) []string {
+		out := make([]string, len(fs))
+		for i, f := range fs {
+			out[i] = FindingKeyForTest(f)
+		}
+		slices.Sort(out)
+		return out
+	}
+	cut := 0
+	for _, f := range got {
+		if f.CommitCount > MaxCommits {
+			cut++
+		}
+	}
+	if len(got) >= len(perBlob) || cut == 0 {
+		t.Fatalf("%d collapsed findings of %d, %d with more than %d commits: not the case to test", len(got), len(perBlob), cut, MaxCommits)
+	}
+	if g, w := keys(got), keys(want); !slices.Equal(g, w) {
+		t.Fatalf("%d findings, want %d\n%s", len(g), len(w), firstDiff(g, w))
 	}
 }

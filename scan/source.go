@@ -50,6 +50,12 @@ type SourceOptions struct {
 	// history (a blob is reported unless every path it appears at is
 	// excluded).
 	Exclude []string
+	// CollapseHistory makes ScanGit report a key found at one path in many
+	// versions of history once: the finding in its oldest version (line,
+	// column, blob), with the commits of every version (Commits, oldest
+	// first, at most MaxCommits; CommitCount counts them all). Without it
+	// every blob's findings are reported, each with its own commits.
+	CollapseHistory bool
 	// Progress, when set, is called now and then (about every 200 ms) and
 	// once at the end with the counts so far. Calls are serialised with
 	// the emit callback, so it must not block for long.

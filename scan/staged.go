@@ -20,7 +20,7 @@ import (
 // content, which may differ from the work tree's. A repository with no
 // commits yet has everything in its index staged.
 func (s *Scanner) ScanStaged(ctx context.Context, repo string, emit func(Finding)) error {
-	if err := checkRepo(ctx, repo); err != nil {
+	if _, _, err := checkRepo(ctx, repo); err != nil {
 		return err
 	}
 	out, err := newGit(ctx, repo, "diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames",

@@ -29,6 +29,9 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-scan.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 go build -o "$TMP/benchscan" ./scripts/benchscan
+go build -o "$TMP/keywatch" ./cmd/keywatch
+head -c 32 /dev/urandom >"$TMP/pepper"
+chmod 600 "$TMP/pepper"
 
 # The gitleaks rules for the providers keywatch covers (KEY-FORMATS.md),
 # copied verbatim (regex, keywords, entropy, rule allowlists) from the
@@ -69,11 +72,19 @@ for cores in 1 "$NCPU"; do
 	echo "=== $cores core(s): ${pin[*]}"
 	for mode in dir git; do
 		if [ "$mode" = dir ]; then target=$TMP/dir m=dir; else target=$TMP/repo m=repo; fi
-		echo "--- keywatch $mode"
+		echo "--- keywatch $mode (library: scan.ScanPath / scan.ScanGit in process)"
 		for run in $(seq "$RUNS"); do
-			timed "keywatch $mode $cores run $run" "${pin[@]}" "$TMP/benchscan" scan "$mode" "$target" "$TMP/kw.json"
+			timed "keywatch-lib $mode $cores run $run" "${pin[@]}" "$TMP/benchscan" scan "$mode" "$target" "$TMP/kw.json"
 		done
 		"$TMP/benchscan" score "$mode" "$TMP/kw.json" "$TMP/$m.json"
+		# The command line end to end: a repository's working tree and its
+		# history, results collapsed per key and path, fingerprinted, JSON.
+		echo "--- keywatch $mode (keywatch scan --format json)"
+		for run in $(seq "$RUNS"); do
+			timed "keywatch-cli $mode $cores run $run" "${pin[@]}" "$TMP/keywatch" scan --pepper-file "$TMP/pepper" \
+				--format json --output "$TMP/kwcli.json" "$target" || [ $? = 1 ]
+		done
+		"$TMP/benchscan" score-report "$mode" "$TMP/kwcli.json" "$TMP/$m.json" "$TMP/pepper"
 		echo "--- gitleaks $mode"
 		for run in $(seq "$RUNS"); do
 			rm -f "$TMP/gl.json"

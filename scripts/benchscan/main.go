@@ -8,6 +8,7 @@
 //	benchscan gen-git DIR COMMITS SEED MANIFEST
 //	benchscan scan dir|git PATH REPORT
 //	benchscan score dir|git REPORT MANIFEST
+//	benchscan score-report dir|git KEYWATCH-JSON MANIFEST PEPPER-FILE
 //	benchscan gitleaks dir|git REPORT MANIFEST ROOT
 package main
 
@@ -24,6 +25,7 @@ import (
 
 	"github.com/keywatch/keywatch/internal/scancorpus"
 	"github.com/keywatch/keywatch/scan"
+	"github.com/keywatch/keywatch/secret"
 )
 
 func main() {
@@ -62,6 +64,8 @@ func run(args []string) error {
 		return scanCmd(args[1], args[2], args[3])
 	case args[0] == "score" && len(args) == 4:
 		return scoreCmd(args[1], args[2], args[3])
+	case args[0] == "score-report" && len(args) == 5:
+		return scoreReportCmd(args[1], args[2], args[3], args[4])
 	case args[0] == "gitleaks" && len(args) == 5:
 		return gitleaksCmd(args[1], args[2], args[3], args[4])
 	}
@@ -112,6 +116,42 @@ func scoreCmd(mode, report, manifest string) error {
 	var found []scancorpus.Found
 	if err := json.Unmarshal(b, &found); err != nil {
 		return fmt.Errorf("%s: %w", report, err)
+	}
+	fmt.Print(scancorpus.Evaluate(m, found, mode == "git").Summary())
+	return nil
+}
+
+// scoreReportCmd scores a keywatch scan JSON report, which holds no
+// secret: findings are matched to planted keys by fingerprint under the
+// report's pepper, else by place.
+func scoreReportCmd(mode, report, manifest, pepperFile string) error {
+	m, err := readManifest(manifest)
+	if err != nil {
+		return err
+	}
+	pepper, err := os.ReadFile(pepperFile)
+	if err != nil {
+		return err
+	}
+	bySum := map[string]string{}
+	for _, k := range m.Keys {
+		bySum[secret.Fingerprint(pepper, []byte(k.Secret))] = k.Secret
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		return err
+	}
+	var rep scan.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("%s: %w", report, err)
+	}
+	found := make([]scancorpus.Found, 0, len(rep.Findings))
+	for _, r := range rep.Findings {
+		f := scancorpus.Found{Path: r.Path, Line: r.Line, Rule: r.Rule, Secret: bySum[r.Fingerprint]}
+		if len(r.Commits) > 0 {
+			f.Commit = r.Commits[0].SHA
+		}
+		found = append(found, f)
 	}
 	fmt.Print(scancorpus.Evaluate(m, found, mode == "git").Summary())
 	return nil
