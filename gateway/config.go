@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -269,4 +270,20 @@ func (c *Config) Validate() error {
 		bad("event_buffer: must be positive")
 	}
 	return errors.Join(errs...)
+}
+
+// TuneGC sets the garbage collector of a process that runs only the
+// gateway, unless GOGC or GOMEMLIMIT is set: its live heap is a few MB
+// while every request allocates about 24 KB, so at GOGC=100 it collects
+// many times a second, and on a single core each collection holds requests
+// back (measured with scripts/bench-gateway.sh: at 5,000 requests/s the
+// added p99 fell from 2.1 ms to 1.4 ms at 400). It collects at 400% growth
+// with a soft limit of 1 GiB, and returns a description for the logs.
+func TuneGC() string {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return "GOGC/GOMEMLIMIT from the environment"
+	}
+	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(1 << 30)
+	return "GOGC=400, GOMEMLIMIT=1GiB"
 }

@@ -79,6 +79,9 @@ type keyring struct {
 	pepper []byte
 	grace  time.Duration
 
+	fpOnce sync.Once
+	fper   *secret.Fingerprinter
+
 	mu      sync.RWMutex
 	byFP    map[string]entry
 	byID    map[string]*keywatch.StoredKey
@@ -119,7 +122,7 @@ func (r *keyring) load(ctx context.Context, now time.Time) error {
 // the secret is accepted at now. Unknown secrets trigger a reload from the
 // store at most once per second.
 func (r *keyring) lookup(ctx context.Context, sec string, now time.Time) (*keywatch.StoredKey, string, bool) {
-	fp := secret.Fingerprint(r.pepper, []byte(sec))
+	fp := r.fingerprint(sec)
 	if !strings.HasPrefix(sec, KeyPrefix) {
 		return nil, fp, false
 	}
@@ -133,6 +136,12 @@ func (r *keyring) lookup(ctx context.Context, sec string, now time.Time) (*keywa
 		return nil, fp, false
 	}
 	return e.key, fp, true
+}
+
+// fingerprint returns the fingerprint of sec under the ring's pepper.
+func (r *keyring) fingerprint(sec string) string {
+	r.fpOnce.Do(func() { r.fper = secret.NewFingerprinter(r.pepper) })
+	return r.fper.Fingerprint([]byte(sec))
 }
 
 func (r *keyring) get(fp string) (entry, bool) {

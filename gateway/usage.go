@@ -173,7 +173,39 @@ func (t *tailBody) usage(u *usage) {
 		return
 	}
 	var f usageFields
-	if json.NewDecoder(bytes.NewReader(rest)).Decode(&f) == nil {
+	if end := objectEnd(rest); end > 0 && json.Unmarshal(rest[:end], &f) == nil {
 		u.merge(&f)
 	}
+}
+
+// objectEnd returns the length of the JSON object b starts with (after
+// blanks), or 0 when b does not hold a whole one; strings are skipped, so
+// braces inside them do not count. json.Unmarshal still validates it.
+func objectEnd(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	if i == len(b) || b[i] != '{' {
+		return 0
+	}
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return 0
 }

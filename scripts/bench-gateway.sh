@@ -5,7 +5,7 @@
 #
 # It builds scripts/loadgen, starts on loopback ports: a minimal upstream
 # (a fixed chat completion with usage), nginx (generated config, keepalive
-# upstream connections, access_log off), the gateway with serve's defaults
+# upstream connections, access_log off), the gateway as keywatch gateway run sets it up (its GC setting, gateway.TuneGC)
 # (SQLite store, one issued key, MemoryState, no-op sink, default upstream
 # transport) and the same gateway keeping 64 idle upstream connections.
 # Then, for each round, rate and path, it runs an open-loop load for

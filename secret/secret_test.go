@@ -2,9 +2,11 @@ package secret_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/keywatch/keywatch/secret"
@@ -99,6 +101,27 @@ func TestFingerprint(t *testing.T) {
 		"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" {
 		t.Errorf("HMAC-SHA256 = %s", got)
 	}
+}
+
+// TestFingerprinter: the pooled fingerprinter answers as Fingerprint, from
+// many goroutines at once.
+func TestFingerprinter(t *testing.T) {
+	pepper := []byte("Jefe")
+	f := secret.NewFingerprinter(pepper)
+	pepper[0] = 'X' // the fingerprinter keeps its own copy
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				sec := []byte(fmt.Sprintf("what do ya want for nothing? %d %d", g, i%7))
+				if got, want := f.Fingerprint(sec), secret.Fingerprint([]byte("Jefe"), sec); got != want {
+					t.Errorf("%q: %s, want %s", sec, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestLast4(t *testing.T) {

@@ -89,6 +89,7 @@ func gatewayRun(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	gc := gateway.TuneGC()
 	pepper, err := secret.LoadPepper(*pepperFile)
 	if err != nil {
 		return err
@@ -169,7 +170,7 @@ func gatewayRun(ctx context.Context, e *env, args []string) error {
 	if cfg.Gateway.Redis.URL != "" {
 		state = "redis " + redactURL(cfg.Gateway.Redis.URL)
 	}
-	logger.Info("keywatch gateway serving", "addr", ln.Addr().String(), "metrics", metricsAddr,
+	logger.Info("keywatch gateway serving", "addr", ln.Addr().String(), "metrics", metricsAddr, "gc", gc,
 		"store", redactURL(*storeURL), "state", state, "usage", usage)
 	if fw == nil {
 		logger.Warn("usage events are not recorded: without --serve detection never sees this gateway's traffic; only counts are logged")

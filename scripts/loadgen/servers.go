@@ -56,6 +56,7 @@ func runGateway(ctx context.Context, args []string) error {
 	if *up == "" || *dir == "" {
 		return errors.New("gateway: -upstream and -dir are required")
 	}
+	gateway.TuneGC() // as keywatch gateway run does
 	st, err := store.Open(ctx, "sqlite://"+filepath.Join(*dir, "kw.db"))
 	if err != nil {
 		return err
