@@ -109,13 +109,9 @@ func scoreCmd(mode, report, manifest string) error {
 	if err != nil {
 		return err
 	}
-	b, err := os.ReadFile(report)
-	if err != nil {
-		return err
-	}
 	var found []scancorpus.Found
-	if err := json.Unmarshal(b, &found); err != nil {
-		return fmt.Errorf("%s: %w", report, err)
+	if err := readJSON(report, &found); err != nil {
+		return err
 	}
 	fmt.Print(scancorpus.Evaluate(m, found, mode == "git").Summary())
 	return nil
@@ -137,13 +133,9 @@ func scoreReportCmd(mode, report, manifest, pepperFile string) error {
 	for _, k := range m.Keys {
 		bySum[secret.Fingerprint(pepper, []byte(k.Secret))] = k.Secret
 	}
-	b, err := os.ReadFile(report)
-	if err != nil {
-		return err
-	}
 	var rep scan.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		return fmt.Errorf("%s: %w", report, err)
+	if err := readJSON(report, &rep); err != nil {
+		return err
 	}
 	found := make([]scancorpus.Found, 0, len(rep.Findings))
 	for _, r := range rep.Findings {
@@ -171,13 +163,9 @@ func gitleaksCmd(mode, report, manifest, root string) error {
 	if err != nil {
 		return err
 	}
-	b, err := os.ReadFile(report)
-	if err != nil {
-		return err
-	}
 	var gl []gitleaksFinding
-	if err := json.Unmarshal(b, &gl); err != nil {
-		return fmt.Errorf("%s: %w", report, err)
+	if err := readJSON(report, &gl); err != nil {
+		return err
 	}
 	found := make([]scancorpus.Found, 0, len(gl))
 	for _, f := range gl {
@@ -193,11 +181,19 @@ func gitleaksCmd(mode, report, manifest, root string) error {
 
 func readManifest(name string) (scancorpus.Manifest, error) {
 	var m scancorpus.Manifest
+	return m, readJSON(name, &m)
+}
+
+// readJSON decodes the JSON file name into v.
+func readJSON(name string, v any) error {
 	b, err := os.ReadFile(name)
 	if err != nil {
-		return m, err
+		return err
 	}
-	return m, json.Unmarshal(b, &m)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }
 
 func writeJSON(name string, v any) error {
