@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // ReportVersion is the version of the JSON report's schema. Fields are
@@ -124,22 +126,21 @@ func Sort(rs []Result) {
 // and time for one of thousands (a history scan's commits).
 func (r *Report) WriteJSON(w io.Writer) error {
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
 	tool, err := json.Marshal(r.Tool)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(&b, "{\n  \"version\": %d,\n  \"tool\": %s,\n  \"findings\": [", r.Version, tool)
+	var line []byte
 	for i := range r.Findings {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString("\n    ")
-		if err := enc.Encode(&r.Findings[i]); err != nil {
+		if line, err = r.Findings[i].appendJSON(line[:0]); err != nil {
 			return err
 		}
-		b.Truncate(b.Len() - 1)
+		b.Write(line)
 		if b.Len() >= 64<<10 {
 			if _, err := w.Write(b.Bytes()); err != nil {
 				return err
@@ -153,6 +154,98 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	fmt.Fprintf(&b, "],\n  \"suppressed\": %d\n}\n", r.Suppressed)
 	_, err = w.Write(b.Bytes())
 	return err
+}
+
+// appendJSON appends r as encoding/json encodes it without HTML escaping,
+// field by field: a history report lists thousands of commits, and
+// reflection was most of the time spent writing it. Matches and
+// Verification, rare, go through encoding/json.
+func (r *Result) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"rule":`...)
+	b = appendJSONString(b, r.Rule)
+	b = append(b, `,"provider":`...)
+	b = appendJSONString(b, r.Provider)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, r.Path)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(r.Line), 10)
+	b = append(b, `,"column":`...)
+	b = strconv.AppendInt(b, int64(r.Column), 10)
+	b = append(b, `,"end_column":`...)
+	b = strconv.AppendInt(b, int64(r.EndColumn), 10)
+	if r.Encoding != "" {
+		b = append(b, `,"encoding":`...)
+		b = appendJSONString(b, r.Encoding)
+	}
+	b = append(b, `,"redacted":`...)
+	b = appendJSONString(b, r.Redacted)
+	b = append(b, `,"fingerprint":`...)
+	b = appendJSONString(b, r.Fingerprint)
+	if len(r.Commits) > 0 {
+		b = append(b, `,"commits":[`...)
+		for i, c := range r.Commits {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"sha":`...)
+			b = appendJSONString(b, c.SHA)
+			if c.Path != "" {
+				b = append(b, `,"path":`...)
+				b = appendJSONString(b, c.Path)
+			}
+			if c.Author != "" {
+				b = append(b, `,"author":`...)
+				b = appendJSONString(b, c.Author)
+			}
+			if !c.AuthorDate.IsZero() {
+				if y := c.AuthorDate.Year(); y < 0 || y > 9999 {
+					return nil, fmt.Errorf("commit %s: author date year %d outside [0,9999]", c.SHA, y)
+				}
+				b = append(b, `,"author_date":"`...)
+				b = c.AuthorDate.AppendFormat(b, time.RFC3339Nano)
+				b = append(b, '"')
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if r.CommitCount != 0 {
+		b = append(b, `,"commit_count":`...)
+		b = strconv.AppendInt(b, int64(r.CommitCount), 10)
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+		omit bool
+	}{{"matches", r.Matches, len(r.Matches) == 0}, {"verification", r.Verification, r.Verification == nil}} {
+		if f.omit {
+			continue
+		}
+		var e bytes.Buffer
+		enc := json.NewEncoder(&e)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(f.v); err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, `,"`...), f.name...), `":`...)
+		b = append(b, bytes.TrimSuffix(e.Bytes(), []byte{'\n'})...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string, as encoding/json writes
+// it without HTML escaping.
+func appendJSONString(b []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			var e bytes.Buffer
+			enc := json.NewEncoder(&e)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s)
+			return append(b, bytes.TrimSuffix(e.Bytes(), []byte{'\n'})...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }
 
 // WriteTable writes r as a table for people: one line a finding, then a

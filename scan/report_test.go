@@ -354,3 +354,43 @@ func TestParseRedacted(t *testing.T) {
 		t.Error("ParseRedacted without elision reports ok")
 	}
 }
+
+// TestResultJSON: Result's hand-written encoding is byte for byte what
+// encoding/json writes (without HTML escaping), for results with every
+// field and strings that need escaping.
+func TestResultJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	strs := []string{"", "plain", "a/b.env", "Ada <ada@example.com>", "we\"ird\\path\n\t\x01", "Zoë 山田", "bad \xff utf-8", "\u2028", "<&>"}
+	str := func() string { return strs[rng.IntN(len(strs))] }
+	zones := []*time.Location{time.UTC, time.FixedZone("", 3600), time.FixedZone("", -5*3600-1800)}
+	for i := range 500 {
+		r := Result{Rule: str(), Provider: str(), Path: str(), Line: rng.IntN(1000), Column: rng.IntN(100) - 1,
+			EndColumn: rng.IntN(200), Encoding: str(), Redacted: str(), Fingerprint: str(), CommitCount: rng.IntN(3) * 25}
+		for range rng.IntN(4) {
+			c := CommitRef{SHA: str(), Path: str(), Author: str()}
+			if rng.IntN(3) > 0 {
+				c.AuthorDate = time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)*int64(rng.IntN(2))).In(zones[rng.IntN(len(zones))])
+			}
+			r.Commits = append(r.Commits, c)
+		}
+		if rng.IntN(4) == 0 {
+			r.Matches = []Match{{KeyID: str(), Kind: MatchCurrent, Owner: str()}}
+		}
+		if rng.IntN(4) == 0 {
+			r.Verification = &Verification{Result: Live, HTTPStatus: 200, Detail: str()}
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.appendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := bytes.TrimSuffix(want.Bytes(), []byte{'\n'}); !bytes.Equal(got, w) {
+			t.Fatalf("case %d:\n got %s\nwant %s", i, got, w)
+		}
+	}
+}
