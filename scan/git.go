@@ -629,12 +629,11 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 	// path and id. Sorting blobs, not findings, keeps this cheap when keys
 	// live on through thousands of versions.
 	type blob struct {
-		id    string
-		hs    []blobHit
-		p     *blobPlaces
-		date  time.Time
-		path  string
-		first string
+		id   string
+		hs   []blobHit
+		p    *blobPlaces
+		date time.Time
+		path string
 	}
 	blobs := make([]blob, 0, len(found))
 	for id, hs := range found {
@@ -647,8 +646,7 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 		}
 		b := blob{id: id, hs: hs, p: p, path: id}
 		if p != nil {
-			first := p.commits[0]
-			b.date, b.path, b.first = first.AuthorDate, first.Path, first.SHA[:min(12, len(first.SHA))]+":"+first.Path
+			b.date, b.path = p.commits[0].AuthorDate, p.commits[0].Path
 		}
 		blobs = append(blobs, b)
 	}
@@ -676,10 +674,8 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 	}
 	var out []Finding
 	for _, b := range blobs {
-		var commits []Commit // one copy for the blob's findings
-		if b.p != nil {
-			commits = slices.Clip(slices.Clone(b.p.commits))
-		}
+		var commits []Commit // one copy for the blob's findings, made on first use
+		var source string
 		slices.SortStableFunc(b.hs, func(x, y blobHit) int { return cmp.Compare(x.off, y.off) })
 		if !collapse {
 			out = out[:0]
@@ -705,8 +701,13 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 			f.Blob = b.id
 			f.Path = b.id
 			if b.p != nil {
+				if commits == nil {
+					first := b.p.commits[0]
+					commits = slices.Clip(slices.Clone(b.p.commits))
+					source = first.SHA[:min(12, len(first.SHA))] + ":" + first.Path
+				}
 				f.Commits, f.CommitCount = commits, b.p.count
-				f.Path, f.Source = b.path, b.first
+				f.Path, f.Source = b.path, source
 			}
 			out = append(out, f)
 		}

@@ -56,10 +56,12 @@ echo "gitleaks $GLVER rules: $(grep -c '^\[\[rules\]\]' "$TMP/gitleaks.toml") ($
 "$TMP/benchscan" gen-git "$TMP/repo" "$COMMITS" "$SEED" "$TMP/repo.json"
 echo "corpus: $(du -sb "$TMP/dir" | cut -f1) bytes in dir; repo $(du -sb "$TMP/repo/.git" | cut -f1) bytes in .git"
 
-timed() { # label, command...: run once, print wall time and peak RSS
-	local label=$1
+timed() { # label, command...: run once, print wall time (ms) and peak RSS
+	local label=$1 rc=0
 	shift
-	/usr/bin/time -f "$label: wall %es, user %Us, sys %Ss, max RSS %MKB" "$@"
+	local TIMEFORMAT="$label: wall %3Rs"
+	time /usr/bin/time -f "$label: user %Us, sys %Ss, max RSS %MKB" "$@" || rc=$?
+	return $rc
 }
 
 for cores in 1 "$NCPU"; do
