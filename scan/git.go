@@ -439,9 +439,7 @@ func (p *blobPlaces) add(c Commit) {
 }
 
 func (p *blobPlaces) trim() {
-	slices.SortStableFunc(p.commits, func(a, b Commit) int {
-		return cmp.Or(a.AuthorDate.Compare(b.AuthorDate), strings.Compare(a.SHA, b.SHA), strings.Compare(a.Path, b.Path))
-	})
+	slices.SortStableFunc(p.commits, compareCommits)
 	p.commits = p.commits[:min(len(p.commits), MaxCommits)]
 }
 
@@ -657,7 +655,13 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 			}
 			return -1
 		}
-		return cmp.Or(a.date.Compare(b.date), strings.Compare(a.path, b.path), strings.Compare(a.id, b.id))
+		if c := a.date.Compare(b.date); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.path, b.path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
 	})
 	// Collapsing, a key at a path is one finding: the first met (blobs are
 	// in order, oldest first) gathers the commits of the later ones. A
@@ -668,9 +672,16 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 		blob  string // the last blob whose commits were added
 		owned bool   // out[i].Commits is the finding's own, not its blob's
 	}
+	// Copies of a finding carried through deltas share their hitMeta, so
+	// (path, meta) finds a leak without hashing the secret most times.
+	type metaKey struct {
+		path string
+		m    *hitMeta
+	}
 	var leaks map[leak]*leakState
+	var byMeta map[metaKey]*leakState
 	if collapse {
-		leaks = map[leak]*leakState{}
+		leaks, byMeta = map[leak]*leakState{}, map[metaKey]*leakState{}
 	}
 	var out []Finding
 	for _, b := range blobs {
@@ -683,8 +694,14 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 		for i := range b.hs {
 			h := &b.hs[i]
 			if collapse && b.p != nil {
-				k := leak{b.path, h.m.rule, h.m.key()}
-				if st := leaks[k]; st != nil {
+				st := byMeta[metaKey{b.path, h.m}]
+				if st == nil {
+					st = leaks[leak{b.path, h.m.rule, h.m.key()}]
+					if st != nil {
+						byMeta[metaKey{b.path, h.m}] = st
+					}
+				}
+				if st != nil {
 					if st.blob != b.id {
 						st.blob = b.id
 						f := &out[st.i]
@@ -695,7 +712,9 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 					}
 					continue
 				}
-				leaks[k] = &leakState{i: len(out), blob: b.id}
+				st = &leakState{i: len(out), blob: b.id}
+				leaks[leak{b.path, h.m.rule, h.m.key()}] = st
+				byMeta[metaKey{b.path, h.m}] = st
 			}
 			f := h.finding(b.id)
 			f.Blob = b.id
@@ -725,16 +744,33 @@ func placeFindings(found map[string][]blobHit, where map[string]*blobPlaces, col
 // order.
 func mergeCommits(dst []Commit, n int, cs []Commit, count int) ([]Commit, int) {
 	for _, c := range cs {
-		if len(dst) == MaxCommits && !c.AuthorDate.Before(dst[MaxCommits-1].AuthorDate) {
+		// Blobs come oldest first, so a commit mostly goes at the end.
+		if len(dst) == 0 || c.AuthorDate.After(dst[len(dst)-1].AuthorDate) {
+			if len(dst) < MaxCommits {
+				dst = append(dst, c)
+			}
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(dst, c, compareCommits)
+		if i == MaxCommits {
 			continue // newer than every commit listed: counted only
 		}
-		i, _ := slices.BinarySearchFunc(dst, c, func(a, b Commit) int {
-			return cmp.Or(a.AuthorDate.Compare(b.AuthorDate), strings.Compare(a.SHA, b.SHA), strings.Compare(a.Path, b.Path))
-		})
 		dst = slices.Insert(dst, i, c)
 		dst = dst[:min(len(dst), MaxCommits)]
 	}
 	return dst, n + count
+}
+
+// compareCommits orders commits by author date, id and path, as
+// blobPlaces.trim does.
+func compareCommits(a, b Commit) int {
+	if c := a.AuthorDate.Compare(b.AuthorDate); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.SHA, b.SHA); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Path, b.Path)
 }
 
 // hitMeta is what the copies of one finding through history share.

@@ -200,7 +200,8 @@ type packWorker struct {
 type node struct {
 	content  []byte
 	findings []blobHit // sorted by offset: those of a whole-blob scan
-	binary   bool
+	binary   bool // a NUL in the first 8 KiB (isBinary)
+	nulFree  bool // no NUL anywhere: known not binary, nor its copies
 }
 
 // tree scans the blob at j.root and every delta built on it.
@@ -230,7 +231,8 @@ func (pw *packWorker) tree(j packJob) error {
 	if err != nil {
 		return err
 	}
-	n := node{content: content, findings: pw.whole(id, content), binary: isBinary(content)}
+	n := node{content: content, findings: pw.whole(id, content), nulFree: bytes.IndexByte(content, 0) < 0}
+	n.binary = !n.nulFree && isBinary(content)
 	pw.report(o, id, n.findings)
 	err = pw.children(p, j.root, &n)
 	pw.release(content)
@@ -267,7 +269,10 @@ func (pw *packWorker) children(p *packFile, i int32, base *node) error {
 		}
 		w.c.blobs.Add(1)
 		w.c.bytes.Add(int64(tsize))
-		n := node{content: t, binary: isBinary(t)}
+		// A delta of a NUL-free base inserting no NUL is NUL-free: no need
+		// to look through the first 8 KiB of every version for one.
+		n := node{content: t, nulFree: base.nulFree && !insertsNUL(t, ops)}
+		n.binary = !n.nulFree && isBinary(t)
 		if base.binary || n.binary || len(ops) == 0 {
 			n.findings = pw.whole(id, t)
 		} else {
@@ -305,6 +310,16 @@ func (pw *packWorker) release(b []byte) {
 	if len(pw.spare) < 64 && cap(b) <= 16<<20 {
 		pw.spare = append(pw.spare, b)
 	}
+}
+
+// insertsNUL reports whether a delta's inserted bytes hold a NUL.
+func insertsNUL(t []byte, ops []deltaOp) bool {
+	for _, op := range ops {
+		if op.insert && bytes.IndexByte(t[op.dst:op.dst+op.n], 0) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // leave hands object i (when self) and everything built on it to git
