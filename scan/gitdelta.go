@@ -42,6 +42,10 @@ type packJob struct {
 	root int32
 }
 
+// packPeakHook, when set (by tests), is told the most blob bytes one
+// worker held at once during a pack walk.
+var packPeakHook func(peak int)
+
 // packWalk is the state shared by the workers walking a repository's
 // packs.
 type packWalk struct {
@@ -58,6 +62,7 @@ type packWalk struct {
 
 	mu   sync.Mutex
 	rest []string // ids left to git cat-file
+	peak int      // the most blob bytes one worker held at once
 }
 
 // scanPacks scans every blob of st's packs that the pack reader can
@@ -139,6 +144,11 @@ func (s *Scanner) scanPacks(ctx context.Context, st *objectStore, opt SourceOpti
 			if memo != nil {
 				pw.memo = s.newBlobMemo(memo)
 			}
+			defer func() {
+				w.mu.Lock()
+				w.peak = max(w.peak, pw.peak)
+				w.mu.Unlock()
+			}()
 			for j := range ch {
 				if err := pw.tree(j); err != nil {
 					errc <- err
@@ -164,6 +174,9 @@ feed:
 	}
 	close(ch)
 	wg.Wait()
+	if packPeakHook != nil {
+		packPeakHook(w.peak)
+	}
 	if err == nil {
 		select {
 		case err = <-errc:
@@ -184,24 +197,26 @@ func hexID(s string) ([20]byte, error) {
 
 // packWorker rebuilds and scans delta trees.
 type packWorker struct {
-	w      *packWalk
-	st     *state
-	memo   *blobMemo
-	zr     zlibReader
-	delta  []byte
-	wins   []span
-	found  []Finding // scratch
-	ops    []deltaOp
-	merged []deltaOp
-	spare  [][]byte // released blob buffers
+	w          *packWalk
+	st         *state
+	memo       *blobMemo
+	zr         zlibReader
+	delta      []byte
+	wins       []span
+	found      []Finding // scratch
+	ops        []deltaOp
+	merged     []deltaOp
+	spare      [][]byte // released blob buffers
+	spareBytes int
+	held, peak int // bytes of blob buffers in use, and their most
 }
 
 // node is a rebuilt blob on the path from a tree's root.
 type node struct {
 	content  []byte
 	findings []blobHit // sorted by offset: those of a whole-blob scan
-	binary   bool // a NUL in the first 8 KiB (isBinary)
-	nulFree  bool // no NUL anywhere: known not binary, nor its copies
+	binary   bool      // a NUL in the first 8 KiB (isBinary)
+	nulFree  bool      // no NUL anywhere: known not binary, nor its copies
 }
 
 // tree scans the blob at j.root and every delta built on it.
@@ -235,14 +250,17 @@ func (pw *packWorker) tree(j packJob) error {
 	n.binary = !n.nulFree && isBinary(content)
 	pw.report(o, id, n.findings)
 	err = pw.children(p, j.root, &n)
-	pw.release(content)
+	if n.content != nil {
+		pw.release(n.content)
+	}
 	return err
 }
 
 // children rebuilds and scans the deltas built on object i, depth first.
 func (pw *packWorker) children(p *packFile, i int32, base *node) error {
 	w := pw.w
-	for _, k := range w.kids[p][w.start[p][i]:w.start[p][i+1]] {
+	kids := w.kids[p][w.start[p][i]:w.start[p][i+1]]
+	for j, k := range kids {
 		o := &p.objs[k]
 		id := p.id(k)
 		d, err := p.inflate(&pw.zr, k, pw.delta)
@@ -279,8 +297,16 @@ func (pw *packWorker) children(p *packFile, i int32, base *node) error {
 			n.findings = pw.delta2(id, t, len(base.content), ops, base.findings)
 		}
 		pw.report(o, id, n.findings)
+		if j == len(kids)-1 {
+			// Nothing else is built on base: let its bytes go, so that a
+			// chain of deltas holds one version at a time, not all.
+			pw.release(base.content)
+			base.content = nil
+		}
 		err = pw.children(p, k, &n)
-		pw.release(t)
+		if n.content != nil {
+			pw.release(n.content)
+		}
 		if err != nil {
 			return err
 		}
@@ -291,6 +317,8 @@ func (pw *packWorker) children(p *packFile, i int32, base *node) error {
 // buffer returns a byte slice of length n, reusing the smallest released
 // one that holds it.
 func (pw *packWorker) buffer(n int) []byte {
+	pw.held += n
+	pw.peak = max(pw.peak, pw.held)
 	best := -1
 	for i, b := range pw.spare {
 		if cap(b) >= n && (best < 0 || cap(b) < cap(pw.spare[best])) {
@@ -302,13 +330,17 @@ func (pw *packWorker) buffer(n int) []byte {
 	}
 	b := pw.spare[best]
 	pw.spare = slices.Delete(pw.spare, best, best+1)
+	pw.spareBytes -= cap(b)
 	return b[:n]
 }
 
-// release keeps b for reuse; no finding refers to a blob's bytes.
+// release keeps b for reuse, up to 32 MiB of buffers a worker; no
+// finding refers to a blob's bytes.
 func (pw *packWorker) release(b []byte) {
-	if len(pw.spare) < 64 && cap(b) <= 16<<20 {
+	pw.held -= len(b)
+	if len(pw.spare) < 64 && pw.spareBytes+cap(b) <= 32<<20 {
 		pw.spare = append(pw.spare, b)
+		pw.spareBytes += cap(b)
 	}
 }
 

@@ -463,3 +463,33 @@ func TestScanGitCollapseHistory(t *testing.T) {
 		t.Fatalf("%d findings, want %d\n%s", len(g), len(w), firstDiff(g, w))
 	}
 }
+
+// TestScanPacksDeepChainMemory: a file rewritten 300 times and packed in
+// one chain of deltas up to 250 deep is scanned holding a few versions at
+// a time, not the whole chain.
+func TestScanPacksDeepChainMemory(t *testing.T) {
+	r := newTestRepo(t)
+	var lines []string
+	for i := range 2000 {
+		lines = append(lines, fmt.Sprintf("line %d of a long configuration file with some words in it", i))
+	}
+	lines[1000] = keyLineText(77)
+	for c := range 300 {
+		lines[(c*7919)%len(lines)] += " edited"
+		r.write("big.conf", strings.Join(lines, "\n")+"\n")
+		r.commit(fmt.Sprintf("c%d", c), time.Date(2024, 1, 1, c, 0, 0, 0, time.UTC).Format(time.RFC3339))
+	}
+	r.git("repack", "-adfq", "--window=250", "--depth=250")
+	size := len(strings.Join(lines, "\n"))
+	var peak int
+	packPeakHook = func(p int) { peak = p }
+	defer func() { packPeakHook = nil }()
+	got, _ := scanGit(t, r.dir, SourceOptions{Workers: 1})
+	if len(got) != 300 {
+		t.Fatalf("%d findings, want one a version (300)", len(got))
+	}
+	if peak == 0 || peak > 4*size {
+		t.Fatalf("held %d bytes of blobs at once, versions are %d bytes: want at most 4 versions", peak, size)
+	}
+	t.Logf("peak %d bytes, %.1f versions", peak, float64(peak)/float64(size))
+}
