@@ -16,7 +16,8 @@
 # GOMAXPROCS=1 and nginx with one worker.
 #
 # Environment: RATES ("1000 5000"), DURATION (10s), WARMUP (2s), ROUNDS (1),
-# PATHS ("direct nginx gateway gateway-keepalive"), LOADGEN_CPU (0),
+# PATHS ("direct nginx gateway gateway-keepalive"; also goproxy, a bare
+# httputil.ReverseProxy: the floor of a Go proxy here), LOADGEN_CPU (0),
 # SERVER_CPU (1), PROFILE (1: also profile the gateway at the highest rate
 # and print pprof -top), OUTDIR (keep results.tsv and the profile there).
 #
@@ -101,6 +102,8 @@ start gateway "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tm
 gw=$addr
 start gateway-keepalive "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gwk" -idle-conns 64
 gwk=$addr
+start goproxy "$lg" goproxy -listen 127.0.0.1:0 -upstream "http://$up"
+gop=$addr
 
 ngport=$(free_port)
 mkdir -p "$tmp/nginx"
@@ -144,6 +147,7 @@ url_of() {
 	nginx) echo "http://127.0.0.1:$ngport" ;;
 	gateway) echo "http://$gw" ;;
 	gateway-keepalive) echo "http://$gwk" ;;
+	goproxy) echo "http://$gop" ;;
 	*) echo "unknown path $1" >&2; exit 1 ;;
 	esac
 }

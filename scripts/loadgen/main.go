@@ -32,7 +32,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen upstream|gateway|load|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen upstream|gateway|goproxy|load|report [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -43,12 +43,14 @@ func main() {
 		err = runUpstream(ctx, os.Args[2:])
 	case "gateway":
 		err = runGateway(ctx, os.Args[2:])
+	case "goproxy":
+		err = runGoProxy(ctx, os.Args[2:])
 	case "load":
 		err = runLoad(ctx, os.Args[2:])
 	case "report":
 		err = runReport(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown mode %q: want upstream, gateway, load or report", os.Args[1])
+		err = fmt.Errorf("unknown mode %q: want upstream, gateway, goproxy, load or report", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)

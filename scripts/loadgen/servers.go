@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -116,6 +118,28 @@ func runGateway(ctx context.Context, args []string) error {
 	err = serve(ctx, *listen, gw)
 	cancel()
 	return errors.Join(err, <-done)
+}
+
+// runGoProxy runs a bare httputil.ReverseProxy to the upstream: no keys,
+// no checks, no usage, the same transport and GC setting as the gateway.
+// It is the floor of a Go proxy on this machine, to tell the gateway's own
+// cost from net/http's.
+func runGoProxy(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("goproxy", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "`address` to listen on")
+	up := fs.String("upstream", "", "upstream base `URL`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	target, err := url.Parse(*up)
+	if err != nil || *up == "" {
+		return errors.New("goproxy: -upstream URL is required")
+	}
+	gateway.TuneGC()
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 1024, 256
+	rp := &httputil.ReverseProxy{Transport: t, Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }}
+	return serve(ctx, *listen, rp)
 }
 
 // serve runs h on addr until ctx is done, printing the bound address.
