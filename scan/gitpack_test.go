@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -343,65 +344,94 @@ func FuzzPackIndex(f *testing.F) {
 // between a provider word and its key, at the edges), and wants delta2's
 // findings to be exactly a whole-blob scan's.
 func TestDeltaScanMatchesWhole(t *testing.T) {
-	s, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw := &packWorker{w: &packWalk{s: s}, st: s.newState()}
-	rng := rand.New(rand.NewPCG(11, 12))
-	material := memoLines(rng)
-	blob := func(n int) []byte {
-		b := render(splitLines(memoBlob(rng, material, n)), rng.IntN(4) == 0, rng.IntN(4) == 0)
-		return b
-	}
-	render := func(hs []blobHit) []string {
-		out := make([]string, len(hs))
-		for i, h := range hs {
-			f := h.finding("x")
-			out[i] = FindingKeyForTest(f)
-		}
-		return out
-	}
 	cases := 2000
 	if testing.Short() {
 		cases = 300
 	}
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for c := range cases {
-		base := blob(5 + rng.IntN(40))
-		fb := pw.whole("x", base)
-		var t2 []byte
-		var ops []deltaOp
-		for range 1 + rng.IntN(6) {
-			if rng.IntN(3) == 0 {
-				ins := blob(1 + rng.IntN(3))
-				if rng.IntN(2) == 0 { // part of a line
-					ins = ins[:rng.IntN(len(ins))+1]
-				}
-				ops = append(ops, deltaOp{dst: len(t2), n: len(ins), insert: true})
-				t2 = append(t2, ins...)
-				continue
-			}
-			a := rng.IntN(len(base))
-			z := a + 1 + rng.IntN(len(base)-a)
-			switch rng.IntN(4) {
-			case 0:
-				a = 0 // from the base's start
-			case 1:
-				z = len(base) // to its end
-			}
-			ops = append(ops, deltaOp{dst: len(t2), src: a, n: z - a})
-			t2 = append(t2, base[a:z]...)
-		}
-		if len(t2) == 0 {
-			continue
-		}
-		got := render(pw.delta2("x", t2, len(base), ops, fb))
-		want := render(pw.whole("x", t2))
-		if !slices.Equal(got, want) {
-			t.Fatalf("case %d: delta scan differs from the whole scan (%d vs %d findings)\n%s\nops %+v", c, len(got), len(want), firstDiff(got, want), ops)
-		}
+		checkDeltaScan(t, s, uint64(c))
 	}
 }
+
+// FuzzDeltaScan is TestDeltaScanMatchesWhole with the fuzzer choosing the
+// random stream.
+func FuzzDeltaScan(f *testing.F) {
+	s, err := New(Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint64(0), uint64(1))
+	f.Add(uint64(121), uint64(7))
+	f.Fuzz(func(t *testing.T, a, b uint64) { checkDeltaScanRNG(t, s, rand.New(rand.NewPCG(a, b))) })
+}
+
+func checkDeltaScan(t *testing.T, s *Scanner, c uint64) {
+	checkDeltaScanRNG(t, s, rand.New(rand.NewPCG(11, 12+c)))
+}
+
+// checkDeltaScanRNG builds one random base and delta from rng and compares
+// delta2's findings with a whole-blob scan of the target.
+func checkDeltaScanRNG(t *testing.T, s *Scanner, rng *rand.Rand) {
+	t.Helper()
+	pw := &packWorker{w: &packWalk{s: s}, st: s.newState()}
+	material := deltaMaterial()
+	blob := func(n int) []byte {
+		return render(splitLines(memoBlob(rng, material, n)), rng.IntN(4) == 0, rng.IntN(4) == 0)
+	}
+	keys := func(hs []blobHit) []string {
+		out := make([]string, len(hs))
+		for i, h := range hs {
+			out[i] = FindingKeyForTest(h.finding("x"))
+		}
+		return out
+	}
+	base := blob(5 + rng.IntN(40))
+	if len(base) == 0 {
+		return
+	}
+	fb := pw.whole("x", base)
+	var t2 []byte
+	var ops []deltaOp
+	for range 1 + rng.IntN(6) {
+		if rng.IntN(3) == 0 {
+			ins := blob(1 + rng.IntN(3))
+			if len(ins) == 0 {
+				continue
+			}
+			if rng.IntN(2) == 0 { // part of a line
+				ins = ins[:rng.IntN(len(ins))+1]
+			}
+			ops = append(ops, deltaOp{dst: len(t2), n: len(ins), insert: true})
+			t2 = append(t2, ins...)
+			continue
+		}
+		a := rng.IntN(len(base))
+		z := a + 1 + rng.IntN(len(base)-a)
+		switch rng.IntN(4) {
+		case 0:
+			a = 0 // from the base's start
+		case 1:
+			z = len(base) // to its end
+		}
+		ops = append(ops, deltaOp{dst: len(t2), src: a, n: z - a})
+		t2 = append(t2, base[a:z]...)
+	}
+	if len(t2) == 0 {
+		return
+	}
+	got := keys(pw.delta2("x", t2, len(base), ops, fb))
+	want := keys(pw.whole("x", t2))
+	if !slices.Equal(got, want) {
+		t.Fatalf("delta scan differs from the whole scan (%d vs %d findings)\n%s\nops %+v", len(got), len(want), firstDiff(got, want), ops)
+	}
+}
+
+// deltaMaterial is memoLines' material, made once.
+var deltaMaterial = sync.OnceValue(func() []string { return memoLines(rand.New(rand.NewPCG(11, 12))) })
 
 // TestScanGitCollapseHistory compares ScanGit with CollapseHistory against
 // collapsing its per-blob findings by hand: per path, rule and secret, the
