@@ -13,7 +13,9 @@ import (
 //   - base64: every keyword of four or more bytes is also searched for in
 //     its base64 rendering at each of the three byte alignments (the
 //     characters that do not depend on neighbouring bytes, when there are at
-//     least five of them), in both the standard and URL-safe alphabets;
+//     least four of them: a four-byte keyword such as "xai-" has five at one
+//     alignment and four at the other two), in both the standard and
+//     URL-safe alphabets;
 //   - percent-encoding: the escapes of '-', '_', '+', '/' and '=' (%2D,
 //     %5F, %2B, %2F, %3D), the bytes keys are made of that encoders escape,
 //     and of the quotes, colon and space that sit next to keys (%22, %27,
@@ -52,7 +54,7 @@ func base64Anchors(word string) []b64Stable {
 				hi = j + 1
 			}
 		}
-		if lo < 0 || hi-lo < 5 {
+		if lo < 0 || hi-lo < 4 {
 			continue
 		}
 		text := enc[lo:hi]

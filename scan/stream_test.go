@@ -189,3 +189,27 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestBase64FourByteKeywords: keys whose only keyword is four bytes long
+// ("xai-", "AIza") are found in base64 at each of the three byte
+// alignments, in both alphabets.
+func TestBase64FourByteKeywords(t *testing.T) {
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"xai-api-key", "google-api-key"} {
+		key := genKey(id, 5)
+		for align := range 3 {
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+				payload := strings.Repeat("k", align) + "=" + key + "\n"
+				text := "secret: " + enc.EncodeToString([]byte(payload)) + "\n"
+				var got []Finding
+				s.ScanBytes("x", []byte(text), func(f Finding) { got = append(got, f) })
+				if len(got) != 1 || string(got[0].secret) != key || got[0].Encoding != "base64" {
+					t.Errorf("%s, alignment %d, %v: %v", id, align, enc == base64.StdEncoding, got)
+				}
+			}
+		}
+	}
+}

@@ -339,13 +339,12 @@ func jsonEscape(key string) string {
 }
 
 // encodable reports whether the scanner is expected to find r's keys
-// under enc. Two limits of scan's decoding layer (found with this corpus)
-// are left out so that the corpus measures what the scanner claims:
+// under enc. Limits of scan's decoding layer (found with this corpus) are
+// left out so that the corpus measures what the scanner claims:
 //
-//   - base64 needs a keyword of five bytes or more: decode.go anchors on
-//     five base64 characters that do not depend on neighbouring bytes, and
-//     a four-byte keyword ("xai-", "ABSK") has them at only one of the
-//     three alignments; base64 payloads also need no context word;
+//   - base64 needs a keyword of four bytes or more (decode.go anchors on
+//     the base64 characters that do not depend on neighbouring bytes), and
+//     base64 payloads need no context word;
 //   - a rule that needs a context word (DeepSeek, Braintrust) is not found
 //     when its prefix is JSON-escaped ("sk\u002d"): the context word is
 //     outside the decoded region.
@@ -356,7 +355,7 @@ func encodable(r *scan.Rule, enc string) bool {
 			return false
 		}
 		for _, k := range r.Keywords {
-			if len(k) >= 5 {
+			if len(k) >= 4 {
 				return true
 			}
 		}
