@@ -141,6 +141,7 @@ func (st *state) decode(buf []byte, start int, act action, lv *level) {
 	}
 	lv.dec, lv.pos = dec, pos
 	child.orig = pos
+	child.up, child.upBuf, child.upLo, child.upHi = lv, buf, lo, hi
 	child.enc = name
 	if lv.enc != "" {
 		child.enc = lv.enc + "/" + name

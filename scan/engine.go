@@ -46,13 +46,19 @@ type hit struct {
 // level is the per-depth state of one scan: depth 0 is the chunk itself,
 // deeper levels are decoded regions of the level above.
 type level struct {
-	depth     int
-	orig      []int32 // orig[i]: top-level offset of byte i; nil at depth 0
-	enc       string
-	scannedTo []int   // by contextual rule: end of the last token examined
-	decodedTo [5]int  // by decoder kind: end of the last region decoded
-	dec       []byte  // scratch for the next level's bytes
-	pos       []int32 // scratch for the next level's orig
+	depth int
+	orig  []int32 // orig[i]: top-level offset of byte i; nil at depth 0
+	enc   string
+	// The encoded region these bytes were decoded from, in the level
+	// above: a provider word next to an escaped key is outside the key's
+	// decoded bytes ("deepseek_key": "sk\u002d...").
+	up         *level
+	upBuf      []byte
+	upLo, upHi int
+	scannedTo  []int   // by contextual rule: end of the last token examined
+	decodedTo  [5]int  // by decoder kind: end of the last region decoded
+	dec        []byte  // scratch for the next level's bytes
+	pos        []int32 // scratch for the next level's orig
 }
 
 func (lv *level) reset(nrules int) {
@@ -116,7 +122,7 @@ func (st *state) dispatch(buf []byte, start, end, p int, lv *level) {
 			if e < 0 || !r.accept(buf[start:e]) {
 				continue
 			}
-			if len(r.Context) > 0 && !nearWord(buf, start, e, r.Context) {
+			if len(r.Context) > 0 && !nearWord(buf, start, e, r.Context) && !lv.nearAbove(r.Context) {
 				continue
 			}
 			st.record(r, buf, start, e, lv)
@@ -212,6 +218,17 @@ func nearWord(buf []byte, start, end int, words []string) bool {
 			if equalFold(w[i:i+len(word)], word) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// nearAbove reports whether one of words is near the encoded region lv
+// was decoded from, in any level above.
+func (lv *level) nearAbove(words []string) bool {
+	for l := lv; l.up != nil; l = l.up {
+		if nearWord(l.upBuf, l.upLo, l.upHi, words) {
+			return true
 		}
 	}
 	return false

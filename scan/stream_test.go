@@ -213,3 +213,33 @@ func TestBase64FourByteKeywords(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapedKeyContextAbove: a key whose rule needs a provider word is
+// found JSON- or URL-escaped when the word sits next to the escaped key,
+// outside its decoded bytes, and not found without the word.
+func TestEscapedKeyContextAbove(t *testing.T) {
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		rule, word string
+	}{{"deepseek-api-key", "deepseek"}, {"braintrust-api-key", "braintrust"}} {
+		key := genKey(c.rule, 9)
+		esc := strings.Replace(key, "-", `\u002d`, 1)
+		for _, tc := range []struct {
+			text string
+			want int
+		}{
+			{`{"` + c.word + `_api_key": "` + esc + `"}`, 1},
+			{`{"log": "using ` + c.word + ` with key ` + esc + `"}`, 1},
+			{`{"other_api_key": "` + esc + `"}`, 0},
+		} {
+			var got []Finding
+			s.ScanBytes("x", []byte(tc.text+"\n"), func(f Finding) { got = append(got, f) })
+			if len(got) != tc.want || tc.want == 1 && (got[0].Rule != c.rule || string(got[0].secret) != key || got[0].Encoding != "json") {
+				t.Errorf("%s in %s: %v, want %d", c.rule, tc.text, got, tc.want)
+			}
+		}
+	}
+}

@@ -344,10 +344,8 @@ func jsonEscape(key string) string {
 //
 //   - base64 needs a keyword of four bytes or more (decode.go anchors on
 //     the base64 characters that do not depend on neighbouring bytes), and
-//     base64 payloads need no context word;
-//   - a rule that needs a context word (DeepSeek, Braintrust) is not found
-//     when its prefix is JSON-escaped ("sk\u002d"): the context word is
-//     outside the decoded region.
+//     a rule that needs a context word is planted in base64 without one,
+//     so it is left out there.
 func encodable(r *scan.Rule, enc string) bool {
 	switch enc {
 	case "base64":
@@ -360,8 +358,6 @@ func encodable(r *scan.Rule, enc string) bool {
 			}
 		}
 		return false
-	case "json":
-		return len(r.Context) == 0
 	}
 	return true
 }
