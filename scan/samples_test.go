@@ -2,53 +2,12 @@ package scan
 
 import (
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"testing"
 )
 
-// Template alphabets for expand: {a32} is 32 letters and digits, and so on.
-var templateSets = map[byte]string{
-	'a': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-	'u': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
-	'w': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_",
-	'b': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-	'h': "0123456789abcdef",
-	'l': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-	'd': "abcdefghijklmnopqrstuvwxyz0123456789",
-}
-
-// expand replaces every {Xn} in tmpl with n random characters of set X
-// (see templateSets). Samples are generated rather than written out so
-// that no key-shaped literal sits in the repository for other scanners.
-func expand(tmpl string, rng *rand.Rand) string {
-	var b strings.Builder
-	for len(tmpl) > 0 {
-		i := strings.IndexByte(tmpl, '{')
-		if i < 0 {
-			break
-		}
-		b.WriteString(tmpl[:i])
-		tmpl = tmpl[i:]
-		j := strings.IndexByte(tmpl, '}')
-		set, ok := templateSets[tmpl[min(1, len(tmpl)-1)]]
-		n, err := 0, error(nil)
-		if j > 2 {
-			n, err = strconv.Atoi(tmpl[2:j])
-		}
-		if !ok || j <= 2 || err != nil {
-			b.WriteByte('{') // not a template: literal brace
-			tmpl = tmpl[1:]
-			continue
-		}
-		for range n {
-			b.WriteByte(set[rng.IntN(len(set))])
-		}
-		tmpl = tmpl[j+1:]
-	}
-	b.WriteString(tmpl)
-	return b.String()
-}
+// expand is ExpandTemplate, short for the tests.
+func expand(tmpl string, rng *rand.Rand) string { return ExpandTemplate(tmpl, rng) }
 
 // sample expands a rule's TP or FP line, returning the line and the key
 // substituted for $KEY (empty when the line has none).

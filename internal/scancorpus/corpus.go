@@ -67,52 +67,9 @@ type Manifest struct {
 	Commits int `json:"commits,omitempty"`
 }
 
-// Template alphabets for Expand: {a32} is 32 letters and digits, and so on.
-// They are those of scan's samples_test.go.
-var templateSets = map[byte]string{
-	'a': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-	'u': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
-	'w': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_",
-	'b': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-	'h': "0123456789abcdef",
-	'l': "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-	'd': "abcdefghijklmnopqrstuvwxyz0123456789",
-}
-
-// Expand replaces every {Xn} in tmpl with n random characters of set X:
-// a (letters and digits), u (and _ -), w (and _), b (base64), h (lower
-// hex), l (letters), d (lower case and digits). Any other brace is kept.
-func Expand(tmpl string, rng *rand.Rand) string {
-	if strings.IndexByte(tmpl, '{') < 0 {
-		return tmpl
-	}
-	var b strings.Builder
-	for len(tmpl) > 0 {
-		i := strings.IndexByte(tmpl, '{')
-		if i < 0 {
-			break
-		}
-		b.WriteString(tmpl[:i])
-		tmpl = tmpl[i:]
-		j := strings.IndexByte(tmpl, '}')
-		set, ok := templateSets[tmpl[min(1, len(tmpl)-1)]]
-		n, err := 0, error(nil)
-		if j > 2 {
-			n, err = strconv.Atoi(tmpl[2:j])
-		}
-		if !ok || j <= 2 || err != nil {
-			b.WriteByte('{')
-			tmpl = tmpl[1:]
-			continue
-		}
-		for range n {
-			b.WriteByte(set[rng.IntN(len(set))])
-		}
-		tmpl = tmpl[j+1:]
-	}
-	b.WriteString(tmpl)
-	return b.String()
-}
+// Expand is scan.ExpandTemplate: {a32} is 32 letters and digits, and so
+// on; any other brace is kept.
+func Expand(tmpl string, rng *rand.Rand) string { return scan.ExpandTemplate(tmpl, rng) }
 
 // Key generates a key of rule r from its Example template.
 func Key(r *scan.Rule, rng *rand.Rand) string { return Expand(r.Example, rng) }
