@@ -106,9 +106,15 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // gateway starts a gateway (and its Run loop) on state, serving over HTTP.
 func (h *harness) gateway(state gateway.State) (*gateway.Gateway, *httptest.Server) {
 	h.t.Helper()
+	return h.gatewayWith(h.config(), state)
+}
+
+// gatewayWith is gateway with config cfg.
+func (h *harness) gatewayWith(cfg gateway.Config, state gateway.State) (*gateway.Gateway, *httptest.Server) {
+	h.t.Helper()
 	env := map[string]string{"OPENAI_API_KEY": gatewaytest.OpenAIKey, "ANTHROPIC_API_KEY": gatewaytest.AnthropicKey,
 		"SIGNING": strings.Repeat("s", 32)}
-	gw, err := gateway.New(context.Background(), h.config(), gateway.Options{
+	gw, err := gateway.New(context.Background(), cfg, gateway.Options{
 		Store: h.store, Pepper: pepper, State: state, Geo: geoUS{}, Now: h.clock.Now,
 		Getenv: func(k string) string { return env[k] },
 		Logger: slog.New(slog.NewJSONHandler(lockedWriter{h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -118,23 +116,7 @@ func oidcGatewayOn(h *harness, idp *oidcIdP, state gateway.State, leeway time.Du
 	cfg.Token.OIDC = gateway.OIDCConfig{Issuer: oidcIssuer, Audience: oidcAudience, JWKSURL: idp.srv.URL + "/jwks",
 		Subjects: map[string]string{subCI: "ci", "sub-ec": "ci", "sub-disabled": "disabled", "sub-revoked": "revoked",
 			"sub-expired": "expired", "sub-ghost": "no-such-key"}, Leeway: leeway}
-	env := map[string]string{"OPENAI_API_KEY": gatewaytest.OpenAIKey, "ANTHROPIC_API_KEY": gatewaytest.AnthropicKey,
-		"SIGNING": strings.Repeat("s", 32)}
-	gw, err := gateway.New(context.Background(), cfg, gateway.Options{
-		Store: h.store, Pepper: pepper, State: state, Geo: geoUS{}, Now: h.clock.Now,
-		Getenv: func(k string) string { return env[k] },
-		Logger: slog.New(slog.NewJSONHandler(lockedWriter{h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Sink:   func(ev *keywatch.Event) { h.events <- ev },
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { gw.Run(ctx); close(done) }()
-	srv := httptest.NewServer(gw)
-	h.t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return gw, srv
+	return h.gatewayWith(cfg, state)
 }
 
 func TestOIDCExchange(t *testing.T) {

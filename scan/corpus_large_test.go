@@ -66,17 +66,9 @@ func checkScore(t *testing.T, m scancorpus.Manifest, found []scancorpus.Found, g
 func TestLargeCorpusDir(t *testing.T) {
 	dir := t.TempDir()
 	m, err := scancorpus.WriteDir(dir, 5, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := scan.New(scan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := findings(t, func(emit func(scan.Finding)) (scan.SourceStats, error) {
+	checkCorpus(t, m, err, false, func(s *scan.Scanner, emit func(scan.Finding)) (scan.SourceStats, error) {
 		return s.ScanPath(context.Background(), dir, scan.SourceOptions{}, emit)
-	}, false)
-	checkScore(t, m, found, false)
+	})
 }
 
 func TestLargeCorpusGit(t *testing.T) {
@@ -85,6 +77,15 @@ func TestLargeCorpusGit(t *testing.T) {
 	}
 	dir := t.TempDir()
 	m, err := scancorpus.WriteGitRepo(dir, 300, 1)
+	checkCorpus(t, m, err, true, func(s *scan.Scanner, emit func(scan.Finding)) (scan.SourceStats, error) {
+		return s.ScanGit(context.Background(), dir, scan.SourceOptions{}, emit)
+	})
+}
+
+// checkCorpus scans a generated corpus (m, or the error writing it) with
+// run and scores the findings against its manifest.
+func checkCorpus(t *testing.T, m scancorpus.Manifest, err error, git bool, run func(*scan.Scanner, func(scan.Finding)) (scan.SourceStats, error)) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +93,6 @@ func TestLargeCorpusGit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := findings(t, func(emit func(scan.Finding)) (scan.SourceStats, error) {
-		return s.ScanGit(context.Background(), dir, scan.SourceOptions{}, emit)
-	}, true)
-	checkScore(t, m, found, true)
+	found := findings(t, func(emit func(scan.Finding)) (scan.SourceStats, error) { return run(s, emit) }, git)
+	checkScore(t, m, found, git)
 }
