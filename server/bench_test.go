@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keywatch/keywatch"
 	"github.com/keywatch/keywatch/server"
 	"github.com/keywatch/keywatch/store"
 )
@@ -37,23 +35,14 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	b.Cleanup(func() { st.Close() })
 	cfg := server.DefaultConfig()
 	cfg.DataDir = filepath.Join(dir, "data")
 	srv, err := server.New(ctx, cfg, server.Options{Store: st})
 	if err != nil {
 		b.Fatal(err)
 	}
-	tok, secret, hash, _ := server.NewToken("bench", keywatch.RoleAdmin, time.Now())
-	if err := st.CreateToken(ctx, tok, hash, keywatch.Change{Actor: "bench"}); err != nil {
-		b.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
-	defer func() { cancel(); <-done }()
+	hs, secret := running(b, srv, st, "bench")
 
 	const perBatch = 1000
 	at := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)

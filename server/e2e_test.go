@@ -105,6 +105,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
 	keys, err := inventory.Load(filepath.Join(simDir, "inventory.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -138,22 +139,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, secret, hash, _ := server.NewToken("e2e", keywatch.RoleAdmin, time.Now())
-	if err := st.CreateToken(ctx, tok, hash, keywatch.Change{Actor: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-		st.Close()
-	}()
+	hs, secret := running(t, srv, st, "e2e")
 	post := func(body []byte) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", hs.URL+"/v1/events", bytes.NewReader(body))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -51,7 +50,7 @@ func TestGatewayEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	pepper := []byte("0123456789abcdef0123456789abcdef")
 	warmEnd := time.Date(2026, 9, 4, 12, 0, 0, 0, time.UTC)
 	secrets := map[string]string{}
@@ -90,14 +89,7 @@ upstreams:
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, admin, hash, _ := server.NewToken("e2e", keywatch.RoleAdmin, time.Now())
-	st.CreateToken(ctx, tok, hash, keywatch.Change{Actor: "test"})
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
-	defer func() { cancel(); <-done }()
+	hs, admin := running(t, srv, st, "e2e")
 
 	// Three days of normal use of both keys from the service's address.
 	var hist strings.Builder

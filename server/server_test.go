@@ -84,6 +84,34 @@ func start(t *testing.T, dir string) *instance {
 	return inst
 }
 
+// running serves srv for the test: its Run loop and an HTTP server, with
+// an admin token named name in st, returned. Cleanup stops both and
+// reports Run's error; register st's Close before calling it, so that the
+// store outlives the server.
+func running(tb testing.TB, srv *server.Server, st keywatch.Store, name string) (hs *httptest.Server, admin string) {
+	tb.Helper()
+	ctx := context.Background()
+	tok, admin, hash, err := server.NewToken(name, keywatch.RoleAdmin, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.CreateToken(ctx, tok, hash, keywatch.Change{Actor: "test"}); err != nil {
+		tb.Fatal(err)
+	}
+	hs = httptest.NewServer(srv.Handler())
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx) }()
+	tb.Cleanup(func() {
+		hs.Close()
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("server: %v", err)
+		}
+	})
+	return hs, admin
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second) // an upper bound for slow machines, not a timing check
