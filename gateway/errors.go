@@ -3,7 +3,6 @@ package gateway
 import (
 	"encoding/json"
 	"math"
-	"net/http"
 	"strconv"
 	"time"
 )
@@ -49,6 +48,10 @@ var (
 		message: "The request body is too large."}
 	errUpstream = refusal{status: 502, typ: "api_error", code: "upstream_error",
 		message: "The upstream API could not be reached."}
+	errBadRequest = refusal{status: 400, typ: "invalid_request_error", code: "invalid_request",
+		message: "The request is not valid HTTP."}
+	errInternal = refusal{status: 500, typ: "api_error", code: "internal_error",
+		message: "The gateway failed on this request; it has been logged."}
 	errState = refusal{status: 503, typ: "api_error", code: "gateway_unavailable", retryAfter: time.Second,
 		message: "The gateway cannot check quotas right now; retry shortly."}
 )
@@ -66,18 +69,16 @@ func rateLimited(lim Limit, retry time.Duration) refusal {
 
 func retrySeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
 
-// write sends the refusal.
-func (r refusal) write(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
+// send answers with the refusal.
+func (r *refusal) send(x exchange) {
 	if r.retryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(retrySeconds(r.retryAfter)))
+		x.setHeader("Retry-After", strconv.Itoa(retrySeconds(r.retryAfter)))
 	}
-	w.WriteHeader(r.status)
 	var param any
 	if r.param != "" {
 		param = r.param
 	}
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{
 		"message": r.message, "type": r.typ, "param": param, "code": r.code}})
+	x.writeJSON(r.status, append(b, '\n'))
 }

@@ -18,10 +18,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httputil"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -32,6 +30,7 @@ import (
 	"time"
 
 	"github.com/keywatch/keywatch"
+	"github.com/valyala/fasthttp"
 )
 
 // Geo resolves a client address to an ISO 3166-1 alpha-2 country, "" when
@@ -49,15 +48,18 @@ type Options struct {
 	// Sink receives every request as an Event, from Run's goroutine, one at
 	// a time; it owns the Event. Events that cannot wait (the buffer is
 	// full) are dropped and counted in Stats.
-	Sink      func(*keywatch.Event)
-	Geo       Geo // nil: keys with a country allow-list are refused
-	Logger    *slog.Logger
-	Now       func() time.Time
-	Getenv    func(string) string // reads provider keys; nil: os.Getenv
-	Transport http.RoundTripper   // nil: a keep-alive transport (see upstreamTransport)
+	Sink   func(*keywatch.Event)
+	Geo    Geo // nil: keys with a country allow-list are refused
+	Logger *slog.Logger
+	Now    func() time.Time
+	Getenv func(string) string // reads provider keys; nil: os.Getenv
+	// Dial connects to upstreams; nil dials directly, or through the
+	// proxy HTTP_PROXY, HTTPS_PROXY and NO_PROXY name.
+	Dial func(addr string) (net.Conn, error)
 }
 
-// Gateway is the proxy; it is an http.Handler safe for concurrent use.
+// Gateway is the proxy, safe for concurrent use: an http.Handler for
+// net/http's server, or a server of its own with Serve.
 type Gateway struct {
 	cfg     Config
 	log     *slog.Logger
@@ -66,7 +68,8 @@ type Gateway struct {
 	geo     Geo
 	state   State
 	ring    *keyring
-	proxy   *httputil.ReverseProxy
+	srvMu   sync.Mutex
+	srv     *fasthttp.Server
 	ups     []upstream
 	tokens  *tokenIssuer
 	events  chan *keywatch.Event
@@ -75,8 +78,10 @@ type Gateway struct {
 
 type upstream struct {
 	Upstream
-	base   *url.URL
+	path   string // the base URL's path, which request paths go under
+	host   string
 	secret string
+	client *fasthttp.HostClient
 }
 
 // Stats are the gateway's counters.
@@ -111,7 +116,8 @@ func New(ctx context.Context, cfg Config, opt Options) (*Gateway, error) {
 	var errs []error
 	for _, u := range cfg.Upstreams {
 		base, _ := url.Parse(u.BaseURL)
-		up := upstream{Upstream: u, base: base, secret: getenv(u.APIKeyEnv)}
+		up := upstream{Upstream: u, path: base.Path, host: base.Host, secret: getenv(u.APIKeyEnv),
+			client: upstreamClient(base, opt.Dial)}
 		if up.secret == "" {
 			errs = append(errs, fmt.Errorf("upstream %s: environment variable %s is empty", u.Name, u.APIKeyEnv))
 		}
@@ -129,28 +135,11 @@ func New(ctx context.Context, cfg Config, opt Options) (*Gateway, error) {
 	if err := g.ring.load(ctx, g.now()); err != nil {
 		return nil, err
 	}
-	transport := opt.Transport
-	if transport == nil {
-		transport = upstreamTransport()
-	}
-	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ModifyResponse: g.modifyResponse,
-		ErrorHandler: g.proxyError, Transport: transport, BufferPool: copyBuffers{}}
 	return g, nil
 }
 
 // Run delivers usage events to the sink and reloads the keyring every
 // Config.Refresh until ctx is done.
-// upstreamTransport keeps many idle connections to each upstream:
-// http.DefaultTransport keeps 2, so under load every further request dials
-// a new TCP connection (measured: a quarter of the gateway's CPU at 5,000
-// requests/s, and thousands of sockets in TIME_WAIT).
-func upstreamTransport() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 1024
-	t.MaxIdleConnsPerHost = 256
-	return t
-}
-
 func (g *Gateway) Run(ctx context.Context) error {
 	t := time.NewTicker(g.cfg.Refresh)
 	defer t.Stop()
@@ -210,18 +199,6 @@ func (g *Gateway) emit(ev *keywatch.Event) {
 	}
 }
 
-// call is one request's state, shared with the proxy callbacks through
-// the request context.
-type call struct {
-	up       *upstream
-	injected bool
-	status   int
-	u        usage
-	tail     *tailBody
-}
-
-type callKey struct{}
-
 // operations maps the served paths to event operations.
 var operations = map[string]string{
 	"/v1/chat/completions": "chat",
@@ -232,125 +209,25 @@ var operations = map[string]string{
 	"/v1/messages":         "chat",
 }
 
-// ServeHTTP implements http.Handler.
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := g.now()
-	ev := &keywatch.Event{Time: start, ClientIP: g.clientIP(r), UserAgent: r.UserAgent(), RequestID: newRequestID()}
-	w.Header().Set("X-Request-Id", ev.RequestID)
-	if r.URL.Path == "/v1/gateway/token" {
-		g.serveToken(w, r, ev)
-		return
-	}
-	c := &call{}
-	defer func() {
-		// The proxy aborts with http.ErrAbortHandler when the client goes
-		// away mid-response: the request is still reported.
-		if p := recover(); p != nil {
-			ev.Status = c.status
-			ev.InputTokens, ev.OutputTokens = c.u.input, c.u.output
-			ev.LatencyMS = float64(g.now().Sub(start).Microseconds()) / 1000
-			g.emit(ev)
-			panic(p)
-		}
-	}()
-	if ref := g.handle(w, r, ev, c, start); ref != nil {
-		ref.write(w)
-		ev.Status = ref.status
-	} else {
-		ev.Status = c.status
-	}
-	ev.LatencyMS = float64(g.now().Sub(start).Microseconds()) / 1000
-	g.emit(ev)
-}
-
-// handle checks and forwards one request; it returns the refusal to send,
-// or nil when the proxy has answered.
-func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, ev *keywatch.Event, c *call, now time.Time) *refusal {
-	op, ok := operations[r.URL.Path]
-	ev.Operation = op
-	k, ref := g.authenticate(r, ev, now)
-	if ref != nil {
-		return ref
-	}
-	if !ok || (op == "models") != (r.Method == http.MethodGet) {
-		return &errUnknownURL
-	}
-	var f reqFields
-	body, ref := g.readBody(w, r, &f)
-	if ref != nil {
-		return ref
-	}
-	ev.Model = f.Model
-	anthropic := r.URL.Path == "/v1/messages"
-	if ref := g.authorize(k, ev); ref != nil {
-		return ref
-	}
-	if c.up = g.route(anthropic, f.Model); c.up == nil {
-		return &errNoRoute
-	}
-	ev.Provider = c.up.Provider
-	// Ask OpenAI streams for their usage; see Config.StripInjectedUsage.
-	if f.Stream && !anthropic && f.StreamOptions == nil && (op == "chat" || op == "completion") {
-		body = append([]byte(`{"stream_options":{"include_usage":true},`), bytes.TrimLeft(body, " \t\r\n")[1:]...)
-		c.injected = true
-	}
-	est := f.estimate(len(body), op, g.cfg.DefaultMaxTokens)
-	q, cq := k.Quotas, g.clamp(k.Quotas)
-	if k.Status == keywatch.KeyClamped {
-		q = cq
-	}
-	v, err := g.state.Admit(r.Context(), k.ID, q, cq, est, now)
-	switch {
-	case err != nil:
-		g.log.Error("gateway quota check failed; refusing", "key_id", k.ID, "err", err)
-		return &errState
-	case v.Status == keywatch.KeyRevoked:
-		return &errRevokedKey
-	case v.Status == keywatch.KeyDisabled:
-		return &errDisabledKey
-	case v.Limit != LimitNone:
-		ref := rateLimited(v.Limit, v.RetryAfter)
-		return &ref
-	}
-	out := r.WithContext(context.WithValue(r.Context(), callKey{}, c))
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	out.ContentLength = int64(len(body))
-	g.proxy.ServeHTTP(w, out)
-	if c.tail != nil {
-		c.tail.usage(&c.u)
-	}
-	if c.u.known {
-		ev.InputTokens, ev.OutputTokens = c.u.input, c.u.output
-		if d := c.u.input + c.u.output - est; d != 0 {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
-			if err := g.state.AddTokens(ctx, k.ID, d, now); err != nil {
-				g.log.Warn("gateway token correction failed", "key_id", k.ID, "err", err)
-			}
-			cancel()
-		}
-	}
-	return nil
-}
-
 // credential returns the secret the client presented.
-func credential(r *http.Request) string {
-	if a := r.Header.Get("Authorization"); a != "" {
+func credential(x exchange) string {
+	if a := x.header("Authorization"); a != "" {
 		if t, ok := strings.CutPrefix(a, "Bearer "); ok {
 			return strings.TrimSpace(t)
 		}
 		return ""
 	}
-	if k := r.Header.Get("X-Api-Key"); k != "" {
+	if k := x.header("X-Api-Key"); k != "" {
 		return k
 	}
-	return r.Header.Get("Api-Key")
+	return x.header("Api-Key")
 }
 
 // authenticate finds the key of the request's credential and checks its
 // stored status and expiry. Unknown credentials are reported by
 // fingerprint, never by value.
-func (g *Gateway) authenticate(r *http.Request, ev *keywatch.Event, now time.Time) (*keywatch.StoredKey, *refusal) {
-	cred := credential(r)
+func (g *Gateway) authenticate(x exchange, ev *keywatch.Event, now time.Time) (*keywatch.StoredKey, *refusal) {
+	cred := credential(x)
 	if cred == "" {
 		ev.KeyID = "unauthenticated"
 		return nil, &errMissingKey
@@ -372,7 +249,7 @@ func (g *Gateway) authenticate(r *http.Request, ev *keywatch.Event, now time.Tim
 	} else {
 		var fp string
 		var ok bool
-		if k, fp, ok = g.ring.lookup(r.Context(), cred, now); !ok {
+		if k, fp, ok = g.ring.lookup(x.context(), cred, now); !ok {
 			ev.KeyID = "fp:" + fp[:16]
 			return nil, &errInvalidKey
 		}
@@ -472,14 +349,13 @@ func (f *reqFields) estimate(bodyLen int, op string, def int64) int64 {
 }
 
 // readBody reads the body (bounded by MaxBody) and decodes its fields.
-func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, f *reqFields) ([]byte, *refusal) {
-	if r.Method == http.MethodGet {
+func (g *Gateway) readBody(x exchange, f *reqFields) ([]byte, *refusal) {
+	if x.method() == "GET" {
 		return nil, nil
 	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBody), r.ContentLength, g.cfg.MaxBody)
-	var tooLarge *http.MaxBytesError
+	body, err := x.body(g.cfg.MaxBody)
 	switch {
-	case errors.As(err, &tooLarge):
+	case errors.Is(err, errBodyTooLarge):
 		return nil, &errTooLarge
 	case err != nil:
 		return nil, &errBadBody
@@ -491,35 +367,20 @@ func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, f *reqFields)
 	return body, nil
 }
 
-// readAll reads r whole; a declared length within limit sizes the buffer
-// at once instead of growing it from 512 bytes (net/http's body of a
-// request with a Content-Length ends at that length).
-func readAll(r io.Reader, declared, limit int64) ([]byte, error) {
-	if declared <= 0 || declared > limit {
-		return io.ReadAll(r)
-	}
-	b := make([]byte, declared)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
 // clientIP is RemoteAddr, or the X-Forwarded-For address closest to the
 // gateway that is not a trusted proxy when RemoteAddr is one.
-func (g *Gateway) clientIP(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
+func (g *Gateway) clientIP(x exchange) netip.Addr {
+	addr := x.remoteAddr()
+	if !addr.IsValid() {
+		return addr
 	}
-	addr := ap.Addr().Unmap()
 	trusted := func(a netip.Addr) bool {
 		return slices.ContainsFunc(g.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(a) })
 	}
 	if !trusted(addr) {
 		return addr
 	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	hops := strings.Split(x.forwardedFor(), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
@@ -533,71 +394,13 @@ func (g *Gateway) clientIP(r *http.Request) netip.Addr {
 	return addr
 }
 
-// copyBuffers recycles the proxy's response copy buffers: without a pool
-// httputil.ReverseProxy allocates 32 KiB per request, over half of the
-// gateway's allocation (measured with BenchmarkProxy -memprofile).
-type copyBuffers struct{}
-
+// copyBufferPool recycles the 32 KiB buffers responses are copied
+// through: allocated per request they were over half of the gateway's
+// allocation (measured with BenchmarkProxy -memprofile).
 var copyBufferPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-func (copyBuffers) Get() []byte  { return *copyBufferPool.Get().(*[]byte) }
-func (copyBuffers) Put(b []byte) { copyBufferPool.Put(&b) }
 
 func newRequestID() string {
 	b := make([]byte, 12)
 	rand.Read(b)
 	return "kwgw-" + hex.EncodeToString(b)
-}
-
-// stripped are request headers never forwarded: the client's credentials
-// and what would reveal the client to the provider.
-var stripped = []string{"Authorization", "X-Api-Key", "Api-Key", "Proxy-Authorization", "Cookie",
-	"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded", "X-Real-Ip", "Accept-Encoding"}
-
-// rewrite points the outgoing request at the upstream with its key. The
-// proxy has already removed hop-by-hop headers. Accept-Encoding is left to
-// the transport so that responses arrive decoded and usage can be read.
-func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
-	c := pr.In.Context().Value(callKey{}).(*call)
-	u := c.up
-	pr.Out.URL = &url.URL{Scheme: u.base.Scheme, Host: u.base.Host,
-		Path: u.base.Path + strings.TrimPrefix(pr.In.URL.Path, "/v1"), RawQuery: pr.In.URL.RawQuery}
-	pr.Out.Host = ""
-	h := pr.Out.Header
-	for _, name := range stripped {
-		h.Del(name)
-	}
-	if u.Provider == ProviderAnthropic {
-		h.Set("X-Api-Key", u.secret)
-		if h.Get("Anthropic-Version") == "" {
-			h.Set("Anthropic-Version", "2023-06-01")
-		}
-	} else {
-		h.Set("Authorization", "Bearer "+u.secret)
-	}
-}
-
-// modifyResponse wraps the upstream body to read its usage.
-func (g *Gateway) modifyResponse(resp *http.Response) error {
-	c := resp.Request.Context().Value(callKey{}).(*call)
-	c.status = resp.StatusCode
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		strip := c.injected && (g.cfg.StripInjectedUsage == nil || *g.cfg.StripInjectedUsage)
-		resp.Body = newSSEBody(resp.Body, strip, &c.u)
-		return nil
-	}
-	c.tail = &tailBody{src: resp.Body}
-	resp.Body = c.tail
-	return nil
-}
-
-// proxyError answers when the upstream cannot be reached.
-func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	c := r.Context().Value(callKey{}).(*call)
-	if c.status != 0 { // the response had begun: nothing more to send
-		return
-	}
-	c.status = errUpstream.status
-	g.log.Warn("gateway upstream failed", "upstream", c.up.Name, "err", err)
-	errUpstream.write(w)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -28,8 +27,10 @@ var testKeys = []keywatch.Key{
 	{ID: "tpm", Quotas: keywatch.Quotas{TPM: 40}},
 }
 
-func TestRefusals(t *testing.T) {
-	h := newHarness(t, testKeys...)
+func TestRefusals(t *testing.T) { bothFronts(t, testRefusals) }
+
+func testRefusals(t *testing.T, netHTTP bool) {
+	h := newHarnessOn(t, netHTTP, testKeys...)
 	_, srv := h.gateway(gateway.NewMemoryState())
 	k := h.keys
 	tests := []struct {
@@ -94,7 +95,11 @@ func TestQuotaRetryAfter(t *testing.T) {
 }
 
 func TestForwardsWithUpstreamCredentials(t *testing.T) {
-	h := newHarness(t, testKeys...)
+	bothFronts(t, testForwardsWithUpstreamCredentials)
+}
+
+func testForwardsWithUpstreamCredentials(t *testing.T, netHTTP bool) {
+	h := newHarnessOn(t, netHTTP, testKeys...)
 	_, srv := h.gateway(nil)
 	status, _, body := do(t, srv, "POST", "/v1/chat/completions", h.keys["open"], chatBody,
 		"Cookie", "session=1", "X-Forwarded-For", "198.51.100.7", "Connection", "X-Secret-Hop", "X-Secret-Hop", "1")
@@ -126,8 +131,10 @@ func TestForwardsWithUpstreamCredentials(t *testing.T) {
 	}
 }
 
-func TestUsageEvents(t *testing.T) {
-	h := newHarness(t, testKeys...)
+func TestUsageEvents(t *testing.T) { bothFronts(t, testUsageEvents) }
+
+func testUsageEvents(t *testing.T, netHTTP bool) {
+	h := newHarnessOn(t, netHTTP, testKeys...)
 	_, srv := h.gateway(nil)
 	tests := []struct {
 		name, path, body string
@@ -162,8 +169,10 @@ func TestUsageEvents(t *testing.T) {
 
 // TestStreamingIsNotBuffered reads the first event of a slow stream long
 // before the stream ends.
-func TestStreamingIsNotBuffered(t *testing.T) {
-	h := newHarness(t, testKeys...)
+func TestStreamingIsNotBuffered(t *testing.T) { bothFronts(t, testStreamingIsNotBuffered) }
+
+func testStreamingIsNotBuffered(t *testing.T, netHTTP bool) {
+	h := newHarnessOn(t, netHTTP, testKeys...)
 	h.up.ChunkDelay = 300 * time.Millisecond
 	_, srv := h.gateway(nil)
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o-mini","stream":true}`))
@@ -200,7 +209,7 @@ func TestStatusOnNextRequest(t *testing.T) {
 			gw1, srv1 := h.gateway(s1)
 			_, srv2 := h.gateway(s2)
 			key := h.keys["k"]
-			for i, s := range []*httptest.Server{srv1, srv2} {
+			for i, s := range []*front{srv1, srv2} {
 				if status, _, body := do(t, s, "POST", "/v1/chat/completions", key, chatBody); status != 200 {
 					t.Fatalf("before: instance %d: %d %s", i+1, status, body)
 				}
@@ -246,8 +255,10 @@ func TestRedisSharesQuota(t *testing.T) {
 	}
 }
 
-func TestShortLivedTokens(t *testing.T) {
-	h := newHarness(t, testKeys...)
+func TestShortLivedTokens(t *testing.T) { bothFronts(t, testShortLivedTokens) }
+
+func testShortLivedTokens(t *testing.T, netHTTP bool) {
+	h := newHarnessOn(t, netHTTP, testKeys...)
 	_, srv := h.gateway(nil)
 	status, _, body := do(t, srv, "POST", "/v1/gateway/token", h.keys["scoped"], "")
 	var tok struct {
@@ -277,8 +288,10 @@ func TestShortLivedTokens(t *testing.T) {
 
 // TestSecretsNeverLeak sends every kind of request, then searches logs,
 // events and responses for client and provider secrets.
-func TestSecretsNeverLeak(t *testing.T) {
-	h := newHarness(t, testKeys...)
+func TestSecretsNeverLeak(t *testing.T) { bothFronts(t, testSecretsNeverLeak) }
+
+func testSecretsNeverLeak(t *testing.T, netHTTP bool) {
+	h := newHarnessOn(t, netHTTP, testKeys...)
 	_, srv := h.gateway(nil)
 	var out strings.Builder
 	for id, sec := range h.keys {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -54,9 +55,35 @@ type harness struct {
 	keys   map[string]string // key id to secret
 	logs   *bytes.Buffer
 	events chan *keywatch.Event
+	// netHTTP serves gateways as http.Handlers on net/http's server, as
+	// serve does; else with Gateway.Serve, as keywatch gateway run does.
+	netHTTP bool
 }
 
+// bothFronts runs test once per front end, the harnesses it makes with
+// newHarnessOn serving through it.
+func bothFronts(t *testing.T, test func(t *testing.T, netHTTP bool)) {
+	t.Run("fasthttp", func(t *testing.T) { test(t, false) })
+	t.Run("net-http", func(t *testing.T) { test(t, true) })
+}
+
+// front is a gateway serving over HTTP on loopback.
+type front struct {
+	URL    string
+	client *http.Client
+}
+
+// Client returns an HTTP client for the front.
+func (f *front) Client() *http.Client { return f.client }
+
 func newHarness(t testing.TB, keys ...keywatch.Key) *harness {
+	t.Helper()
+	return newHarnessOn(t, false, keys...)
+}
+
+// newHarnessOn is newHarness serving through net/http's server when
+// netHTTP is set.
+func newHarnessOn(t testing.TB, netHTTP bool, keys ...keywatch.Key) *harness {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kw.db"))
 	if err != nil {
@@ -64,7 +91,7 @@ func newHarness(t testing.TB, keys ...keywatch.Key) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	h := &harness{t: t, store: st, up: gatewaytest.NewUpstream(t), clock: &clock{t: t0}, keys: map[string]string{},
-		logs: &bytes.Buffer{}, events: make(chan *keywatch.Event, 1000)}
+		logs: &bytes.Buffer{}, events: make(chan *keywatch.Event, 1000), netHTTP: netHTTP}
 	for _, k := range keys {
 		status := k.Status
 		k.Status = ""
@@ -104,13 +131,13 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 }
 
 // gateway starts a gateway (and its Run loop) on state, serving over HTTP.
-func (h *harness) gateway(state gateway.State) (*gateway.Gateway, *httptest.Server) {
+func (h *harness) gateway(state gateway.State) (*gateway.Gateway, *front) {
 	h.t.Helper()
 	return h.gatewayWith(h.config(), state)
 }
 
 // gatewayWith is gateway with config cfg.
-func (h *harness) gatewayWith(cfg gateway.Config, state gateway.State) (*gateway.Gateway, *httptest.Server) {
+func (h *harness) gatewayWith(cfg gateway.Config, state gateway.State) (*gateway.Gateway, *front) {
 	h.t.Helper()
 	env := map[string]string{"OPENAI_API_KEY": gatewaytest.OpenAIKey, "ANTHROPIC_API_KEY": gatewaytest.AnthropicKey,
 		"SIGNING": strings.Repeat("s", 32)}
@@ -126,13 +153,36 @@ func (h *harness) gatewayWith(cfg gateway.Config, state gateway.State) (*gateway
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { gw.Run(ctx); close(done) }()
-	srv := httptest.NewServer(gw)
-	h.t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return gw, srv
+	if h.netHTTP {
+		hs := httptest.NewServer(gw)
+		h.t.Cleanup(func() { hs.Close(); cancel(); <-done })
+		return gw, &front{URL: hs.URL, client: hs.Client()}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- gw.Serve(ln) }()
+	tr := &http.Transport{}
+	h.t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		if err := gw.Shutdown(sctx); err != nil {
+			h.t.Errorf("gateway shutdown: %v", err)
+		}
+		if err := <-served; err != nil {
+			h.t.Errorf("gateway Serve: %v", err)
+		}
+		cancel()
+		<-done
+	})
+	return gw, &front{URL: "http://" + ln.Addr().String(), client: &http.Client{Transport: tr}}
 }
 
 // do sends a request with a credential and returns status, headers and body.
-func do(t testing.TB, srv *httptest.Server, method, path, cred, body string, hdr ...string) (int, http.Header, string) {
+func do(t testing.TB, srv *front, method, path, cred, body string, hdr ...string) (int, http.Header, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	if cred != "" {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -73,7 +72,7 @@ type reply struct {
 
 // measureMTTR disables key "open" through control while a client uses it
 // through srv, trials times, and logs the time to the first refusal.
-func measureMTTR(t *testing.T, h *harness, control *gateway.Gateway, srv *httptest.Server, trials int) {
+func measureMTTR(t *testing.T, h *harness, control *gateway.Gateway, srv *front, trials int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	replies := make(chan reply, 1<<16)
 	clientDone := make(chan struct{})

@@ -103,14 +103,14 @@ func with(sub string, changes map[string]any) jwt.MapClaims {
 // oidcGateway starts a gateway like harness.gateway with OIDC exchange
 // configured against idp, allowing no clock skew so that time claims are
 // tested at their exact bounds (TestOIDCLeeway tests the leeway).
-func oidcGateway(h *harness, idp *oidcIdP) *httptest.Server {
+func oidcGateway(h *harness, idp *oidcIdP) *front {
 	h.t.Helper()
 	_, srv := oidcGatewayOn(h, idp, gateway.NewMemoryState(), 0)
 	return srv
 }
 
 // oidcGatewayOn is oidcGateway on state with the given clock-skew leeway.
-func oidcGatewayOn(h *harness, idp *oidcIdP, state gateway.State, leeway time.Duration) (*gateway.Gateway, *httptest.Server) {
+func oidcGatewayOn(h *harness, idp *oidcIdP, state gateway.State, leeway time.Duration) (*gateway.Gateway, *front) {
 	h.t.Helper()
 	cfg := h.config()
 	cfg.Token.OIDC = gateway.OIDCConfig{Issuer: oidcIssuer, Audience: oidcAudience, JWKSURL: idp.srv.URL + "/jwks",
@@ -334,7 +334,7 @@ func assertNoSecrets(t *testing.T, body, cred string, idp *oidcIdP) {
 func TestOIDCLeeway(t *testing.T) {
 	h := newHarness(t, keywatch.Key{ID: "ci"})
 	idp := newOIDCIdP(t)
-	srvs := map[time.Duration]*httptest.Server{}
+	srvs := map[time.Duration]*front{}
 	for _, l := range []time.Duration{0, time.Minute, 5 * time.Minute} {
 		_, srvs[l] = oidcGatewayOn(h, idp, gateway.NewMemoryState(), l)
 	}

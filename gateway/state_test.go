@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -188,7 +187,7 @@ func TestTokenMintingStateUnavailable(t *testing.T) {
 }
 
 // mint exchanges cred for a gateway token.
-func mint(t *testing.T, srv *httptest.Server, cred string) (int, http.Header, string) {
+func mint(t *testing.T, srv *front, cred string) (int, http.Header, string) {
 	t.Helper()
 	return do(t, srv, "POST", "/v1/gateway/token", cred, "")
 }

@@ -86,14 +86,14 @@ func (t *tokenIssuer) verify(tok string) (id string, exp time.Time, ok bool) {
 // the same key valid for Config.Token.TTL. The key must pass what a
 // request would, live status included, so that containment on any
 // instance also stops minting; minting consumes no quota.
-func (g *Gateway) serveToken(w http.ResponseWriter, r *http.Request, ev *keywatch.Event) {
+func (g *Gateway) serveToken(x exchange, ev *keywatch.Event) {
 	now := g.now()
 	ev.Operation = "token"
 	ref := func() *refusal {
-		if r.Method != http.MethodPost {
+		if x.method() != http.MethodPost {
 			return &errUnknownURL
 		}
-		cred := credential(r)
+		cred := credential(x)
 		var k *keywatch.StoredKey
 		switch {
 		case cred == "":
@@ -101,11 +101,11 @@ func (g *Gateway) serveToken(w http.ResponseWriter, r *http.Request, ev *keywatc
 			return &errMissingKey
 		case strings.HasPrefix(cred, KeyPrefix):
 			var ref *refusal
-			if k, ref = g.authenticate(r, ev, now); ref != nil {
+			if k, ref = g.authenticate(x, ev, now); ref != nil {
 				return ref
 			}
 		case g.tokens.oidc != nil && strings.Count(cred, ".") == 2:
-			id, err := g.tokens.oidc.verify(r.Context(), cred, now)
+			id, err := g.tokens.oidc.verify(x.context(), cred, now)
 			if err != nil {
 				ev.KeyID = "unauthenticated"
 				g.log.Info("gateway OIDC token refused", "err", err)
@@ -133,26 +133,25 @@ func (g *Gateway) serveToken(w http.ResponseWriter, r *http.Request, ev *keywatc
 		if ref := g.authorize(k, ev); ref != nil {
 			return ref
 		}
-		if ref := g.liveStatus(r.Context(), k.ID); ref != nil {
+		if ref := g.liveStatus(x.context(), k.ID); ref != nil {
 			return ref
 		}
 		exp := now.Add(g.tokens.ttl)
 		if !k.Expires.IsZero() && k.Expires.Before(exp) {
 			exp = k.Expires
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(map[string]any{"token": g.tokens.sign(k.ID, exp), "token_type": "Bearer",
+		b, _ := json.Marshal(map[string]any{"token": g.tokens.sign(k.ID, exp), "token_type": "Bearer",
 			"expires_at": exp.UTC().Format(time.RFC3339), "expires_in": int(exp.Sub(now).Seconds()), "key_id": k.ID})
+		x.setHeader("Cache-Control", "no-store")
+		x.writeJSON(http.StatusOK, append(b, '\n'))
 		return nil
 	}()
 	ev.Status = http.StatusOK
 	if ref != nil {
-		ref.write(w)
+		ref.send(x)
 		ev.Status = ref.status
 	}
-	ev.LatencyMS = float64(g.now().Sub(now).Microseconds()) / 1000
-	g.emit(ev)
+	g.finish(ev, now)
 }
 
 // liveStatus refuses a key whose live status in State (set by

@@ -53,7 +53,7 @@ type streamDoc struct {
 // chunk (empty choices), which the gateway asked for on the client's
 // behalf.
 type sseBody struct {
-	src   io.ReadCloser
+	src   io.Reader
 	br    *bufio.Reader
 	strip bool
 	u     *usage
@@ -62,7 +62,7 @@ type sseBody struct {
 	err   error
 }
 
-func newSSEBody(src io.ReadCloser, strip bool, u *usage) *sseBody {
+func newSSEBody(src io.Reader, strip bool, u *usage) *sseBody {
 	return &sseBody{src: src, br: bufio.NewReaderSize(src, 16<<10), strip: strip, u: u}
 }
 
@@ -130,8 +130,6 @@ func (s *sseBody) inspect(ev []byte) bool {
 	return !(s.strip && doc.Usage != nil && doc.Choices != nil && empty)
 }
 
-func (s *sseBody) Close() error { return s.src.Close() }
-
 // tailSize bounds what is kept of a JSON response to find its usage,
 // which providers put at the end.
 const tailSize = 64 << 10
@@ -139,7 +137,7 @@ const tailSize = 64 << 10
 // tailBody passes a response through unchanged and keeps its last
 // tailSize bytes.
 type tailBody struct {
-	src  io.ReadCloser
+	src  io.Reader
 	tail []byte
 }
 
@@ -153,8 +151,6 @@ func (t *tailBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-func (t *tailBody) Close() error { return t.src.Close() }
 
 // usage reads the last "usage" object of the kept tail.
 func (t *tailBody) usage(u *usage) {

@@ -5,9 +5,12 @@
 #
 # It builds scripts/loadgen, starts on loopback ports: a minimal upstream
 # (a fixed chat completion with usage), nginx (generated config, keepalive
-# upstream connections, access_log off), the gateway as keywatch gateway run sets it up (its GC setting, gateway.TuneGC)
-# (SQLite store, one issued key, MemoryState, no-op sink, default upstream
-# transport) and the same gateway keeping 64 idle upstream connections.
+# upstream connections, access_log off), the gateway as keywatch gateway run
+# sets it up (its own fasthttp server, its GC setting gateway.TuneGC, a
+# SQLite store, one issued key, MemoryState, a no-op sink), the same gateway
+# on net/http's server as serve runs it (gateway-nethttp), and two floors:
+# bare reverse proxies without keywatch's checks on net/http (goproxy) and
+# on fasthttp (fastproxy).
 # Then, for each round, rate and path, it runs an open-loop load for
 # DURATION after WARMUP and prints the table (loadgen report).
 #
@@ -16,8 +19,8 @@
 # GOMAXPROCS=1 and nginx with one worker.
 #
 # Environment: RATES ("1000 5000"), DURATION (10s), WARMUP (2s), ROUNDS (1),
-# PATHS ("direct nginx gateway gateway-keepalive"; also goproxy, a bare
-# httputil.ReverseProxy: the floor of a Go proxy here), LOADGEN_CPU (0),
+# PATHS ("direct nginx fastproxy gateway"; also goproxy and
+# gateway-nethttp), LOADGEN_CPU (0),
 # SERVER_CPU (1), PROFILE (1: also profile the gateway at the highest rate
 # and print pprof -top), OUTDIR (keep results.tsv and the profile there).
 #
@@ -33,7 +36,7 @@ RATES=${RATES:-"1000 5000"}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 ROUNDS=${ROUNDS:-1}
-PATHS=${PATHS:-"direct nginx gateway gateway-keepalive"}
+PATHS=${PATHS:-"direct nginx fastproxy gateway"}
 LOADGEN_CPU=${LOADGEN_CPU:-0}
 SERVER_CPU=${SERVER_CPU:-1}
 PROFILE=${PROFILE:-0}
@@ -97,13 +100,15 @@ free_port() {
 
 start upstream "$lg" upstream -listen 127.0.0.1:0
 up=$addr
-mkdir -p "$tmp/gw" "$tmp/gwk"
+mkdir -p "$tmp/gw" "$tmp/gwn"
 start gateway "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gw"
 gw=$addr
-start gateway-keepalive "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gwk" -idle-conns 64
-gwk=$addr
+start gateway-nethttp "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gwn" -nethttp
+gwn=$addr
 start goproxy "$lg" goproxy -listen 127.0.0.1:0 -upstream "http://$up"
 gop=$addr
+start fastproxy "$lg" fastproxy -listen 127.0.0.1:0 -upstream "http://$up"
+fap=$addr
 
 ngport=$(free_port)
 mkdir -p "$tmp/nginx"
@@ -146,15 +151,16 @@ url_of() {
 	direct) echo "http://$up" ;;
 	nginx) echo "http://127.0.0.1:$ngport" ;;
 	gateway) echo "http://$gw" ;;
-	gateway-keepalive) echo "http://$gwk" ;;
+	gateway-nethttp) echo "http://$gwn" ;;
 	goproxy) echo "http://$gop" ;;
+	fastproxy) echo "http://$fap" ;;
 	*) echo "unknown path $1" >&2; exit 1 ;;
 	esac
 }
 key_of() {
 	case $1 in
 	gateway) echo "$tmp/gw/key" ;;
-	gateway-keepalive) echo "$tmp/gwk/key" ;;
+	gateway-nethttp) echo "$tmp/gwn/key" ;;
 	*) echo "" ;;
 	esac
 }
@@ -181,10 +187,10 @@ echo
 
 if [[ "$PROFILE" == 1 ]]; then
 	top_rate=$(tr ' ' '\n' <<<"$RATES" | sort -n | tail -1)
-	for variant in gateway gateway-keepalive; do
+	for variant in gateway gateway-nethttp; do
 		mkdir -p "$tmp/prof-$variant"
 		extra=()
-		[[ $variant == gateway-keepalive ]] && extra=(-idle-conns 64)
+		[[ $variant == gateway-nethttp ]] && extra=(-nethttp)
 		start "prof-$variant" "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/prof-$variant" \
 			-cpuprofile "$tmp/$variant.pprof" "${extra[@]}"
 		ppid=${pids[-1]}

@@ -132,17 +132,13 @@ func gatewayRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return keywatch.Errorf(keywatch.EINVALID, "listen on %s: %v", *listen, err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("/", gw)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	failed := make(chan error, 2)
-	go func() { failed <- hs.Serve(ln) }()
+	go func() { failed <- gw.Serve(ln) }() // fasthttp's server, GET /healthz included
 	metricsAddr := "none"
 	if *metricsListen != "" {
 		mln, err := net.Listen("tcp", *metricsListen)
 		if err != nil {
-			hs.Close()
+			gw.Shutdown(ctx)
 			return keywatch.Errorf(keywatch.EINVALID, "listen on %s: %v", *metricsListen, err)
 		}
 		mmux := http.NewServeMux()
@@ -198,7 +194,9 @@ wait:
 
 	logger.Info("keywatch gateway stopping: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), *shutdown)
-	hs.Shutdown(sctx)
+	if err := gw.Shutdown(sctx); err != nil {
+		logger.Warn("gateway requests still in flight at the shutdown deadline were cut", "err", err)
+	}
 	cancel()
 	stopGateway()
 	<-gwDone // every request's event is now with the sink

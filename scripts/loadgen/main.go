@@ -1,15 +1,18 @@
 // Command loadgen measures the latency the keywatch gateway adds to a
 // request, against a direct call and against nginx, for
-// scripts/bench-gateway.sh. It has four modes:
+// scripts/bench-gateway.sh. Its modes:
 //
 //	loadgen upstream -listen ADDR
 //	    a minimal OpenAI-compatible upstream: every request gets the same
 //	    chat completion with usage.
-//	loadgen gateway -listen ADDR -upstream URL -dir DIR [-idle-conns N] [-cpuprofile FILE]
+//	loadgen gateway -listen ADDR -upstream URL -dir DIR [-nethttp] [-cpuprofile FILE]
 //	    a keywatch gateway on a SQLite store in DIR with one issued key
-//	    (written to DIR/key), MemoryState (or -redis URL) and a no-op sink;
-//	    its upstream transport is serve's (http.DefaultTransport) unless
-//	    -idle-conns sets how many idle connections it keeps.
+//	    (written to DIR/key), MemoryState (or -redis URL) and a no-op sink,
+//	    on its own server as keywatch gateway run serves it, or on
+//	    net/http's with -nethttp, as serve does.
+//	loadgen goproxy|fastproxy -listen ADDR -upstream URL
+//	    bare reverse proxies without keywatch's checks, on net/http and on
+//	    fasthttp: the floors of a Go proxy on either.
 //	loadgen load -url URL -rate R -duration D -label NAME -out FILE
 //	    a constant-rate, open-loop load: request i is due at start+i/R
 //	    whatever happened to earlier ones, and its latency is measured
@@ -32,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen upstream|gateway|goproxy|load|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen upstream|gateway|goproxy|fastproxy|load|report [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -45,12 +48,14 @@ func main() {
 		err = runGateway(ctx, os.Args[2:])
 	case "goproxy":
 		err = runGoProxy(ctx, os.Args[2:])
+	case "fastproxy":
+		err = runFastProxy(ctx, os.Args[2:])
 	case "load":
 		err = runLoad(ctx, os.Args[2:])
 	case "report":
 		err = runReport(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown mode %q: want upstream, gateway, goproxy, load or report", os.Args[1])
+		err = fmt.Errorf("unknown mode %q: want upstream, gateway, goproxy, fastproxy, load or report", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/keywatch/keywatch"
 	"github.com/keywatch/keywatch/gateway"
 	"github.com/keywatch/keywatch/store"
+	"github.com/valyala/fasthttp"
 )
 
 // completion is the upstream's only answer, the size of a short real one.
@@ -51,7 +53,7 @@ func runGateway(ctx context.Context, args []string) error {
 	dir := fs.String("dir", "", "`directory` for the SQLite store and the issued key (file key)")
 	redisURL := fs.String("redis", "", "Redis `URL` for RedisState; empty: MemoryState")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the gateway stops")
-	idle := fs.Int("idle-conns", 0, "idle upstream connections kept per host; 0: the gateway's default transport, as serve uses")
+	nethttp := fs.Bool("nethttp", false, "serve through net/http's server (as serve does) instead of the gateway's own (as keywatch gateway run does)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,15 +88,7 @@ func runGateway(ctx context.Context, args []string) error {
 	cfg := gateway.DefaultConfig()
 	cfg.Upstreams = []gateway.Upstream{{Name: "openai", Provider: gateway.ProviderOpenAI, BaseURL: *up + "/v1",
 		APIKeyEnv: "UPSTREAM_KEY", Default: true}}
-	// Options mirror serve's (the gateway's default transport) unless
-	// -idle-conns is set; the sink keeps up.
-	var transport http.RoundTripper
-	if *idle > 0 {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConns, t.MaxIdleConnsPerHost = *idle, *idle
-		transport = t
-	}
-	gw, err := gateway.New(ctx, cfg, gateway.Options{Store: st, Pepper: pepper, State: state, Transport: transport,
+	gw, err := gateway.New(ctx, cfg, gateway.Options{Store: st, Pepper: pepper, State: state,
 		Sink:   func(*keywatch.Event) {},
 		Getenv: func(string) string { return upstreamKey }})
 	if err != nil {
@@ -115,9 +109,30 @@ func runGateway(ctx context.Context, args []string) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- gw.Run(runCtx) }()
-	err = serve(ctx, *listen, gw)
+	if *nethttp {
+		err = serve(ctx, *listen, gw)
+	} else {
+		err = serveGateway(ctx, *listen, gw)
+	}
 	cancel()
 	return errors.Join(err, <-done)
+}
+
+// serveGateway runs gw's own server on addr until ctx is done, as keywatch
+// gateway run does, printing the bound address.
+func serveGateway(ctx context.Context, addr string, gw *gateway.Gateway) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		gw.Shutdown(sctx)
+	}()
+	fmt.Println("listening", ln.Addr())
+	return gw.Serve(ln)
 }
 
 // runGoProxy runs a bare httputil.ReverseProxy to the upstream: no keys,
@@ -160,4 +175,63 @@ func serve(ctx context.Context, addr string, h http.Handler) error {
 		return err
 	}
 	return nil
+}
+
+// runFastProxy runs a bare fasthttp reverse proxy to the upstream: no
+// keys, no checks, no usage, the gateway's client and server library. It
+// is the floor of the gateway's own server, as goproxy is of net/http's.
+func runFastProxy(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("fastproxy", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "`address` to listen on")
+	up := fs.String("upstream", "", "upstream base `URL`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	target, err := url.Parse(*up)
+	if err != nil || *up == "" {
+		return errors.New("fastproxy: -upstream URL is required")
+	}
+	gateway.TuneGC()
+	hc := &fasthttp.HostClient{Addr: target.Host, MaxConns: 1024, StreamResponseBody: true}
+	h := func(c *fasthttp.RequestCtx) {
+		req := &c.Request
+		req.SetHost(target.Host)
+		resp := fasthttp.AcquireResponse()
+		if err := hc.Do(req, resp); err != nil {
+			fasthttp.ReleaseResponse(resp)
+			c.Error("upstream", 502)
+			return
+		}
+		c.Response.Header.SetStatusCode(resp.StatusCode())
+		c.Response.Header.SetContentTypeBytes(resp.Header.ContentType())
+		body := resp.BodyStream()
+		if cl := resp.Header.ContentLength(); cl >= 0 && cl < 1<<20 {
+			b := c.Response.BodyWriter()
+			io.Copy(b, body)
+			resp.CloseBodyStream()
+			fasthttp.ReleaseResponse(resp)
+			return
+		}
+		c.SetBodyStreamWriter(func(w *bufio.Writer) {
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := body.Read(buf)
+				w.Write(buf[:n])
+				w.Flush()
+				if err != nil {
+					break
+				}
+			}
+			resp.CloseBodyStream()
+			fasthttp.ReleaseResponse(resp)
+		})
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &fasthttp.Server{Handler: h}
+	go func() { <-ctx.Done(); srv.Shutdown() }()
+	fmt.Println("listening", ln.Addr())
+	return srv.Serve(ln)
 }

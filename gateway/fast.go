@@ -1,0 +1,195 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Serve answers gateway requests on ln until Shutdown, with fasthttp's
+// server; GET /healthz answers "ok". It is what keywatch gateway run
+// serves with: no goroutine but the connection's own touches a request,
+// where net/http's server also starts a background read per request
+// (scripts/bench-gateway.sh measures both).
+func (g *Gateway) Serve(ln net.Listener) error {
+	g.srvMu.Lock()
+	if g.srv == nil {
+		g.srv = &fasthttp.Server{
+			Handler:               g.serveFast,
+			ErrorHandler:          g.fastError,
+			Name:                  "",
+			NoDefaultServerHeader: true,
+			NoDefaultContentType:  true,
+			MaxRequestBodySize:    int(min(g.cfg.MaxBody, int64(^uint(0)>>1))),
+			ReadBufferSize:        16 << 10,    // headers up to 16 KiB, as OIDC tokens need
+			ReadTimeout:           time.Minute, // a request, body included
+			IdleTimeout:           2 * time.Minute,
+			Logger:                fastLogger{g},
+		}
+	}
+	srv := g.srv
+	g.srvMu.Unlock()
+	return srv.Serve(ln)
+}
+
+// Shutdown stops Serve: it closes the listeners, then waits for requests
+// in flight, streams included, until ctx is done.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.srvMu.Lock()
+	srv := g.srv
+	g.srvMu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.ShutdownWithContext(ctx)
+}
+
+func (g *Gateway) serveFast(ctx *fasthttp.RequestCtx) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.log.Error("gateway request panicked", "path", string(ctx.Path()), "panic", fmt.Sprint(p))
+			ctx.Response.Reset()
+			ctx.SetConnectionClose()
+			errInternal.send(&fastExchange{ctx: ctx})
+		}
+	}()
+	if ctx.IsGet() && string(ctx.Path()) == "/healthz" {
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("ok\n")
+		return
+	}
+	g.serve(&fastExchange{ctx: ctx})
+}
+
+// fastError answers requests fasthttp's server refuses before the
+// handler, in the gateway's error shape.
+func (g *Gateway) fastError(ctx *fasthttp.RequestCtx, err error) {
+	ref := &errBadRequest
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		ref = &errTooLarge
+	}
+	ctx.SetConnectionClose()
+	ref.send(&fastExchange{ctx: ctx})
+}
+
+// fastLogger sends fasthttp's own messages (connection errors) to the
+// gateway's log at debug level.
+type fastLogger struct{ g *Gateway }
+
+func (l fastLogger) Printf(format string, args ...any) {
+	l.g.log.Debug("gateway http: " + fmt.Sprintf(format, args...))
+}
+
+// fastExchange is an exchange on fasthttp.
+type fastExchange struct {
+	ctx  *fasthttp.RequestCtx
+	p, m string
+}
+
+// context is not the RequestCtx, which is done as soon as the server
+// shuts down: requests in flight still get their quota checks.
+func (x *fastExchange) context() context.Context { return context.Background() }
+
+func (x *fastExchange) method() string {
+	if x.m == "" {
+		x.m = string(x.ctx.Method())
+	}
+	return x.m
+}
+
+func (x *fastExchange) path() string {
+	if x.p == "" {
+		x.p = string(x.ctx.Path())
+	}
+	return x.p
+}
+
+func (x *fastExchange) query() string { return string(x.ctx.URI().QueryString()) }
+
+func (x *fastExchange) header(name string) string { return string(x.ctx.Request.Header.Peek(name)) }
+
+func (x *fastExchange) setHeader(name, val string) { x.ctx.Response.Header.Set(name, val) }
+
+func (x *fastExchange) forwardedFor() string {
+	vals := x.ctx.Request.Header.PeekAll("X-Forwarded-For")
+	var b strings.Builder
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(v)
+	}
+	return b.String()
+}
+
+func (x *fastExchange) remoteAddr() netip.Addr {
+	if a, ok := x.ctx.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// body is the body the server has read (up to MaxRequestBodySize); it
+// stays valid until the handler returns, which forward waits for.
+func (x *fastExchange) body(limit int64) ([]byte, error) {
+	b := x.ctx.Request.Body()
+	if int64(len(b)) > limit {
+		return nil, errBodyTooLarge
+	}
+	return b, nil
+}
+
+func (x *fastExchange) forwardHeaders(dst *fasthttp.RequestHeader) {
+	conn := connectionTokens(string(x.ctx.Request.Header.Peek("Connection")))
+	for k, v := range x.ctx.Request.Header.All() {
+		name := string(k)
+		if skipRequest(name) || slices.Contains(conn, name) {
+			continue
+		}
+		dst.AddBytesV(name, v)
+	}
+}
+
+func (x *fastExchange) writeJSON(status int, body []byte) {
+	x.ctx.SetStatusCode(status)
+	x.ctx.SetContentType("application/json")
+	x.ctx.SetBody(body)
+}
+
+// stream hands body to the server, which writes it after the handler
+// returns: with its length when the upstream gave one, else chunked with
+// a flush after every read (an SSE event at a time). The server closes
+// the body when it is done with it, written or not, which calls done.
+func (x *fastExchange) stream(resp *fasthttp.Response, body io.Reader, flush bool, done func()) {
+	r := &x.ctx.Response
+	r.SetStatusCode(resp.StatusCode())
+	for k, v := range resp.Header.All() {
+		if !skipResponse(string(k)) {
+			r.Header.AddBytesKV(k, v)
+		}
+	}
+	n := resp.Header.ContentLength()
+	if n < 0 || flush {
+		n = -1
+	}
+	r.SetBodyStream(&doneReader{Reader: body, done: done}, n)
+}
+
+// doneReader calls done when fasthttp closes it.
+type doneReader struct {
+	io.Reader
+	done func()
+}
+
+func (d *doneReader) Close() error {
+	d.done()
+	return nil
+}
