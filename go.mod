@@ -3,6 +3,7 @@ module github.com/keywatch/keywatch
 go 1.26.8
 
 require (
+	github.com/go-json-experiment/json v1.27.2
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0

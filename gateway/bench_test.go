@@ -13,8 +13,9 @@ import (
 )
 
 // BenchmarkProxy compares a chat completion sent straight to the fake
-// upstream with one sent through the gateway (memory and Redis state),
-// and reports the gateway's added latency at p50 and p99.
+// upstream with one sent through the gateway (its own server with memory
+// and Redis state, and net/http's server as serve runs it), and reports
+// the gateway's added latency at p50 and p99.
 func BenchmarkProxy(b *testing.B) {
 	h := newHarness(b, testKeys...)
 	go func() {
@@ -45,7 +46,8 @@ func BenchmarkProxy(b *testing.B) {
 	pct := func(l []time.Duration, p float64) time.Duration { return l[min(len(l)-1, int(float64(len(l))*p))] }
 	var direct []time.Duration
 	b.Run("direct", func(b *testing.B) { direct = run(b, h.up.URL, gatewaytest.OpenAIKey) })
-	through := func(b *testing.B, state gateway.State) {
+	through := func(b *testing.B, state gateway.State, netHTTP bool) {
+		h.netHTTP = netHTTP
 		_, srv := h.gateway(state)
 		lat := run(b, srv.URL, h.keys["open"])
 		if len(direct) > 0 {
@@ -53,9 +55,10 @@ func BenchmarkProxy(b *testing.B) {
 			b.ReportMetric(float64((pct(lat, 0.99) - pct(direct, 0.99)).Microseconds()), "added-µs-p99")
 		}
 	}
-	b.Run("gateway-memory", func(b *testing.B) { through(b, gateway.NewMemoryState()) })
+	b.Run("gateway-memory", func(b *testing.B) { through(b, gateway.NewMemoryState(), false) })
+	b.Run("gateway-memory-nethttp", func(b *testing.B) { through(b, gateway.NewMemoryState(), true) })
 	b.Run("gateway-redis", func(b *testing.B) {
 		rdb, prefix := redisState(b)
-		through(b, gateway.NewRedisState(rdb, prefix))
+		through(b, gateway.NewRedisState(rdb, prefix), false)
 	})
 }

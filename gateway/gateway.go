@@ -15,7 +15,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +28,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/keywatch/keywatch"
 	"github.com/valyala/fasthttp"
 )
@@ -323,14 +324,20 @@ func (g *Gateway) clamp(q keywatch.Quotas) keywatch.Quotas {
 	return keywatch.Quotas{RPM: one(q.RPM, c.RPM), TPM: one(q.TPM, c.TPM), TokensPerDay: one(q.TokensPerDay, c.TokensPerDay)}
 }
 
-// reqFields are the parts of a request body the gateway reads.
+// reqFields are the parts of a request body the gateway reads. They are
+// decoded as providers read them: names case-sensitively and a name given
+// twice refused, else {"model":"gpt-4o","MODEL":"gpt-4o-mini"} would pass
+// the allow-list as gpt-4o-mini and run as gpt-4o. encoding/json matches
+// names case-insensitively and keeps the last duplicate; the json v2
+// prototype (go-json-experiment, what encoding/json/v2 is built from) does
+// neither, and decodes faster.
 type reqFields struct {
-	Model               string          `json:"model"`
-	Stream              bool            `json:"stream"`
-	StreamOptions       json.RawMessage `json:"stream_options"`
-	MaxTokens           int64           `json:"max_tokens"`
-	MaxCompletionTokens int64           `json:"max_completion_tokens"`
-	MaxOutputTokens     int64           `json:"max_output_tokens"`
+	Model               string         `json:"model"`
+	Stream              bool           `json:"stream"`
+	StreamOptions       jsontext.Value `json:"stream_options"`
+	MaxTokens           int64          `json:"max_tokens"`
+	MaxCompletionTokens int64          `json:"max_completion_tokens"`
+	MaxOutputTokens     int64          `json:"max_output_tokens"`
 }
 
 // estimate guesses a request's tokens for TPM admission: a token per 4
@@ -361,7 +368,7 @@ func (g *Gateway) readBody(x exchange, f *reqFields) ([]byte, *refusal) {
 		return nil, &errBadBody
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(body, f) != nil {
+	if len(trimmed) == 0 || trimmed[0] != '{' || jsonv2.Unmarshal(body, f) != nil {
 		return nil, &errBadBody
 	}
 	return body, nil

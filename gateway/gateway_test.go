@@ -46,6 +46,11 @@ func testRefusals(t *testing.T, netHTTP bool) {
 		{"revoked", "POST", "/v1/chat/completions", k["revoked"], chatBody, nil, 401, "revoked_api_key"},
 		{"disabled", "POST", "/v1/chat/completions", k["disabled"], chatBody, nil, 403, "key_disabled"},
 		{"model", "POST", "/v1/chat/completions", k["scoped"], `{"model":"gpt-4o"}`, nil, 403, "model_not_allowed"},
+		// Providers read JSON names case-sensitively and keep the last of
+		// duplicates: the gateway must not check another model than the
+		// one the upstream will run.
+		{"model smuggled in another case", "POST", "/v1/chat/completions", k["scoped"], `{"model":"gpt-4o","MODEL":"gpt-4o-mini"}`, nil, 403, "model_not_allowed"},
+		{"model given twice", "POST", "/v1/chat/completions", k["scoped"], `{"model":"gpt-4o-mini","model":"gpt-4o"}`, nil, 400, "invalid_request"},
 		{"operation", "POST", "/v1/embeddings", k["scoped"], `{"model":"gpt-4o-mini","input":"x"}`, nil, 403, "operation_not_allowed"},
 		{"cidr", "POST", "/v1/chat/completions", k["cidr"], chatBody, nil, 403, "source_not_allowed"},
 		{"forwarded cidr", "POST", "/v1/chat/completions", k["cidr"], chatBody, []string{"X-Forwarded-For", "198.51.100.9"}, 403, "source_not_allowed"},

@@ -126,8 +126,13 @@ func (s *sseBody) inspect(ev []byte) bool {
 	if doc.Response != nil {
 		s.u.merge(doc.Response.Usage)
 	}
-	empty := len(doc.Choices) == 0 || string(bytes.TrimSpace(doc.Choices)) == "[]"
-	return !(s.strip && doc.Usage != nil && doc.Choices != nil && empty)
+	return !(s.strip && doc.Usage != nil && doc.Choices != nil && emptyArray(doc.Choices))
+}
+
+// emptyArray reports whether b is an empty JSON array, blanks allowed.
+func emptyArray(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) >= 2 && b[0] == '[' && b[len(b)-1] == ']' && len(bytes.TrimSpace(b[1:len(b)-1])) == 0
 }
 
 // tailSize bounds what is kept of a JSON response to find its usage,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -395,7 +394,7 @@ func refSSE(in []byte, strip bool) (u usage, out []byte, ok bool) {
 			out = append(out, whole...)
 			return true
 		}
-		if strings.Contains(spec, `\`) || emptyArraySpaced.MatchString(spec) {
+		if strings.Contains(spec, `\`) {
 			return false
 		}
 		v, _ := parseJSON([]byte(spec))
@@ -430,11 +429,6 @@ func refSSE(in []byte, strip bool) (u usage, out []byte, ok bool) {
 	}
 	return u, out, true
 }
-
-// emptyArraySpaced matches an empty array written with space inside. The
-// reference would call "choices":[ ] empty and strip the chunk; sseBody
-// strips only "choices":[], as OpenAI writes it, and passes the other on.
-var emptyArraySpaced = regexp.MustCompile(`\[[ \t\r\n]+\]`)
 
 // refDoc is what the reference reads of one event's data.
 type refDoc struct {

@@ -22,13 +22,13 @@ var gatewayRoutes = []string{"/v1/chat/", "/v1/completions", "/v1/embeddings", "
 // gateway sets the live status it checks on the next request.
 func (s *Server) startGateway(ctx context.Context, opt Options) error {
 	s.batcher = &batcher{s: s}
-	gw, _, err := NewGateway(ctx, s.cfg, gateway.Options{
+	gw, closeState, err := NewGateway(ctx, s.cfg, gateway.Options{
 		Store: s.store, Pepper: opt.Pepper, Logger: s.log, Now: s.now, Getenv: opt.Getenv, Sink: s.batcher.add,
 	})
 	if err != nil {
 		return err
 	}
-	s.gw = gw
+	s.gw, s.gwClose = gw, closeState
 	return nil
 }
 

@@ -31,6 +31,7 @@ type Server struct {
 	inflight chan struct{}
 	// gw and batcher are set when serve runs the gateway.
 	gw      *gateway.Gateway
+	gwClose func() error // closes the gateway's State (its Redis client)
 	batcher *batcher
 }
 
@@ -100,6 +101,9 @@ func (s *Server) Run(ctx context.Context) error {
 	close(s.ready)
 	err := s.proc.run(ctx)
 	s.resp.close()
+	if s.gwClose != nil {
+		s.gwClose()
+	}
 	return err
 }
 
