@@ -73,7 +73,7 @@ type Gateway struct {
 	srv     *fasthttp.Server
 	ups     []upstream
 	tokens  *tokenIssuer
-	events  chan *keywatch.Event
+	events  chan answered
 	dropped atomic.Int64
 }
 
@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*Gateway, error) {
 		return nil, keywatch.Errorf(keywatch.EINVALID, "gateway: a store and a pepper are required")
 	}
 	g := &Gateway{cfg: cfg, log: opt.Logger, now: opt.Now, sink: opt.Sink, geo: opt.Geo, state: opt.State,
-		events: make(chan *keywatch.Event, cfg.EventBuffer)}
+		events: make(chan answered, cfg.EventBuffer)}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -139,24 +139,26 @@ func New(ctx context.Context, cfg Config, opt Options) (*Gateway, error) {
 	return g, nil
 }
 
-// Run delivers usage events to the sink and reloads the keyring every
-// Config.Refresh until ctx is done.
+// Run settles answered requests (their usage and token corrections; see
+// answered) and delivers their events to the sink, and reloads the
+// keyring every Config.Refresh, until ctx is done. A gateway needs it
+// running.
 func (g *Gateway) Run(ctx context.Context) error {
 	t := time.NewTicker(g.cfg.Refresh)
 	defer t.Stop()
+	batch := make([]answered, 0, settleBatch)
 	for {
 		select {
 		case <-ctx.Done():
 			for {
-				select {
-				case ev := <-g.events:
-					g.deliver(ev)
-				default:
+				batch = g.drain(batch[:0])
+				if len(batch) == 0 {
 					return nil
 				}
+				g.settle(batch)
 			}
-		case ev := <-g.events:
-			g.deliver(ev)
+		case a := <-g.events:
+			g.settle(g.drain(append(batch[:0], a)))
 		case <-t.C:
 			if err := g.Refresh(ctx); err != nil {
 				g.log.Warn("gateway keyring refresh failed; serving the last loaded keys", "err", err)
@@ -165,10 +167,20 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 }
 
-func (g *Gateway) deliver(ev *keywatch.Event) {
-	if g.sink != nil {
-		g.sink(ev)
+// settleBatch bounds how many answered requests Run settles at once.
+const settleBatch = 256
+
+// drain appends to b the answered requests waiting, up to settleBatch.
+func (g *Gateway) drain(b []answered) []answered {
+	for len(b) < settleBatch {
+		select {
+		case a := <-g.events:
+			b = append(b, a)
+		default:
+			return b
+		}
 	}
+	return b
 }
 
 // Refresh reloads the keyring from the store now.
@@ -191,14 +203,6 @@ func (g *Gateway) SetStatus(ctx context.Context, id string, st keywatch.KeyStatu
 
 // Stats returns the gateway's counters.
 func (g *Gateway) Stats() Stats { return Stats{EventsDropped: g.dropped.Load()} }
-
-func (g *Gateway) emit(ev *keywatch.Event) {
-	select {
-	case g.events <- ev:
-	default:
-		g.dropped.Add(1)
-	}
-}
 
 // operations maps the served paths to event operations.
 var operations = map[string]string{

@@ -67,10 +67,10 @@ func (g *Gateway) serve(x exchange) {
 	}
 }
 
-// finish stamps the event's latency and hands it to the sink.
+// finish stamps the event's latency and hands it to Run.
 func (g *Gateway) finish(ev *keywatch.Event, start time.Time) {
 	ev.LatencyMS = float64(g.now().Sub(start).Microseconds()) / 1000
-	g.emit(ev)
+	g.later(answered{ev: ev})
 }
 
 // handle checks a request and forwards it; it returns the refusal to
@@ -188,29 +188,83 @@ func (g *Gateway) forward(x exchange, ev *keywatch.Event, c *call, method string
 		once.Do(func() {
 			resp.CloseBodyStream()
 			fasthttp.ReleaseResponse(resp)
-			if tail != nil {
-				tail.usage(&c.u)
-			}
-			g.settle(ev, c, start)
-			g.finish(ev, start)
+			ev.LatencyMS = float64(g.now().Sub(start).Microseconds()) / 1000
+			g.later(answered{ev: ev, c: c, tail: tail, at: start})
 		})
 	})
 	return nil
 }
 
-// settle records the tokens the response reported and corrects the
-// key's token counters by the difference from Admit's estimate.
-func (g *Gateway) settle(ev *keywatch.Event, c *call, now time.Time) {
-	if !c.u.known {
-		return
+// answered is a request whose answer is complete, with what remains to
+// do: read the usage in the tail of a JSON answer, correct the key's
+// token counters by the difference from Admit's estimate, and hand the
+// event to the sink. Run does it in batches, off the request's path: the
+// client has its answer before (fasthttp flushes it after the body is
+// closed), and a batch corrects each key's counters in one State call.
+type answered struct {
+	ev   *keywatch.Event
+	c    *call     // nil for answers the gateway gave itself
+	tail *tailBody // nil for streams, whose usage is already read
+	at   time.Time // when the request came, for the counters' windows
+}
+
+// later hands a to Run. When Run is behind (the buffer is full), the
+// tokens are still corrected here, so that quotas stay right, and the
+// event is dropped and counted.
+func (g *Gateway) later(a answered) {
+	select {
+	case g.events <- a:
+	default:
+		g.dropped.Add(1)
+		a.ev = nil
+		g.settle([]answered{a})
 	}
-	ev.InputTokens, ev.OutputTokens = c.u.input, c.u.output
-	if d := c.u.input + c.u.output - c.est; d != 0 {
+}
+
+// correction is a key's token counter change within one minute.
+type correction struct {
+	key    string
+	minute int64
+}
+
+// settle finishes a batch of answered requests: usage, one AddTokens per
+// key and minute, then the events to the sink in order.
+func (g *Gateway) settle(batch []answered) {
+	var fix map[correction]int64
+	for i := range batch {
+		a := &batch[i]
+		if a.c == nil {
+			continue
+		}
+		if a.tail != nil {
+			a.tail.usage(&a.c.u)
+			a.tail.release()
+		}
+		u := &a.c.u
+		if !u.known {
+			continue
+		}
+		if a.ev != nil {
+			a.ev.InputTokens, a.ev.OutputTokens = u.input, u.output
+		}
+		if d := u.input + u.output - a.c.est; d != 0 {
+			if fix == nil {
+				fix = map[correction]int64{}
+			}
+			fix[correction{a.c.key, a.at.Unix() / 60}] += d
+		}
+	}
+	for k, d := range fix {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if err := g.state.AddTokens(ctx, c.key, d, now); err != nil {
-			g.log.Warn("gateway token correction failed", "key_id", c.key, "err", err)
+		if err := g.state.AddTokens(ctx, k.key, d, time.Unix(k.minute*60, 0)); err != nil {
+			g.log.Warn("gateway token correction failed", "key_id", k.key, "err", err)
 		}
 		cancel()
+	}
+	for _, a := range batch {
+		if a.ev != nil && g.sink != nil {
+			g.sink(a.ev)
+		}
 	}
 }
 

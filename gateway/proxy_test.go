@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keywatch/keywatch"
 	"github.com/keywatch/keywatch/gateway"
+	"github.com/keywatch/keywatch/gateway/gatewaytest"
 )
 
 // rawUpstream is an upstream the test writes by hand, for the answers the
@@ -145,5 +147,33 @@ func TestServeHealthz(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != "ok\n" {
 		t.Errorf("healthz: %d %q", resp.StatusCode, b)
+	}
+}
+
+// TestTokenCorrection checks that a key's TPM counter ends at the tokens
+// the upstream reported, not at Admit's estimate: a request whose
+// estimate fills most of the quota leaves room for another once settled,
+// on both State backends.
+func TestTokenCorrection(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			h := newHarness(t, keywatch.Key{ID: "tpm", Quotas: keywatch.Quotas{TPM: 1100}})
+			var st gateway.State = gateway.NewMemoryState()
+			if backend == "redis" {
+				rdb, prefix := redisState(t)
+				st = gateway.NewRedisState(rdb, prefix)
+			}
+			_, srv := h.gateway(st)
+			big := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}],"max_tokens":1000}`
+			for i := range 3 {
+				if status, _, body := do(t, srv, "POST", "/v1/chat/completions", h.keys["tpm"], big); status != 200 {
+					t.Fatalf("request %d: %d %s (the estimate was not corrected to the usage)", i, status, body)
+				}
+				// The event reaches the sink after its correction.
+				if ev := h.nextEvent(); ev.InputTokens != gatewaytest.PromptTokens || ev.OutputTokens != gatewaytest.CompletionTokens {
+					t.Fatalf("event tokens %d/%d", ev.InputTokens, ev.OutputTokens)
+				}
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"sync"
 )
 
 // usage is the token count a response reported.
@@ -146,15 +147,31 @@ type tailBody struct {
 	tail []byte
 }
 
+// tailBufs recycles tails: most answers are short, and a tail allocated
+// per request was a third of the gateway's allocation.
+var tailBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
 func (t *tailBody) Read(p []byte) (int, error) {
 	n, err := t.src.Read(p)
 	if n > 0 {
+		if t.tail == nil {
+			t.tail = (*tailBufs.Get().(*[]byte))[:0]
+		}
 		t.tail = append(t.tail, p[:n]...)
 		if len(t.tail) > 2*tailSize {
 			t.tail = append(t.tail[:0], t.tail[len(t.tail)-tailSize:]...)
 		}
 	}
 	return n, err
+}
+
+// release returns the tail's buffer; t keeps nothing.
+func (t *tailBody) release() {
+	if t.tail != nil && cap(t.tail) <= 4*tailSize {
+		b := t.tail[:0]
+		tailBufs.Put(&b)
+	}
+	t.tail = nil
 }
 
 // usage reads the last "usage" object of the kept tail.
