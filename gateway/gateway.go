@@ -13,7 +13,8 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"encoding/binary"
+	mrand "math/rand/v2"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -410,8 +411,16 @@ func (g *Gateway) clientIP(x exchange) netip.Addr {
 // allocation (measured with BenchmarkProxy -memprofile).
 var copyBufferPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
+// newRequestID returns kwgw- and 96 random bits in hex. They come from
+// math/rand/v2's runtime generator (ChaCha8, seeded from the system's),
+// which needs no system call: crypto/rand's did, on every request. An id
+// must be unique, for serve's de-duplication, not secret.
 func newRequestID() string {
-	b := make([]byte, 12)
-	rand.Read(b)
-	return "kwgw-" + hex.EncodeToString(b)
+	var raw [12]byte
+	binary.BigEndian.PutUint64(raw[:8], mrand.Uint64())
+	binary.BigEndian.PutUint32(raw[8:], mrand.Uint32())
+	var b [5 + 24]byte
+	copy(b[:], "kwgw-")
+	hex.Encode(b[5:], raw[:])
+	return string(b[:])
 }

@@ -3,7 +3,8 @@ package gateway
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"io"
 	"sync"
 )
@@ -13,6 +14,12 @@ type usage struct {
 	known         bool
 	input, output int64
 }
+
+// lenient decodes an upstream's usage as encoding/json would, but with
+// names matched case-sensitively: another member given twice or invalid
+// UTF-8 elsewhere does not hide the usage. (Request bodies, which the
+// client writes, are read strictly; see reqFields.)
+var lenient = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 
 // usageFields covers OpenAI's chat and completions (prompt_tokens,
 // completion_tokens), OpenAI's responses and Anthropic's messages
@@ -45,7 +52,7 @@ type streamDoc struct {
 	Response *struct {
 		Usage *usageFields `json:"usage"`
 	} `json:"response"` // OpenAI responses: response.completed
-	Choices json.RawMessage `json:"choices"`
+	Choices jsontext.Value `json:"choices"`
 }
 
 // sseBody passes a text/event-stream through one event at a time, so that
@@ -117,7 +124,7 @@ func (s *sseBody) inspect(ev []byte) bool {
 		}
 	}
 	var doc streamDoc
-	if json.Unmarshal(data, &doc) != nil {
+	if jsonv2.Unmarshal(data, &doc, lenient) != nil {
 		return true
 	}
 	s.u.merge(doc.Usage)
@@ -191,14 +198,14 @@ func (t *tailBody) usage(u *usage) {
 		return
 	}
 	var f usageFields
-	if end := objectEnd(rest); end > 0 && json.Unmarshal(rest[:end], &f) == nil {
+	if end := objectEnd(rest); end > 0 && jsonv2.Unmarshal(rest[:end], &f, lenient) == nil {
 		u.merge(&f)
 	}
 }
 
 // objectEnd returns the length of the JSON object b starts with (after
 // blanks), or 0 when b does not hold a whole one; strings are skipped, so
-// braces inside them do not count. json.Unmarshal still validates it.
+// braces inside them do not count. Unmarshal still validates it.
 func objectEnd(b []byte) int {
 	i := 0
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
