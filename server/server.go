@@ -107,6 +107,10 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
+// Gateway returns the gateway serve runs, nil without one. Its
+// ServeHTTP is already on Handler; Serve adds a listener of its own.
+func (s *Server) Gateway() *gateway.Gateway { return s.gw }
+
 // Handler returns the HTTP API.
 func (s *Server) Handler() http.Handler { return s.mux }
 

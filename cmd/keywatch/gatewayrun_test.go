@@ -481,3 +481,42 @@ func TestGatewayRunUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestServeGatewayListen runs `keywatch serve --gateway-listen`: the
+// gateway answers on its own listener and on serve's, the usage of both
+// reaches detection, and serve stops cleanly.
+func TestServeGatewayListen(t *testing.T) {
+	s := newGatewayRunSetup(t)
+	admin := strings.Repeat("a", 40)
+	t.Setenv("KEYWATCH_BOOTSTRAP_TOKEN", admin)
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs}
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, e, []string{"serve", "--store", s.storeURL, "--config", s.config,
+			"--listen", "127.0.0.1:0", "--gateway-listen", "127.0.0.1:0"})
+	}()
+	serving := regexp.MustCompile(`msg="keywatch serving" addr=(\S+) .*gateway_addr=(\S+)`)
+	var m []string
+	eventually(t, "serve to listen", func() bool {
+		m = serving.FindStringSubmatch(logs.String())
+		return m != nil
+	})
+	api, gw := m[1], m[2]
+	for _, addr := range []string{gw, api} {
+		if code, id, body := chat(t, addr, s.secret); code != 200 || id == "" {
+			t.Fatalf("chat through %s: %d %s", addr, code, body)
+		}
+	}
+	eventually(t, "both requests to be processed", func() bool { return processed(t, "http://"+api, admin) >= 2 })
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Fatalf("serve exited %d:\n%s", code, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not stop:\n%s", logs.String())
+	}
+}
