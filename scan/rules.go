@@ -16,6 +16,7 @@ var allRules = []*Rule{
 	langsmithPersonal, langsmithService,
 	azureOpenAI, bedrockLongTerm, bedrockShortTerm, cerebrasKey,
 	nvidiaKey, pineconeKey, elevenlabsKey, langfuseSecret, braintrustKey,
+	keywatchGatewayKey, keywatchAPIToken,
 }
 
 // Rules returns the built-in rules sorted by id. The rules are shared and

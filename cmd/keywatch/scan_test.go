@@ -411,3 +411,30 @@ func TestScanHistoryOneResultPerLeak(t *testing.T) {
 		}
 	}
 }
+
+// TestScanGatewayKey finds a leaked keywatch gateway key and maps it to its
+// inventory record by fingerprint, as provider keys are.
+func TestScanGatewayKey(t *testing.T) {
+	dir := scanEnv(t)
+	st := "sqlite://" + filepath.Join(dir, "kw.db")
+	code, out, errOut := runIn(t, "", "gateway", "issue", "--store", st, "--id", "gw-search", "--service", "search", "--env", "prod")
+	if code != 0 {
+		t.Fatalf("issue: exit %d: %s", code, errOut)
+	}
+	sec := strings.TrimSpace(out)
+	src := filepath.Join(dir, "src")
+	writeFile(t, filepath.Join(src, "app.env"), "KEYWATCH_GATEWAY_KEY="+sec+"\n")
+	code, out, errOut = runIn(t, "", "scan", "--json", "--store", st, src)
+	if code != 1 {
+		t.Fatalf("scan: exit %d, want 1 (a finding)\n%s", code, errOut)
+	}
+	rep := decodeReport(t, out)
+	if len(rep.Findings) != 1 {
+		t.Fatalf("%d findings, want 1: %s", len(rep.Findings), out)
+	}
+	f := rep.Findings[0]
+	if f.Rule != "keywatch-gateway-key" || len(f.Matches) != 1 || f.Matches[0].KeyID != "gw-search" || f.Matches[0].Kind != "current" {
+		t.Errorf("finding %+v", f)
+	}
+	assertNoSecret(t, "report", []byte(out+errOut), sec)
+}
