@@ -115,9 +115,14 @@ type OIDCConfig struct {
 	// Leeway is the clock skew allowed between the issuer and the gateway
 	// when checking an ID token's time claims on the gateway's clock: it
 	// is accepted until exp + Leeway and from nbf - Leeway (iat is not
-	// checked). DefaultConfig sets 60s; zero allows no skew.
+	// checked). DefaultConfig sets 60s; zero allows no skew; at most
+	// MaxOIDCLeeway.
 	Leeway time.Duration `yaml:"leeway"`
 }
+
+// MaxOIDCLeeway bounds OIDCConfig.Leeway: a larger skew would keep
+// expired ID tokens (GitHub's live minutes) exchangeable for long.
+const MaxOIDCLeeway = 5 * time.Minute
 
 // Rotation configures Rotator: keys older than MaxAge get a successor;
 // the old secret keeps working for Grace after rotation.
@@ -257,8 +262,8 @@ func (c *Config) Validate() error {
 			bad("token.oidc.subjects: map at least one subject to a key id")
 		}
 	}
-	if c.Token.OIDC.Leeway < 0 {
-		bad("token.oidc.leeway: %v is negative", c.Token.OIDC.Leeway)
+	if c.Token.OIDC.Leeway < 0 || c.Token.OIDC.Leeway > MaxOIDCLeeway {
+		bad("token.oidc.leeway: %v is not in [0, %v]: clocks off by more want fixing, not hiding", c.Token.OIDC.Leeway, MaxOIDCLeeway)
 	}
 	if c.Rotation.MaxAge <= 0 || c.Rotation.Grace < 0 || c.Rotation.Grace >= c.Rotation.MaxAge {
 		bad("rotation: max_age must be positive and grace in [0, max_age)")

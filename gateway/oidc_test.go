@@ -409,6 +409,8 @@ func TestOIDCLeewayConfig(t *testing.T) {
 		{"leeway 90s", base + "token: {oidc: " + oidc + ", leeway: 90s}}\n", 90 * time.Second, ""},
 		{"leeway zero", base + "token: {oidc: " + oidc + ", leeway: 0s}}\n", 0, ""},
 		{"negative leeway", base + "token: {oidc: " + oidc + ", leeway: -1s}}\n", 0, "token.oidc.leeway"},
+		{"leeway at the cap", base + "token: {oidc: " + oidc + ", leeway: 5m}}\n", 5 * time.Minute, ""},
+		{"leeway over the cap", base + "token: {oidc: " + oidc + ", leeway: 5m1s}}\n", 0, "token.oidc.leeway"},
 		{"leeway not a duration", base + "token: {oidc: " + oidc + ", leeway: soon}}\n", 0, "time.Duration"},
 	}
 	for _, tt := range tests {
