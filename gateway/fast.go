@@ -148,13 +148,15 @@ func (x *fastExchange) body(limit int64) ([]byte, error) {
 }
 
 func (x *fastExchange) forwardHeaders(dst *fasthttp.RequestHeader) {
-	conn := connectionTokens(string(x.ctx.Request.Header.Peek("Connection")))
+	var conn []string
+	if c := x.ctx.Request.Header.Peek("Connection"); len(c) > 0 {
+		conn = connectionTokens(string(c))
+	}
 	for k, v := range x.ctx.Request.Header.All() {
-		name := string(k)
-		if skipRequest(name) || slices.Contains(conn, name) {
+		if skipRequest(k) || (conn != nil && slices.Contains(conn, string(k))) {
 			continue
 		}
-		dst.AddBytesV(name, v)
+		dst.AddBytesKV(k, v)
 	}
 }
 
@@ -172,7 +174,7 @@ func (x *fastExchange) stream(resp *fasthttp.Response, body io.Reader, flush boo
 	r := &x.ctx.Response
 	r.SetStatusCode(resp.StatusCode())
 	for k, v := range resp.Header.All() {
-		if !skipResponse(string(k)) {
+		if !skipResponse(k) {
 			r.Header.AddBytesKV(k, v)
 		}
 	}

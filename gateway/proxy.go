@@ -273,8 +273,8 @@ func (g *Gateway) settle(batch []answered) {
 // what would reveal the client to the provider, and Accept-Encoding, so
 // that responses arrive uncompressed and their usage can be read. Names
 // are canonical (net/http canonicalises them, fasthttp normalises them).
-func skipRequest(name string) bool {
-	switch name {
+func skipRequest[T ~string | ~[]byte](name T) bool {
+	switch string(name) { // no copy: Go compares a converted []byte in place
 	case "Connection", "Proxy-Connection", "Keep-Alive", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 		"Host", "Content-Length",
 		"Authorization", "X-Api-Key", "Api-Key", "Proxy-Authorization", "Cookie",
@@ -286,8 +286,8 @@ func skipRequest(name string) bool {
 
 // skipResponse reports whether an upstream response header stays at the
 // gateway: hop-by-hop headers, and those the front end writes itself.
-func skipResponse(name string) bool {
-	switch name {
+func skipResponse[T ~string | ~[]byte](name T) bool {
+	switch string(name) {
 	case "Connection", "Proxy-Connection", "Keep-Alive", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 		"Content-Length", "Date":
 		return true
