@@ -140,21 +140,29 @@ func serveGateway(ctx context.Context, addr string, gw *gateway.Gateway) error {
 // It is the floor of a Go proxy on this machine, to tell the gateway's own
 // cost from net/http's.
 func runGoProxy(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("goproxy", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:0", "`address` to listen on")
-	up := fs.String("upstream", "", "upstream base `URL`")
-	if err := fs.Parse(args); err != nil {
+	listen, target, err := proxyFlags("goproxy", args)
+	if err != nil {
 		return err
-	}
-	target, err := url.Parse(*up)
-	if err != nil || *up == "" {
-		return errors.New("goproxy: -upstream URL is required")
 	}
 	gateway.TuneGC()
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns, t.MaxIdleConnsPerHost = 1024, 256
 	rp := &httputil.ReverseProxy{Transport: t, Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }}
-	return serve(ctx, *listen, rp)
+	return serve(ctx, listen, rp)
+}
+
+// proxyFlags parses the flags of the bare proxies: -listen and -upstream.
+func proxyFlags(name string, args []string) (listen string, target *url.URL, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	l := fs.String("listen", "127.0.0.1:0", "`address` to listen on")
+	up := fs.String("upstream", "", "upstream base `URL`")
+	if err := fs.Parse(args); err != nil {
+		return "", nil, err
+	}
+	if target, err = url.Parse(*up); err != nil || *up == "" {
+		return "", nil, fmt.Errorf("%s: -upstream URL is required", name)
+	}
+	return *l, target, nil
 }
 
 // serve runs h on addr until ctx is done, printing the bound address.
@@ -181,15 +189,9 @@ func serve(ctx context.Context, addr string, h http.Handler) error {
 // keys, no checks, no usage, the gateway's client and server library. It
 // is the floor of the gateway's own server, as goproxy is of net/http's.
 func runFastProxy(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("fastproxy", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:0", "`address` to listen on")
-	up := fs.String("upstream", "", "upstream base `URL`")
-	if err := fs.Parse(args); err != nil {
+	listen, target, err := proxyFlags("fastproxy", args)
+	if err != nil {
 		return err
-	}
-	target, err := url.Parse(*up)
-	if err != nil || *up == "" {
-		return errors.New("fastproxy: -upstream URL is required")
 	}
 	gateway.TuneGC()
 	hc := &fasthttp.HostClient{Addr: target.Host, MaxConns: 1024, StreamResponseBody: true}
@@ -226,7 +228,7 @@ func runFastProxy(ctx context.Context, args []string) error {
 			fasthttp.ReleaseResponse(resp)
 		})
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}
