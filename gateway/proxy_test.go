@@ -120,6 +120,23 @@ func testUpstreamAnswers(t *testing.T, netHTTP bool) {
 			t.Errorf("event %+v", ev)
 		}
 	})
+	t.Run("chunked request body", func(t *testing.T) {
+		h := newHarnessOn(t, netHTTP, testKeys...)
+		_, srv := h.gateway(nil)
+		// A reader of unknown length: the client sends the body chunked.
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", io.MultiReader(strings.NewReader(chatBody)))
+		req.Header.Set("Authorization", "Bearer "+h.keys["scoped"])
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		seen := h.up.Requests()
+		if resp.StatusCode != 200 || len(seen) != 1 || seen[0].Body["model"] != "gpt-4o-mini" {
+			t.Fatalf("status %d, upstream saw %+v", resp.StatusCode, seen)
+		}
+		h.nextEvent()
+	})
 	t.Run("body too large", func(t *testing.T) {
 		h := newHarnessOn(t, netHTTP, testKeys...)
 		cfg := h.config()
