@@ -71,13 +71,16 @@ func (g *Gateway) serveFast(ctx *fasthttp.RequestCtx) {
 
 // fastError answers requests fasthttp's server refuses before the
 // handler, in the gateway's error shape.
+// A body over the limit goes through the gateway's checks as on net/http,
+// refused where it is read, so that the refusal is reported with the key
+// that sent it.
 func (g *Gateway) fastError(ctx *fasthttp.RequestCtx, err error) {
-	ref := &errBadRequest
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		ref = &errTooLarge
-	}
 	ctx.SetConnectionClose()
-	ref.send(&fastExchange{ctx: ctx})
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		g.serve(&fastExchange{ctx: ctx, tooLarge: true})
+		return
+	}
+	errBadRequest.send(&fastExchange{ctx: ctx})
 }
 
 // fastLogger sends fasthttp's own messages (connection errors) to the
@@ -90,8 +93,9 @@ func (l fastLogger) Printf(format string, args ...any) {
 
 // fastExchange is an exchange on fasthttp.
 type fastExchange struct {
-	ctx  *fasthttp.RequestCtx
-	p, m string
+	ctx      *fasthttp.RequestCtx
+	p, m     string
+	tooLarge bool // the server refused the body as over MaxRequestBodySize
 }
 
 // context is not the RequestCtx, which is done as soon as the server
@@ -141,7 +145,7 @@ func (x *fastExchange) remoteAddr() netip.Addr {
 // stays valid until the handler returns, which forward waits for.
 func (x *fastExchange) body(limit int64) ([]byte, error) {
 	b := x.ctx.Request.Body()
-	if int64(len(b)) > limit {
+	if x.tooLarge || int64(len(b)) > limit {
 		return nil, errBodyTooLarge
 	}
 	return b, nil

@@ -150,6 +150,13 @@ func testUpstreamAnswers(t *testing.T, netHTTP bool) {
 		if n := len(h.up.Requests()); n != 0 {
 			t.Errorf("%d requests reached the upstream", n)
 		}
+		if ev := h.nextEvent(); ev.Status != 413 || ev.KeyID != "open" {
+			t.Errorf("event status %d key %q, want 413 from open", ev.Status, ev.KeyID)
+		}
+		status, _, body = do(t, srv, "POST", "/v1/gateway/token", h.keys["open"], big)
+		if status != 413 || errorCode(t, body) != "request_too_large" {
+			t.Errorf("token endpoint: got %d %s, want 413 request_too_large", status, body)
+		}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -130,6 +131,9 @@ func (g *Gateway) serveToken(x exchange, ev *keywatch.Event) {
 			return &errInvalidKey
 		}
 		ev.KeyID, ev.Service, ev.Env = k.ID, k.Service, k.Env
+		if _, err := x.body(g.cfg.MaxBody); errors.Is(err, errBodyTooLarge) { // the body is not used
+			return &errTooLarge
+		}
 		if ref := g.authorize(k, ev); ref != nil {
 			return ref
 		}
