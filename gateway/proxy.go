@@ -330,12 +330,16 @@ func upstreamClient(base *url.URL, dial fasthttp.DialFunc) *fasthttp.HostClient 
 		}
 	}
 	return &fasthttp.HostClient{
-		Addr:                     fasthttp.AddMissingPort(base.Host, tls),
-		IsTLS:                    tls,
-		Dial:                     dial,
-		MaxConns:                 4096,
-		MaxConnWaitTimeout:       10 * time.Second,
-		MaxIdleConnDuration:      30 * time.Second,
+		Addr:                fasthttp.AddMissingPort(base.Host, tls),
+		IsTLS:               tls,
+		Dial:                dial,
+		MaxConns:            4096,
+		MaxConnWaitTimeout:  10 * time.Second,
+		MaxIdleConnDuration: 30 * time.Second,
+		// A whole answer, stream included, within OpenAI's and Anthropic's
+		// SDK default timeout: a hung upstream frees its connection.
+		ReadTimeout:              10 * time.Minute,
+		WriteTimeout:             time.Minute,
 		ReadBufferSize:           16 << 10, // providers send many headers
 		StreamResponseBody:       true,
 		NoDefaultUserAgentHeader: true,
