@@ -8,9 +8,9 @@
 # upstream connections, access_log off), the gateway as keywatch gateway run
 # sets it up (its own fasthttp server, its GC setting gateway.TuneGC, a
 # SQLite store, one issued key, MemoryState, a no-op sink), the same gateway
-# on net/http's server as serve runs it (gateway-nethttp), and two floors:
-# bare reverse proxies without keywatch's checks on net/http (goproxy) and
-# on fasthttp (fastproxy).
+# on net/http's server as serve runs it (gateway-nethttp), and three floors:
+# bare reverse proxies without keywatch's checks on net/http (goproxy), on
+# fasthttp (fastproxy) and on one gnet event loop (gnetproxy, nginx's shape).
 # Then, for each round, rate and path, it runs an open-loop load for
 # DURATION after WARMUP and prints the table (loadgen report).
 #
@@ -19,7 +19,7 @@
 # GOMAXPROCS=1 and nginx with one worker.
 #
 # Environment: RATES ("1000 5000"), DURATION (10s), WARMUP (2s), ROUNDS (1),
-# PATHS ("direct nginx fastproxy gateway"; also goproxy and
+# PATHS ("direct nginx fastproxy gateway"; also goproxy, gnetproxy and
 # gateway-nethttp), LOADGEN_CPU (0),
 # SERVER_CPU (1), PROFILE (1: also profile the gateway at the highest rate
 # and print pprof -top), OUTDIR (keep results.tsv and the profile there).
@@ -109,6 +109,8 @@ start goproxy "$lg" goproxy -listen 127.0.0.1:0 -upstream "http://$up"
 gop=$addr
 start fastproxy "$lg" fastproxy -listen 127.0.0.1:0 -upstream "http://$up"
 fap=$addr
+start gnetproxy "$lg" gnetproxy -listen 127.0.0.1:0 -upstream "http://$up"
+gnp=$addr
 
 ngport=$(free_port)
 mkdir -p "$tmp/nginx"
@@ -154,6 +156,7 @@ url_of() {
 	gateway-nethttp) echo "http://$gwn" ;;
 	goproxy) echo "http://$gop" ;;
 	fastproxy) echo "http://$fap" ;;
+	gnetproxy) echo "http://$gnp" ;;
 	*) echo "unknown path $1" >&2; exit 1 ;;
 	esac
 }

@@ -10,9 +10,10 @@
 //	    (written to DIR/key), MemoryState (or -redis URL) and a no-op sink,
 //	    on its own server as keywatch gateway run serves it, or on
 //	    net/http's with -nethttp, as serve does.
-//	loadgen goproxy|fastproxy -listen ADDR -upstream URL
-//	    bare reverse proxies without keywatch's checks, on net/http and on
-//	    fasthttp: the floors of a Go proxy on either.
+//	loadgen goproxy|fastproxy|gnetproxy -listen ADDR -upstream URL
+//	    bare reverse proxies without keywatch's checks, on net/http, on
+//	    fasthttp and on one gnet event loop: the floors of a Go proxy on
+//	    each.
 //	loadgen load -url URL -rate R -duration D -label NAME -out FILE
 //	    a constant-rate, open-loop load: request i is due at start+i/R
 //	    whatever happened to earlier ones, and its latency is measured
@@ -35,7 +36,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen upstream|gateway|goproxy|fastproxy|load|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen upstream|gateway|goproxy|fastproxy|gnetproxy|load|report [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -50,12 +51,14 @@ func main() {
 		err = runGoProxy(ctx, os.Args[2:])
 	case "fastproxy":
 		err = runFastProxy(ctx, os.Args[2:])
+	case "gnetproxy":
+		err = runGnetProxy(ctx, os.Args[2:])
 	case "load":
 		err = runLoad(ctx, os.Args[2:])
 	case "report":
 		err = runReport(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown mode %q: want upstream, gateway, goproxy, fastproxy, load or report", os.Args[1])
+		err = fmt.Errorf("unknown mode %q: want upstream, gateway, goproxy, fastproxy, gnetproxy, load or report", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
