@@ -14,6 +14,8 @@
 # Then, for each round, rate and path, it runs an open-loop load for
 # DURATION after WARMUP and prints the table (loadgen report).
 #
+# It also reports each proxy's CPU time per request, read from /proc.
+#
 # Pinning (2 cores): the load generator on LOADGEN_CPU; the upstream and
 # whichever proxy is under test on SERVER_CPU, each Go server with
 # GOMAXPROCS=1 and nginx with one worker.
@@ -71,11 +73,13 @@ lg="$tmp/loadgen"
 
 # start NAME CMD...: runs CMD pinned to SERVER_CPU in the background and
 # waits for its "listening ADDR" line; sets $addr.
+declare -A pid_of # path: the process whose CPU time it costs
 start() {
 	local name=$1
 	shift
 	GOMAXPROCS=1 taskset -c "$SERVER_CPU" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pids+=($!)
+	pid_of[$name]=$!
 	for _ in $(seq 100); do
 		if addr=$(awk '/^listening /{print $2; exit}' "$tmp/$name.out") && [[ -n "$addr" ]]; then
 			return 0
@@ -147,6 +151,7 @@ for _ in $(seq 50); do
 	curl -fsS -o /dev/null "http://127.0.0.1:$ngport/v1/chat/completions" -d '{}' 2>/dev/null && break
 	sleep 0.1
 done
+pid_of[nginx]=$(pgrep -P "${pids[-1]}" | head -1) # its one worker
 
 url_of() {
 	case $1 in
@@ -168,11 +173,25 @@ key_of() {
 	esac
 }
 
-load() { # PATH RATE [OUT]
-	local kf
+# cpu_ticks PID: the process's user and system CPU time, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+secs() { [[ $1 =~ ^([0-9]+)s$ ]] && echo "${BASH_REMATCH[1]}"; }
+hz=$(getconf CLK_TCK)
+
+# load PATH RATE [OUT] runs the load; for paths with a process of their own
+# (not direct) it also appends the proxy's CPU µs per request (user +
+# system, warm-up included) to cpu.tsv.
+load() {
+	local kf pid=${pid_of[$1]:-} t0=0 t1 n
 	kf=$(key_of "$1")
+	[[ -n $pid ]] && t0=$(cpu_ticks "$pid")
 	GOMAXPROCS=2 taskset -c "$LOADGEN_CPU" "$lg" load -url "$(url_of "$1")" ${kf:+-key-file "$kf"} \
 		-rate "$2" -duration "$DURATION" -warmup "$WARMUP" -label "$1" -out "${3:-$tmp/results.tsv}"
+	if [[ -n $pid && -n $(secs "$DURATION") && -n $(secs "$WARMUP") ]]; then
+		t1=$(cpu_ticks "$pid")
+		n=$(($2 * ($(secs "$DURATION") + $(secs "$WARMUP"))))
+		printf '%s\t%s\t%s\n' "$1" "$2" "$(((t1 - t0) * 1000000 / hz / n))" >>"$tmp/cpu.tsv"
+	fi
 }
 
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3); $($NGINX -v 2>&1)" >&2
@@ -187,6 +206,11 @@ done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo
 "$lg" report "$tmp/results.tsv"
+if [[ -s "$tmp/cpu.tsv" ]]; then
+	echo
+	echo "CPU µs per request of the proxy process (user + system, from /proc; one figure per round):"
+	sort -k2,2n -k1,1 -s "$tmp/cpu.tsv" | awk -F'\t' '{k = $1 " at " $2 " req/s"; if (k != last) { if (last != "") print line; line = k ":"; last = k } line = line " " $3} END { print line }'
+fi
 
 if [[ "$PROFILE" == 1 ]]; then
 	top_rate=$(tr ' ' '\n' <<<"$RATES" | sort -n | tail -1)
@@ -214,5 +238,6 @@ fi
 if [[ -n "$OUTDIR" ]]; then
 	mkdir -p "$OUTDIR"
 	cp "$tmp/results.tsv" "$OUTDIR/"
+	cp "$tmp/cpu.tsv" "$OUTDIR/" 2>/dev/null || true
 	cp "$tmp"/*.pprof "$tmp/loadgen" "$OUTDIR/" 2>/dev/null || true
 fi
