@@ -118,6 +118,9 @@ func (r *keyring) load(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// reloadTimeout bounds the store read an unknown secret triggers.
+const reloadTimeout = 5 * time.Second
+
 // lookup authenticates a presented secret: it returns the key and whether
 // the secret is accepted at now. Unknown secrets trigger a reload from the
 // store at most once per second.
@@ -128,7 +131,12 @@ func (r *keyring) lookup(ctx context.Context, sec string, now time.Time) (*keywa
 	}
 	e, ok := r.get(fp)
 	if !ok && r.reloadAllowed(now) {
-		if err := r.load(ctx, now); err == nil {
+		// Bounded: a store that hangs must not hold requests (fasthttp's
+		// front has no request context to cancel them).
+		lctx, cancel := context.WithTimeout(ctx, reloadTimeout)
+		err := r.load(lctx, now)
+		cancel()
+		if err == nil {
 			e, ok = r.get(fp)
 		}
 	}
