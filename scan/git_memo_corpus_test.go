@@ -17,7 +17,7 @@ import (
 // repository as written and after a repack with deltas.
 func TestScanGitMemoCorpus(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
+		t.Fatal("these tests need git on PATH (apt-get install git)")
 	}
 	if testing.Short() {
 		t.Skip("short")

@@ -21,7 +21,7 @@ type testRepo struct {
 func newTestRepo(t testing.TB, args ...string) *testRepo {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
+		t.Fatal("these tests need git on PATH (apt-get install git)")
 	}
 	r := &testRepo{t: t, dir: t.TempDir()}
 	r.env = append(os.Environ(),

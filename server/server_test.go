@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/keywatch/keywatch"
 	"github.com/keywatch/keywatch/server"
+	"github.com/keywatch/keywatch/server/servertest"
 	"github.com/keywatch/keywatch/store"
 )
 
@@ -43,35 +45,11 @@ func start(t *testing.T, dir string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := map[keywatch.Role]string{}
-	for _, role := range []keywatch.Role{keywatch.RoleIngest, keywatch.RoleViewer, keywatch.RoleResponder, keywatch.RoleAdmin} {
-		tok, secret, hash, err := server.NewToken(string(role)+"-test", role, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.CreateToken(ctx, tok, hash, keywatch.Change{Actor: "test"}); err != nil {
-			t.Fatal(err)
-		}
-		tokens[role] = secret
-	}
-	hs := httptest.NewServer(srv.Handler())
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
+	hs, tokens, stop := servertest.Start(t, srv, st, "test",
+		keywatch.RoleIngest, keywatch.RoleViewer, keywatch.RoleResponder, keywatch.RoleAdmin)
 	inst := &instance{url: hs.URL, tokens: tokens, store: st}
-	var once bool
-	inst.stop = func() {
-		if once {
-			return
-		}
-		once = true
-		hs.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server run: %v", err)
-		}
-		st.Close()
-	}
+	var once sync.Once
+	inst.stop = func() { once.Do(func() { stop(); st.Close() }) }
 	t.Cleanup(inst.stop)
 	waitFor(t, "healthz", func() bool {
 		resp, err := http.Get(hs.URL + "/healthz")
@@ -84,32 +62,12 @@ func start(t *testing.T, dir string) *instance {
 	return inst
 }
 
-// running serves srv for the test: its Run loop and an HTTP server, with
-// an admin token named name in st, returned. Cleanup stops both and
-// reports Run's error; register st's Close before calling it, so that the
-// store outlives the server.
-func running(tb testing.TB, srv *server.Server, st keywatch.Store, name string) (hs *httptest.Server, admin string) {
+// running serves srv for the test (servertest.Start) with an admin token
+// named name in st, returned.
+func running(tb testing.TB, srv *server.Server, st keywatch.Store, name string) (*httptest.Server, string) {
 	tb.Helper()
-	ctx := context.Background()
-	tok, admin, hash, err := server.NewToken(name, keywatch.RoleAdmin, time.Now())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := st.CreateToken(ctx, tok, hash, keywatch.Change{Actor: "test"}); err != nil {
-		tb.Fatal(err)
-	}
-	hs = httptest.NewServer(srv.Handler())
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
-	tb.Cleanup(func() {
-		hs.Close()
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("server: %v", err)
-		}
-	})
-	return hs, admin
+	hs, toks, _ := servertest.Start(tb, srv, st, name, keywatch.RoleAdmin)
+	return hs, toks[keywatch.RoleAdmin]
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

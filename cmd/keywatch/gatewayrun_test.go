@@ -25,6 +25,7 @@ import (
 	"github.com/keywatch/keywatch/gateway/gatewaytest"
 	"github.com/keywatch/keywatch/ingest"
 	"github.com/keywatch/keywatch/server"
+	"github.com/keywatch/keywatch/server/servertest"
 	"github.com/keywatch/keywatch/store"
 	"github.com/redis/go-redis/v9"
 )
@@ -189,29 +190,8 @@ func realServe(t *testing.T, storeURL string) (url, ingestTok, viewerTok string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	toks := map[keywatch.Role]string{}
-	for _, role := range []keywatch.Role{keywatch.RoleIngest, keywatch.RoleViewer} {
-		tok, sec, hash, err := server.NewToken("gateway-run-test", role, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.CreateToken(ctx, tok, hash, keywatch.Change{Actor: "test"}); err != nil {
-			t.Fatal(err)
-		}
-		toks[role] = sec
-	}
-	hs := httptest.NewServer(srv.Handler())
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
-	t.Cleanup(func() {
-		hs.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		st.Close()
-	})
+	t.Cleanup(func() { st.Close() }) // after the server stops
+	hs, toks, _ := servertest.Start(t, srv, st, "gateway-run-test", keywatch.RoleIngest, keywatch.RoleViewer)
 	return hs.URL, toks[keywatch.RoleIngest], toks[keywatch.RoleViewer]
 }
 

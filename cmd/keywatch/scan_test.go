@@ -312,13 +312,23 @@ func git(t *testing.T, dir string, args ...string) {
 	}
 }
 
-func TestScanGitAndStaged(t *testing.T) {
+// scanRepo is scanEnv with an empty directory for a repository in it
+// (the caller runs git init, with its own options). It fails, never
+// skips, without git.
+func scanRepo(t *testing.T) string {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
+		t.Fatal("these tests need git on PATH (apt-get install git)")
 	}
-	dir := scanEnv(t)
-	repo := filepath.Join(dir, "repo")
-	os.MkdirAll(repo, 0o755)
+	repo := filepath.Join(scanEnv(t), "repo")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
+
+func TestScanGitAndStaged(t *testing.T) {
+	repo := scanRepo(t)
 	k1, k2, k3 := genKey("openai", 30), genKey("groq", 31), genKey("groq", 32)
 	git(t, repo, "init", "-q")
 	writeFile(t, filepath.Join(repo, "config.env"), "K="+k1+"\n")
@@ -362,12 +372,7 @@ func TestScanGitAndStaged(t *testing.T) {
 // of history is one result with the commits of every version, at its line
 // in the working tree when it is still there, else in its oldest version.
 func TestScanHistoryOneResultPerLeak(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
-	dir := scanEnv(t)
-	repo := filepath.Join(dir, "repo")
-	os.MkdirAll(repo, 0o755)
+	repo := scanRepo(t)
 	gone, kept := genKey("openai", 40), genKey("groq", 41)
 	git(t, repo, "init", "-q")
 	oldLines, liveLines := "K="+gone+"\n", "K="+kept+"\n"

@@ -121,6 +121,12 @@ func runGateway(ctx context.Context, args []string) error {
 // serveGateway runs gw's own server on addr until ctx is done, as keywatch
 // gateway run does, printing the bound address.
 func serveGateway(ctx context.Context, addr string, gw *gateway.Gateway) error {
+	return listenUntil(ctx, addr, gw.Serve, gw.Shutdown)
+}
+
+// listenUntil listens on addr, prints the bound address, and serves on it
+// until ctx is done, then shuts down within 2 seconds.
+func listenUntil(ctx context.Context, addr string, serve func(net.Listener) error, shutdown func(context.Context) error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -129,10 +135,10 @@ func serveGateway(ctx context.Context, addr string, gw *gateway.Gateway) error {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		gw.Shutdown(sctx)
+		shutdown(sctx)
 	}()
 	fmt.Println("listening", ln.Addr())
-	return gw.Serve(ln)
+	return serve(ln)
 }
 
 // runGoProxy runs a bare httputil.ReverseProxy to the upstream: no keys,
@@ -165,21 +171,11 @@ func proxyFlags(name string, args []string) (listen string, target *url.URL, err
 	return *l, target, nil
 }
 
-// serve runs h on addr until ctx is done, printing the bound address.
+// serve runs h on net/http's server on addr until ctx is done, printing
+// the bound address.
 func serve(ctx context.Context, addr string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		hs.Shutdown(sctx)
-	}()
-	fmt.Println("listening", ln.Addr())
-	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := listenUntil(ctx, addr, hs.Serve, hs.Shutdown); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
