@@ -46,8 +46,8 @@ func BenchmarkProxy(b *testing.B) {
 	pct := func(l []time.Duration, p float64) time.Duration { return l[min(len(l)-1, int(float64(len(l))*p))] }
 	var direct []time.Duration
 	b.Run("direct", func(b *testing.B) { direct = run(b, h.up.URL, gatewaytest.OpenAIKey) })
-	through := func(b *testing.B, state gateway.State, netHTTP bool) {
-		h.netHTTP = netHTTP
+	through := func(b *testing.B, state gateway.State, fr frontKind) {
+		h.front = fr
 		_, srv := h.gateway(state)
 		lat := run(b, srv.URL, h.keys["open"])
 		if len(direct) > 0 {
@@ -55,10 +55,11 @@ func BenchmarkProxy(b *testing.B) {
 			b.ReportMetric(float64((pct(lat, 0.99) - pct(direct, 0.99)).Microseconds()), "added-µs-p99")
 		}
 	}
-	b.Run("gateway-memory", func(b *testing.B) { through(b, gateway.NewMemoryState(), false) })
-	b.Run("gateway-memory-nethttp", func(b *testing.B) { through(b, gateway.NewMemoryState(), true) })
+	b.Run("gateway-memory", func(b *testing.B) { through(b, gateway.NewMemoryState(), frontFast) })
+	b.Run("gateway-memory-loop", func(b *testing.B) { through(b, gateway.NewMemoryState(), frontLoop) })
+	b.Run("gateway-memory-nethttp", func(b *testing.B) { through(b, gateway.NewMemoryState(), frontNetHTTP) })
 	b.Run("gateway-redis", func(b *testing.B) {
 		rdb, prefix := redisState(b)
-		through(b, gateway.NewRedisState(rdb, prefix), false)
+		through(b, gateway.NewRedisState(rdb, prefix), frontFast)
 	})
 }

@@ -52,7 +52,11 @@ var (
 		message: "The request is not valid HTTP."}
 	errInternal = refusal{status: 500, typ: "api_error", code: "internal_error",
 		message: "The gateway failed on this request; it has been logged."}
-	errState = refusal{status: 503, typ: "api_error", code: "gateway_unavailable", retryAfter: time.Second,
+	// errWouldBlock is never sent: a check on an event loop returns it
+	// when it must wait (a keyring reload), for the request to be served
+	// again off the loop.
+	errWouldBlock = refusal{status: 500, typ: "api_error", code: "internal_error", message: "would block"}
+	errState      = refusal{status: 503, typ: "api_error", code: "gateway_unavailable", retryAfter: time.Second,
 		message: "The gateway cannot check quotas right now; retry shortly."}
 )
 

@@ -40,16 +40,20 @@ func (g *Gateway) Serve(ln net.Listener) error {
 	return srv.Serve(ln)
 }
 
-// Shutdown stops Serve: it closes the listeners, then waits for requests
+// Shutdown stops Serve and ServeEvents: it closes the listeners, then waits for requests
 // in flight, streams included, until ctx is done.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.srvMu.Lock()
-	srv := g.srv
+	srv, loop := g.srv, g.loop
 	g.srvMu.Unlock()
-	if srv == nil {
-		return nil
+	var errs []error
+	if srv != nil {
+		errs = append(errs, srv.ShutdownWithContext(ctx))
 	}
-	return srv.ShutdownWithContext(ctx)
+	if loop != nil {
+		errs = append(errs, loop.shutdown(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 func (g *Gateway) serveFast(ctx *fasthttp.RequestCtx) {
@@ -122,8 +126,13 @@ func (x *fastExchange) header(name string) string { return string(x.ctx.Request.
 
 func (x *fastExchange) setHeader(name, val string) { x.ctx.Response.Header.Set(name, val) }
 
-func (x *fastExchange) forwardedFor() string {
-	vals := x.ctx.Request.Header.PeekAll("X-Forwarded-For")
+func (x *fastExchange) mayBlock() bool { return true }
+
+func (x *fastExchange) forwardedFor() string { return forwardedFor(&x.ctx.Request.Header) }
+
+// forwardedFor is every X-Forwarded-For value of h, joined by commas.
+func forwardedFor(h *fasthttp.RequestHeader) string {
+	vals := h.PeekAll("X-Forwarded-For")
 	var b strings.Builder
 	for i, v := range vals {
 		if i > 0 {
@@ -152,11 +161,17 @@ func (x *fastExchange) body(limit int64) ([]byte, error) {
 }
 
 func (x *fastExchange) forwardHeaders(dst *fasthttp.RequestHeader) {
+	forwardHeaders(&x.ctx.Request.Header, dst)
+}
+
+// forwardHeaders adds h's headers to dst but the hop-by-hop ones and
+// those the gateway never forwards (skipRequest).
+func forwardHeaders(h, dst *fasthttp.RequestHeader) {
 	var conn []string
-	if c := x.ctx.Request.Header.Peek("Connection"); len(c) > 0 {
+	if c := h.Peek("Connection"); len(c) > 0 {
 		conn = connectionTokens(string(c))
 	}
-	for k, v := range x.ctx.Request.Header.All() {
+	for k, v := range h.All() {
 		if skipRequest(k) || (conn != nil && slices.Contains(conn, string(k))) {
 			continue
 		}

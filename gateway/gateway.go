@@ -72,11 +72,14 @@ type Gateway struct {
 	ring    *keyring
 	srvMu   sync.Mutex
 	srv     *fasthttp.Server
-	ups     []upstream
+	ups     upstreams
+	loop    *loopFront // ServeEvents's
 	tokens  *tokenIssuer
 	events  chan answered
 	dropped atomic.Int64
 }
+
+type upstreams []upstream
 
 type upstream struct {
 	Upstream
@@ -147,6 +150,11 @@ func New(ctx context.Context, cfg Config, opt Options) (*Gateway, error) {
 func (g *Gateway) Run(ctx context.Context) error {
 	t := time.NewTicker(g.cfg.Refresh)
 	defer t.Stop()
+	// Run takes what has gathered every settleEvery rather than waking
+	// for each answer: on the event-loop front a wake-up costs a thread
+	// hand-off (the loop's thread waits in epoll_wait).
+	settle := time.NewTicker(settleEvery)
+	defer settle.Stop()
 	batch := make([]answered, 0, settleBatch)
 	for {
 		select {
@@ -158,8 +166,14 @@ func (g *Gateway) Run(ctx context.Context) error {
 				}
 				g.settle(batch)
 			}
-		case a := <-g.events:
-			g.settle(g.drain(append(batch[:0], a)))
+		case <-settle.C:
+			for {
+				batch = g.drain(batch[:0])
+				if len(batch) == 0 {
+					break
+				}
+				g.settle(batch)
+			}
 		case <-t.C:
 			if err := g.Refresh(ctx); err != nil {
 				g.log.Warn("gateway keyring refresh failed; serving the last loaded keys", "err", err)
@@ -167,6 +181,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// settleEvery is how often Run settles the requests answered since it
+// last did: events reach the sink, and token counts are corrected, up to
+// that much later.
+const settleEvery = 5 * time.Millisecond
 
 // settleBatch bounds how many answered requests Run settles at once.
 const settleBatch = 256
@@ -255,7 +274,11 @@ func (g *Gateway) authenticate(x exchange, ev *keywatch.Event, now time.Time) (*
 	} else {
 		var fp string
 		var ok bool
-		if k, fp, ok = g.ring.lookup(x.context(), cred, now); !ok {
+		var blocked bool
+		if k, fp, ok, blocked = g.ring.lookup(x.context(), cred, now, x.mayBlock()); !ok {
+			if blocked {
+				return nil, &errWouldBlock
+			}
 			ev.KeyID = "fp:" + fp[:16]
 			return nil, &errInvalidKey
 		}

@@ -27,10 +27,10 @@ var testKeys = []keywatch.Key{
 	{ID: "tpm", Quotas: keywatch.Quotas{TPM: 40}},
 }
 
-func TestRefusals(t *testing.T) { bothFronts(t, testRefusals) }
+func TestRefusals(t *testing.T) { allFronts(t, testRefusals) }
 
-func testRefusals(t *testing.T, netHTTP bool) {
-	h := newHarnessOn(t, netHTTP, testKeys...)
+func testRefusals(t *testing.T, fr frontKind) {
+	h := newHarnessOn(t, fr, testKeys...)
 	_, srv := h.gateway(gateway.NewMemoryState())
 	k := h.keys
 	tests := []struct {
@@ -100,11 +100,11 @@ func TestQuotaRetryAfter(t *testing.T) {
 }
 
 func TestForwardsWithUpstreamCredentials(t *testing.T) {
-	bothFronts(t, testForwardsWithUpstreamCredentials)
+	allFronts(t, testForwardsWithUpstreamCredentials)
 }
 
-func testForwardsWithUpstreamCredentials(t *testing.T, netHTTP bool) {
-	h := newHarnessOn(t, netHTTP, testKeys...)
+func testForwardsWithUpstreamCredentials(t *testing.T, fr frontKind) {
+	h := newHarnessOn(t, fr, testKeys...)
 	_, srv := h.gateway(nil)
 	status, _, body := do(t, srv, "POST", "/v1/chat/completions", h.keys["open"], chatBody,
 		"Cookie", "session=1", "X-Forwarded-For", "198.51.100.7", "Connection", "X-Secret-Hop", "X-Secret-Hop", "1")
@@ -136,10 +136,10 @@ func testForwardsWithUpstreamCredentials(t *testing.T, netHTTP bool) {
 	}
 }
 
-func TestUsageEvents(t *testing.T) { bothFronts(t, testUsageEvents) }
+func TestUsageEvents(t *testing.T) { allFronts(t, testUsageEvents) }
 
-func testUsageEvents(t *testing.T, netHTTP bool) {
-	h := newHarnessOn(t, netHTTP, testKeys...)
+func testUsageEvents(t *testing.T, fr frontKind) {
+	h := newHarnessOn(t, fr, testKeys...)
 	_, srv := h.gateway(nil)
 	tests := []struct {
 		name, path, body string
@@ -174,10 +174,10 @@ func testUsageEvents(t *testing.T, netHTTP bool) {
 
 // TestStreamingIsNotBuffered reads the first event of a slow stream long
 // before the stream ends.
-func TestStreamingIsNotBuffered(t *testing.T) { bothFronts(t, testStreamingIsNotBuffered) }
+func TestStreamingIsNotBuffered(t *testing.T) { allFronts(t, testStreamingIsNotBuffered) }
 
-func testStreamingIsNotBuffered(t *testing.T, netHTTP bool) {
-	h := newHarnessOn(t, netHTTP, testKeys...)
+func testStreamingIsNotBuffered(t *testing.T, fr frontKind) {
+	h := newHarnessOn(t, fr, testKeys...)
 	h.up.ChunkDelay = 300 * time.Millisecond
 	_, srv := h.gateway(nil)
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o-mini","stream":true}`))
@@ -260,10 +260,10 @@ func TestRedisSharesQuota(t *testing.T) {
 	}
 }
 
-func TestShortLivedTokens(t *testing.T) { bothFronts(t, testShortLivedTokens) }
+func TestShortLivedTokens(t *testing.T) { allFronts(t, testShortLivedTokens) }
 
-func testShortLivedTokens(t *testing.T, netHTTP bool) {
-	h := newHarnessOn(t, netHTTP, testKeys...)
+func testShortLivedTokens(t *testing.T, fr frontKind) {
+	h := newHarnessOn(t, fr, testKeys...)
 	_, srv := h.gateway(nil)
 	status, _, body := do(t, srv, "POST", "/v1/gateway/token", h.keys["scoped"], "")
 	var tok struct {
@@ -293,10 +293,10 @@ func testShortLivedTokens(t *testing.T, netHTTP bool) {
 
 // TestSecretsNeverLeak sends every kind of request, then searches logs,
 // events and responses for client and provider secrets.
-func TestSecretsNeverLeak(t *testing.T) { bothFronts(t, testSecretsNeverLeak) }
+func TestSecretsNeverLeak(t *testing.T) { allFronts(t, testSecretsNeverLeak) }
 
-func testSecretsNeverLeak(t *testing.T, netHTTP bool) {
-	h := newHarnessOn(t, netHTTP, testKeys...)
+func testSecretsNeverLeak(t *testing.T, fr frontKind) {
+	h := newHarnessOn(t, fr, testKeys...)
 	_, srv := h.gateway(nil)
 	var out strings.Builder
 	for id, sec := range h.keys {

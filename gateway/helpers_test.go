@@ -55,16 +55,24 @@ type harness struct {
 	keys   map[string]string // key id to secret
 	logs   *bytes.Buffer
 	events chan *keywatch.Event
-	// netHTTP serves gateways as http.Handlers on net/http's server, as
-	// serve does; else with Gateway.Serve, as keywatch gateway run does.
-	netHTTP bool
+	front  frontKind
 }
 
-// bothFronts runs test once per front end, the harnesses it makes with
+// frontKind is the front end a harness serves its gateways through.
+type frontKind int
+
+const (
+	frontFast    frontKind = iota // Gateway.Serve, fasthttp's server
+	frontNetHTTP                  // an http.Handler on net/http's server, as serve runs it
+	frontLoop                     // Gateway.ServeEvents, the event loops, as keywatch gateway run does
+)
+
+// allFronts runs test once per front end, the harnesses it makes with
 // newHarnessOn serving through it.
-func bothFronts(t *testing.T, test func(t *testing.T, netHTTP bool)) {
-	t.Run("fasthttp", func(t *testing.T) { test(t, false) })
-	t.Run("net-http", func(t *testing.T) { test(t, true) })
+func allFronts(t *testing.T, test func(t *testing.T, fr frontKind)) {
+	t.Run("fasthttp", func(t *testing.T) { test(t, frontFast) })
+	t.Run("net-http", func(t *testing.T) { test(t, frontNetHTTP) })
+	t.Run("loop", func(t *testing.T) { test(t, frontLoop) })
 }
 
 // front is a gateway serving over HTTP on loopback.
@@ -78,12 +86,11 @@ func (f *front) Client() *http.Client { return f.client }
 
 func newHarness(t testing.TB, keys ...keywatch.Key) *harness {
 	t.Helper()
-	return newHarnessOn(t, false, keys...)
+	return newHarnessOn(t, frontLoop, keys...)
 }
 
-// newHarnessOn is newHarness serving through net/http's server when
-// netHTTP is set.
-func newHarnessOn(t testing.TB, netHTTP bool, keys ...keywatch.Key) *harness {
+// newHarnessOn is newHarness serving through front fr.
+func newHarnessOn(t testing.TB, fr frontKind, keys ...keywatch.Key) *harness {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kw.db"))
 	if err != nil {
@@ -91,7 +98,7 @@ func newHarnessOn(t testing.TB, netHTTP bool, keys ...keywatch.Key) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	h := &harness{t: t, store: st, up: gatewaytest.NewUpstream(t), clock: &clock{t: t0}, keys: map[string]string{},
-		logs: &bytes.Buffer{}, events: make(chan *keywatch.Event, 1000), netHTTP: netHTTP}
+		logs: &bytes.Buffer{}, events: make(chan *keywatch.Event, 1000), front: fr}
 	for _, k := range keys {
 		status := k.Status
 		k.Status = ""
@@ -153,10 +160,13 @@ func (h *harness) gatewayWith(cfg gateway.Config, state gateway.State) (*gateway
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { gw.Run(ctx); close(done) }()
-	if h.netHTTP {
+	switch h.front {
+	case frontNetHTTP:
 		hs := httptest.NewServer(gw)
 		h.t.Cleanup(func() { hs.Close(); cancel(); <-done })
 		return gw, &front{URL: hs.URL, client: hs.Client()}
+	case frontLoop:
+		return gw, h.serveEvents(gw, cancel, done)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -179,6 +189,35 @@ func (h *harness) gatewayWith(cfg gateway.Config, state gateway.State) (*gateway
 		<-done
 	})
 	return gw, &front{URL: "http://" + ln.Addr().String(), client: &http.Client{Transport: tr}}
+}
+
+// serveEvents serves gw with ServeEvents on a loopback port.
+func (h *harness) serveEvents(gw *gateway.Gateway, cancel func(), done chan struct{}) *front {
+	h.t.Helper()
+	addr := make(chan net.Addr, 1)
+	served := make(chan error, 1)
+	go func() { served <- gw.ServeEvents("127.0.0.1:0", func(a net.Addr) { addr <- a }) }()
+	var a net.Addr
+	select {
+	case a = <-addr:
+	case err := <-served:
+		h.t.Fatalf("gateway ServeEvents: %v", err)
+	}
+	tr := &http.Transport{}
+	h.t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		if err := gw.Shutdown(sctx); err != nil {
+			h.t.Errorf("gateway shutdown: %v", err)
+		}
+		if err := <-served; err != nil {
+			h.t.Errorf("gateway ServeEvents: %v", err)
+		}
+		cancel()
+		<-done
+	})
+	return &front{URL: "http://" + a.String(), client: &http.Client{Transport: tr}}
 }
 
 // do sends a request with a credential and returns status, headers and body.

@@ -123,13 +123,17 @@ const reloadTimeout = 5 * time.Second
 
 // lookup authenticates a presented secret: it returns the key and whether
 // the secret is accepted at now. Unknown secrets trigger a reload from the
-// store at most once per second.
-func (r *keyring) lookup(ctx context.Context, sec string, now time.Time) (*keywatch.StoredKey, string, bool) {
-	fp := r.fingerprint(sec)
+// store at most once per second; when the caller may not block, lookup
+// reports blocked instead, for the caller to ask again where it may.
+func (r *keyring) lookup(ctx context.Context, sec string, now time.Time, mayBlock bool) (k *keywatch.StoredKey, fp string, ok, blocked bool) {
+	fp = r.fingerprint(sec)
 	if !strings.HasPrefix(sec, KeyPrefix) {
-		return nil, fp, false
+		return nil, fp, false, false
 	}
 	e, ok := r.get(fp)
+	if !ok && !mayBlock && r.wouldReload(now) {
+		return nil, fp, false, true
+	}
 	if !ok && r.reloadAllowed(now) {
 		// Bounded: a store that hangs must not hold requests (fasthttp's
 		// front has no request context to cancel them).
@@ -141,9 +145,9 @@ func (r *keyring) lookup(ctx context.Context, sec string, now time.Time) (*keywa
 		}
 	}
 	if !ok || !secret.Equal(e.fp, fp) || (!e.until.IsZero() && !now.Before(e.until)) {
-		return nil, fp, false
+		return nil, fp, false, false
 	}
-	return e.key, fp, true
+	return e.key, fp, true, false
 }
 
 // fingerprint returns the fingerprint of sec under the ring's pepper.
@@ -165,6 +169,13 @@ func (r *keyring) byKeyID(id string) (*keywatch.StoredKey, bool) {
 	defer r.mu.RUnlock()
 	k, ok := r.byID[id]
 	return k, ok
+}
+
+// wouldReload reports whether reloadAllowed would allow a reload at now.
+func (r *keyring) wouldReload(now time.Time) bool {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
+	return r.lastTry.IsZero() || now.Sub(r.lastTry) >= time.Second
 }
 
 func (r *keyring) reloadAllowed(now time.Time) bool {

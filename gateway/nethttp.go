@@ -27,6 +27,7 @@ type netExchange struct {
 }
 
 func (x *netExchange) context() context.Context   { return x.r.Context() }
+func (x *netExchange) mayBlock() bool             { return true }
 func (x *netExchange) method() string             { return x.r.Method }
 func (x *netExchange) path() string               { return x.r.URL.Path }
 func (x *netExchange) query() string              { return x.r.URL.RawQuery }

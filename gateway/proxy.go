@@ -25,6 +25,9 @@ import (
 type exchange interface {
 	// context is for the State and store calls made before the answer.
 	context() context.Context
+	// mayBlock reports whether the checks may wait (on the store); on an
+	// event loop they may not.
+	mayBlock() bool
 	method() string
 	path() string
 	query() string
@@ -49,6 +52,9 @@ type exchange interface {
 
 var errBodyTooLarge = errors.New("request body too large")
 
+// tokenPath is the token endpoint's.
+const tokenPath = "/v1/gateway/token"
+
 // serve answers one request: the token endpoint, a refusal, or the
 // upstream's answer; its usage event goes to the sink once the answer is
 // complete.
@@ -56,11 +62,15 @@ func (g *Gateway) serve(x exchange) {
 	start := g.now()
 	ev := &keywatch.Event{Time: start, ClientIP: g.clientIP(x), UserAgent: x.header("User-Agent"), RequestID: newRequestID()}
 	x.setHeader("X-Request-Id", ev.RequestID)
-	if x.path() == "/v1/gateway/token" {
+	if x.path() == tokenPath {
 		g.serveToken(x, ev)
 		return
 	}
 	if ref := g.handle(x, ev, start); ref != nil {
+		if ref == &errWouldBlock {
+			x.(*loopExchange).offload()
+			return
+		}
 		ref.send(x)
 		ev.Status = ref.status
 		g.finish(ev, start)
@@ -126,6 +136,9 @@ func (g *Gateway) handle(x exchange, ev *keywatch.Event, now time.Time) *refusal
 		return &ref
 	}
 	c.key, c.est = k.ID, est
+	if lx, ok := x.(*loopExchange); ok && lx.onLoop {
+		return g.forwardLoop(lx, ev, c, method, body, now)
+	}
 	return g.forward(x, ev, c, method, body, now)
 }
 
@@ -143,26 +156,8 @@ type call struct {
 func (g *Gateway) forward(x exchange, ev *keywatch.Event, c *call, method string, body []byte, start time.Time) *refusal {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
+	g.upstreamRequest(req, x, c.up, method, body)
 	u := c.up
-	req.Header.SetMethod(method)
-	x.forwardHeaders(&req.Header)
-	uri := u.path + strings.TrimPrefix(x.path(), "/v1")
-	if q := x.query(); q != "" {
-		uri += "?" + q
-	}
-	req.SetRequestURI(uri)
-	req.Header.SetHost(u.host)
-	if u.Provider == ProviderAnthropic {
-		req.Header.Set("X-Api-Key", u.secret)
-		if len(req.Header.Peek("Anthropic-Version")) == 0 {
-			req.Header.Set("Anthropic-Version", "2023-06-01")
-		}
-	} else {
-		req.Header.Set("Authorization", "Bearer "+u.secret)
-	}
-	if body != nil {
-		req.SetBodyRaw(body)
-	}
 	resp := fasthttp.AcquireResponse()
 	if err := u.client.Do(req, resp); err != nil {
 		fasthttp.ReleaseResponse(resp)
@@ -193,6 +188,32 @@ func (g *Gateway) forward(x exchange, ev *keywatch.Event, c *call, method string
 		})
 	})
 	return nil
+}
+
+// upstreamRequest fills req with the request for upstream u: the client's
+// method, path, query and forwardable headers, the upstream's credential
+// and body.
+func (g *Gateway) upstreamRequest(req *fasthttp.Request, x exchange, u *upstream, method string, body []byte) {
+	req.Header.SetMethod(method)
+	x.forwardHeaders(&req.Header)
+	uri := u.path + strings.TrimPrefix(x.path(), "/v1")
+	if q := x.query(); q != "" {
+		uri += "?" + q
+	}
+	req.SetRequestURI(uri)
+	req.Header.SetHost(u.host)
+	if u.Provider == ProviderAnthropic {
+		req.Header.Set("X-Api-Key", u.secret)
+		if len(req.Header.Peek("Anthropic-Version")) == 0 {
+			req.Header.Set("Anthropic-Version", "2023-06-01")
+		}
+	} else {
+		req.Header.Set("Authorization", "Bearer "+u.secret)
+	}
+	if body != nil {
+		req.SetBodyRaw(body)
+		req.Header.SetContentLength(len(body))
+	}
 }
 
 // answered is a request whose answer is complete, with what remains to

@@ -35,11 +35,11 @@ func withUpstream(h *harness, base string) gateway.Config {
 
 // TestUpstreamAnswers covers what the fake API never does: failing,
 // breaking off, sending its own headers.
-func TestUpstreamAnswers(t *testing.T) { bothFronts(t, testUpstreamAnswers) }
+func TestUpstreamAnswers(t *testing.T) { allFronts(t, testUpstreamAnswers) }
 
-func testUpstreamAnswers(t *testing.T, netHTTP bool) {
+func testUpstreamAnswers(t *testing.T, fr frontKind) {
 	t.Run("unreachable", func(t *testing.T) {
-		h := newHarnessOn(t, netHTTP, testKeys...)
+		h := newHarnessOn(t, fr, testKeys...)
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		dead := "http://" + ln.Addr().String()
 		ln.Close()
@@ -53,7 +53,7 @@ func testUpstreamAnswers(t *testing.T, netHTTP bool) {
 		}
 	})
 	t.Run("headers pass, hop-by-hop ones stay", func(t *testing.T) {
-		h := newHarnessOn(t, netHTTP, testKeys...)
+		h := newHarnessOn(t, fr, testKeys...)
 		up := rawUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.RawQuery != "limit=5" {
 				t.Errorf("upstream query %q, want limit=5", r.URL.RawQuery)
@@ -75,7 +75,7 @@ func testUpstreamAnswers(t *testing.T, netHTTP bool) {
 		h.nextEvent()
 	})
 	t.Run("upstream breaks off", func(t *testing.T) {
-		h := newHarnessOn(t, netHTTP, testKeys...)
+		h := newHarnessOn(t, fr, testKeys...)
 		up := rawUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, `{"id":"chatcmpl-1","choices":[`)
@@ -102,7 +102,7 @@ func testUpstreamAnswers(t *testing.T, netHTTP bool) {
 		}
 	})
 	t.Run("client goes away mid-stream", func(t *testing.T) {
-		h := newHarnessOn(t, netHTTP, testKeys...)
+		h := newHarnessOn(t, fr, testKeys...)
 		h.up.ChunkDelay = 200 * time.Millisecond
 		_, srv := h.gateway(nil)
 		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o-mini","stream":true}`))
@@ -121,7 +121,7 @@ func testUpstreamAnswers(t *testing.T, netHTTP bool) {
 		}
 	})
 	t.Run("chunked request body", func(t *testing.T) {
-		h := newHarnessOn(t, netHTTP, testKeys...)
+		h := newHarnessOn(t, fr, testKeys...)
 		_, srv := h.gateway(nil)
 		// A reader of unknown length: the client sends the body chunked.
 		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", io.MultiReader(strings.NewReader(chatBody)))
@@ -138,7 +138,7 @@ func testUpstreamAnswers(t *testing.T, netHTTP bool) {
 		h.nextEvent()
 	})
 	t.Run("body too large", func(t *testing.T) {
-		h := newHarnessOn(t, netHTTP, testKeys...)
+		h := newHarnessOn(t, fr, testKeys...)
 		cfg := h.config()
 		cfg.MaxBody = 1 << 10
 		_, srv := h.gatewayWith(cfg, nil)

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -55,65 +54,107 @@ type streamDoc struct {
 	Choices jsontext.Value `json:"choices"`
 }
 
-// sseBody passes a text/event-stream through one event at a time, so that
-// the proxy flushes each event as it comes, and reads usage from the
-// events that carry it. When strip is set it drops OpenAI's usage-only
-// chunk (empty choices), which the gateway asked for on the client's
-// behalf.
-type sseBody struct {
-	src   io.Reader
-	br    *bufio.Reader
+// sseSplitter cuts a text/event-stream into events as its bytes come,
+// reads usage from the events that carry it and, when strip is set, drops
+// OpenAI's usage-only chunk (empty choices), which the gateway asked for
+// on the client's behalf. The event-loop front feeds it what each read
+// brings; sseBody reads through it.
+type sseSplitter struct {
 	strip bool
 	u     *usage
-	out   []byte // the current event, not yet read
-	ev    []byte
+	ev    []byte // the event being gathered
+	line  int    // where its current line starts
+	// midLine: ev was passed on whole (over maxSSEEvent) in the middle of
+	// a line, whose end is then no blank line.
+	midLine bool
+}
+
+// maxSSEEvent bounds the event the splitter gathers: a longer one is
+// passed on as it comes, uninspected (usage events are small).
+const maxSSEEvent = 1 << 20
+
+// feed cuts p into events, calling emit with each one to pass on; emit
+// must copy what it keeps.
+func (s *sseSplitter) feed(p []byte, emit func([]byte)) {
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			s.ev = append(s.ev, p...)
+			s.overflow(emit)
+			return
+		}
+		s.ev = append(s.ev, p[:i+1]...)
+		p = p[i+1:]
+		blank := len(bytes.TrimRight(s.ev[s.line:], "\r\n")) == 0 && !(s.line == 0 && s.midLine)
+		s.midLine = false
+		if !blank {
+			s.line = len(s.ev)
+			s.overflow(emit)
+			continue
+		}
+		if s.inspect(s.ev) {
+			emit(s.ev)
+		}
+		s.ev, s.line = s.ev[:0], 0
+	}
+}
+
+// overflow passes on an event grown past maxSSEEvent.
+func (s *sseSplitter) overflow(emit func([]byte)) {
+	if len(s.ev) <= maxSSEEvent {
+		return
+	}
+	emit(s.ev)
+	s.midLine = s.ev[len(s.ev)-1] != '\n'
+	s.ev, s.line = s.ev[:0], 0
+}
+
+// finish passes on what is left when the stream ends: an event without
+// its blank line.
+func (s *sseSplitter) finish(emit func([]byte)) {
+	if len(s.ev) > 0 && s.inspect(s.ev) {
+		emit(s.ev)
+	}
+	s.ev, s.line = s.ev[:0], 0
+}
+
+// sseBody reads a text/event-stream through an sseSplitter, so that the
+// proxy flushes the events each read brings as they come.
+type sseBody struct {
+	src   io.Reader
+	split sseSplitter
+	buf   []byte
+	out   []byte // events not yet read
+	off   int
 	err   error
 }
 
 func newSSEBody(src io.Reader, strip bool, u *usage) *sseBody {
-	return &sseBody{src: src, br: bufio.NewReaderSize(src, 16<<10), strip: strip, u: u}
+	return &sseBody{src: src, split: sseSplitter{strip: strip, u: u}, buf: make([]byte, 16<<10)}
 }
 
 func (s *sseBody) Read(p []byte) (int, error) {
-	for len(s.out) == 0 {
+	for s.off == len(s.out) {
 		if s.err != nil {
 			return 0, s.err
 		}
-		s.next()
+		s.out, s.off = s.out[:0], 0
+		n, err := s.src.Read(s.buf)
+		s.split.feed(s.buf[:n], s.keep)
+		if err != nil {
+			s.split.finish(s.keep)
+			s.err = err
+		}
 	}
-	n := copy(p, s.out)
-	s.out = s.out[n:]
+	n := copy(p, s.out[s.off:])
+	s.off += n
 	return n, nil
 }
 
-// next reads one event (lines up to a blank line) into s.out.
-func (s *sseBody) next() {
-	s.ev = s.ev[:0]
-	rest := false // line ends one longer than the buffer: never blank
-	for {
-		line, err := s.br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			s.ev = append(s.ev, line...)
-			rest = true
-			continue
-		}
-		s.ev = append(s.ev, line...)
-		if err != nil {
-			s.err = err
-			break
-		}
-		if !rest && len(bytes.TrimRight(line, "\r\n")) == 0 {
-			break
-		}
-		rest = false
-	}
-	if s.inspect(s.ev) {
-		s.out = s.ev
-	}
-}
+func (s *sseBody) keep(ev []byte) { s.out = append(s.out, ev...) }
 
 // inspect reads usage from an event's data and reports whether to pass it.
-func (s *sseBody) inspect(ev []byte) bool {
+func (s *sseSplitter) inspect(ev []byte) bool {
 	if !bytes.Contains(ev, []byte(`"usage"`)) {
 		return true
 	}

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -35,15 +34,15 @@ type chunkReader struct {
 
 func (c *chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
 
-// readSSE reads in through an sseBody whose bufio.Reader holds bufSize
-// bytes (the smallest bufio allows is 16; production uses 16 KiB), from
+// readSSE reads in through an sseBody reading bufSize
+// bytes at a time (production reads 16 KiB), from
 // a source returning srcChunk bytes per read, into reads of readSize.
 func readSSE(t *testing.T, in []byte, strip bool, bufSize, srcChunk, readSize int) ([]byte, usage) {
 	t.Helper()
 	var u usage
 	src := io.NopCloser(&chunkReader{r: bytes.NewReader(in), n: srcChunk})
 	s := newSSEBody(src, strip, &u)
-	s.br = bufio.NewReaderSize(src, bufSize)
+	s.buf = make([]byte, bufSize)
 	var out []byte
 	p := make([]byte, readSize)
 	for i := 0; ; i++ {

@@ -6,11 +6,13 @@
 # It builds scripts/loadgen, starts on loopback ports: a minimal upstream
 # (a fixed chat completion with usage), nginx (generated config, keepalive
 # upstream connections, access_log off), the gateway as keywatch gateway run
-# sets it up (its own fasthttp server, its GC setting gateway.TuneGC, a
-# SQLite store, one issued key, MemoryState, a no-op sink), the same gateway
-# on net/http's server as serve runs it (gateway-nethttp), and three floors:
-# bare reverse proxies without keywatch's checks on net/http (goproxy), on
-# fasthttp (fastproxy) and on one gnet event loop (gnetproxy, nginx's shape).
+# sets it up (its event loops, Gateway.ServeEvents; its GC setting
+# gateway.TuneGC, a SQLite store, one issued key, MemoryState, a no-op
+# sink), the same gateway on fasthttp's server (gateway-fasthttp,
+# Gateway.Serve) and on net/http's server as serve runs it
+# (gateway-nethttp), and three floors: bare reverse proxies without
+# keywatch's checks on net/http (goproxy), on fasthttp (fastproxy) and on
+# one gnet event loop (gnetproxy, nginx's shape).
 # Then, for each round, rate and path, it runs an open-loop load for
 # DURATION after WARMUP and prints the table (loadgen report).
 #
@@ -21,8 +23,8 @@
 # GOMAXPROCS=1 and nginx with one worker.
 #
 # Environment: RATES ("1000 5000"), DURATION (10s), WARMUP (2s), ROUNDS (1),
-# PATHS ("direct nginx fastproxy gateway"; also goproxy, gnetproxy and
-# gateway-nethttp), LOADGEN_CPU (0),
+# PATHS ("direct nginx fastproxy gateway"; also goproxy, gnetproxy,
+# gateway-fasthttp and gateway-nethttp), LOADGEN_CPU (0),
 # SERVER_CPU (1), PROFILE (1: also profile the gateway at the highest rate
 # and print pprof -top), OUTDIR (keep results.tsv and the profile there).
 #
@@ -104,10 +106,12 @@ free_port() {
 
 start upstream "$lg" upstream -listen 127.0.0.1:0
 up=$addr
-mkdir -p "$tmp/gw" "$tmp/gwn"
+mkdir -p "$tmp/gw" "$tmp/gwf" "$tmp/gwn"
 start gateway "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gw"
 gw=$addr
-start gateway-nethttp "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gwn" -nethttp
+start gateway-fasthttp "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gwf" -front fasthttp
+gwf=$addr
+start gateway-nethttp "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/gwn" -front nethttp
 gwn=$addr
 start goproxy "$lg" goproxy -listen 127.0.0.1:0 -upstream "http://$up"
 gop=$addr
@@ -158,6 +162,7 @@ url_of() {
 	direct) echo "http://$up" ;;
 	nginx) echo "http://127.0.0.1:$ngport" ;;
 	gateway) echo "http://$gw" ;;
+	gateway-fasthttp) echo "http://$gwf" ;;
 	gateway-nethttp) echo "http://$gwn" ;;
 	goproxy) echo "http://$gop" ;;
 	fastproxy) echo "http://$fap" ;;
@@ -168,6 +173,7 @@ url_of() {
 key_of() {
 	case $1 in
 	gateway) echo "$tmp/gw/key" ;;
+	gateway-fasthttp) echo "$tmp/gwf/key" ;;
 	gateway-nethttp) echo "$tmp/gwn/key" ;;
 	*) echo "" ;;
 	esac
@@ -214,10 +220,10 @@ fi
 
 if [[ "$PROFILE" == 1 ]]; then
 	top_rate=$(tr ' ' '\n' <<<"$RATES" | sort -n | tail -1)
-	for variant in gateway gateway-nethttp; do
+	for variant in gateway gateway-fasthttp gateway-nethttp; do
 		mkdir -p "$tmp/prof-$variant"
-		extra=()
-		[[ $variant == gateway-nethttp ]] && extra=(-nethttp)
+		extra=(-front "${variant#gateway-}")
+		[[ $variant == gateway ]] && extra=(-front loop)
 		start "prof-$variant" "$lg" gateway -listen 127.0.0.1:0 -upstream "http://$up" -dir "$tmp/prof-$variant" \
 			-cpuprofile "$tmp/$variant.pprof" "${extra[@]}"
 		ppid=${pids[-1]}

@@ -39,6 +39,7 @@ wait in memory (up to 100,000) and are retried; events dropped or lost are
 logged and counted in the metrics, and the gateway keeps serving. Without
 --serve usage is not recorded anywhere: only its counts are logged.
 
+It serves on event loops, one per core (GOMAXPROCS), nginx's shape.
 GET /healthz answers on --listen; Prometheus metrics are at /metrics on
 --metrics-listen. SIGINT or SIGTERM stops accepting requests, finishes
 those in flight and sends the remaining usage to serve, within
@@ -128,12 +129,11 @@ func gatewayRun(ctx context.Context, e *env, args []string) error {
 	}
 	defer closeState()
 
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return keywatch.Errorf(keywatch.EINVALID, "listen on %s: %v", *listen, err)
-	}
 	failed := make(chan error, 2)
-	go func() { failed <- gw.Serve(ln) }() // fasthttp's server, GET /healthz included
+	addr, err := serveEvents(gw, *listen, failed) // event loops, GET /healthz included
+	if err != nil {
+		return err
+	}
 	metricsAddr := "none"
 	if *metricsListen != "" {
 		mln, err := net.Listen("tcp", *metricsListen)
@@ -166,7 +166,7 @@ func gatewayRun(ctx context.Context, e *env, args []string) error {
 	if cfg.Gateway.Redis.URL != "" {
 		state = "redis " + redactURL(cfg.Gateway.Redis.URL)
 	}
-	logger.Info("keywatch gateway serving", "addr", ln.Addr().String(), "metrics", metricsAddr, "gc", gc,
+	logger.Info("keywatch gateway serving", "addr", addr.String(), "metrics", metricsAddr, "gc", gc,
 		"store", redactURL(*storeURL), "state", state, "usage", usage)
 	if fw == nil {
 		logger.Warn("usage events are not recorded: without --serve detection never sees this gateway's traffic; only counts are logged")
@@ -259,4 +259,27 @@ func gatewayMetrics(gw *gateway.Gateway, fw *gateway.Forwarder, requests *atomic
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// serveEvents starts gw's event loops (Gateway.ServeEvents) on addr and
+// returns once they listen, with the address; an error of theirs after
+// that goes to failed.
+func serveEvents(gw *gateway.Gateway, addr string, failed chan<- error) (net.Addr, error) {
+	started := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- gw.ServeEvents(addr, func(a net.Addr) { started <- a }) }()
+	select {
+	case a := <-started:
+		go func() {
+			if err := <-done; err != nil {
+				failed <- err
+			}
+		}()
+		return a, nil
+	case err := <-done:
+		if err == nil {
+			err = errors.New("stopped before listening")
+		}
+		return nil, keywatch.Errorf(keywatch.EINVALID, "listen on %s: %v", addr, err)
+	}
 }

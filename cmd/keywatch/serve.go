@@ -34,7 +34,8 @@ KEYWATCH_BOOTSTRAP_TOKEN, or generated and printed once.
 
 With --gateway (or a gateway section in the config) serve also runs the
 gateway on its listener; --gateway-listen serves it on an address of its
-own as well, with the gateway's own HTTP server, which adds less latency.
+own as well, on event loops of its own (as keywatch gateway run does),
+which add less latency.
 
 Examples:
   keywatch serve --store sqlite://keywatch.db --listen 127.0.0.1:8080
@@ -48,7 +49,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
 	configPath := fs.String("config", "", "config YAML `file` (defaults without one)")
 	withGateway := fs.Bool("gateway", false, "also run the gateway (OpenAI-compatible proxy for keywatch-issued keys) on the same listener; configured by the config's gateway section, else OpenAI and Anthropic upstreams keyed by OPENAI_API_KEY and ANTHROPIC_API_KEY")
-	gatewayListen := fs.String("gateway-listen", "", "also serve the gateway on this `address` with its own server (faster than on the API's listener; see BENCHMARKS.md); implies --gateway")
+	gatewayListen := fs.String("gateway-listen", "", "also serve the gateway on this `address` with its own event loops (faster than on the API's listener; see BENCHMARKS.md); implies --gateway")
 	pepperFile := fs.String("pepper-file", "", "fingerprint pepper `file` for the gateway (default $KEYWATCH_PEPPER_FILE or ~/.config/keywatch/pepper)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -87,11 +88,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return keywatch.Errorf(keywatch.EINVALID, "listen on %s: %v", *listen, err)
 	}
-	var gln net.Listener
+	var gaddr net.Addr
+	gwErr := make(chan error, 1)
 	if *gatewayListen != "" {
-		if gln, err = net.Listen("tcp", *gatewayListen); err != nil {
+		if gaddr, err = serveEvents(srv.Gateway(), *gatewayListen, gwErr); err != nil {
 			ln.Close()
-			return keywatch.Errorf(keywatch.EINVALID, "listen on %s: %v", *gatewayListen, err)
+			return err
 		}
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -99,31 +101,22 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(runCtx) }()
-	stop := make(chan struct{})
-	gwErr := make(chan error, 1)
-	if gln != nil {
-		go func() {
-			if err := srv.Gateway().Serve(gln); err != nil { // a failed gateway listener stops serve too
-				gwErr <- fmt.Errorf("gateway listener: %w", err)
-				close(stop)
-			}
-		}()
-	}
 	go func() {
 		select {
 		case <-ctx.Done():
-		case <-stop:
+		case err := <-gwErr: // a failed gateway listener stops serve too
+			gwErr <- fmt.Errorf("gateway listener: %w", err)
 		}
 		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
 		defer c()
 		hs.Shutdown(sctx)
-		if gln != nil {
+		if gaddr != nil {
 			srv.Gateway().Shutdown(sctx)
 		}
 	}()
 	attrs := []any{"addr", ln.Addr().String(), "store", redactURL(*storeURL), "data_dir", cfg.DataDir}
-	if gln != nil {
-		attrs = append(attrs, "gateway_addr", gln.Addr().String())
+	if gaddr != nil {
+		attrs = append(attrs, "gateway_addr", gaddr.String())
 	}
 	logger.Info("keywatch serving", attrs...)
 	err = hs.Serve(ln)

@@ -98,7 +98,7 @@ func runReport(args []string) error {
 		return err
 	}
 	slices.Sort(rates)
-	labels := []string{"direct", "nginx", "goproxy", "fastproxy", "gnetproxy", "gateway", "gateway-nethttp", "gateway-redis"}
+	labels := []string{"direct", "nginx", "goproxy", "fastproxy", "gnetproxy", "gateway", "gateway-fasthttp", "gateway-nethttp", "gateway-redis"}
 	fmt.Println("Latency in µs, measured from each request's scheduled send time (open loop);")
 	fmt.Println("added = path - direct at the same percentile; medians over rounds when there are several.")
 	fmt.Println()

@@ -53,7 +53,7 @@ func runGateway(ctx context.Context, args []string) error {
 	dir := fs.String("dir", "", "`directory` for the SQLite store and the issued key (file key)")
 	redisURL := fs.String("redis", "", "Redis `URL` for RedisState; empty: MemoryState")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the gateway stops")
-	nethttp := fs.Bool("nethttp", false, "serve through net/http's server (as serve does) instead of the gateway's own (as keywatch gateway run does)")
+	front := fs.String("front", "loop", "`front` end: loop (event loops, as keywatch gateway run serves), fasthttp (Gateway.Serve) or nethttp (net/http's server, as serve --gateway does)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -109,19 +109,30 @@ func runGateway(ctx context.Context, args []string) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- gw.Run(runCtx) }()
-	if *nethttp {
+	switch *front {
+	case "nethttp":
 		err = serve(ctx, *listen, gw)
-	} else {
-		err = serveGateway(ctx, *listen, gw)
+	case "fasthttp":
+		err = listenUntil(ctx, *listen, gw.Serve, gw.Shutdown)
+	case "loop":
+		err = serveEvents(ctx, *listen, gw)
+	default:
+		err = fmt.Errorf("gateway: unknown -front %q", *front)
 	}
 	cancel()
 	return errors.Join(err, <-done)
 }
 
-// serveGateway runs gw's own server on addr until ctx is done, as keywatch
+// serveEvents runs gw's event loops on addr until ctx is done, as keywatch
 // gateway run does, printing the bound address.
-func serveGateway(ctx context.Context, addr string, gw *gateway.Gateway) error {
-	return listenUntil(ctx, addr, gw.Serve, gw.Shutdown)
+func serveEvents(ctx context.Context, addr string, gw *gateway.Gateway) error {
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		gw.Shutdown(sctx)
+	}()
+	return gw.ServeEvents(addr, func(a net.Addr) { fmt.Println("listening", a) })
 }
 
 // listenUntil listens on addr, prints the bound address, and serves on it
