@@ -410,7 +410,7 @@ func (f *loopFront) read(cl *loopClient) {
 // refuseHTTP answers bytes that are not a valid request and closes.
 func (f *loopFront) refuseHTTP(cl *loopClient, err error) {
 	status, msg := 400, "Bad Request"
-	if errors.Is(err, fasthttp.ErrSmallReadBuffer) || errors.Is(err, bufio.ErrBufferFull) {
+	if _, small := errors.AsType[*fasthttp.ErrSmallBuffer](err); small || errors.Is(err, fasthttp.ErrSmallReadBuffer) {
 		status, msg = 431, "Request Header Fields Too Large"
 	}
 	// fasthttp's error holds the start of the request, which may hold a
@@ -790,6 +790,9 @@ func (r *moreReader) Read(p []byte) (int, error) {
 // parse runs a fasthttp header parser (read) over the start of b and
 // returns the header's length, or errMore when b does not hold it whole.
 func (ls *loopState) parse(b []byte, read func(*bufio.Reader) error) (int, error) {
+	if len(b) == 0 {
+		return 0, errMore
+	}
 	ls.mr.b = b
 	ls.br.Reset(&ls.mr)
 	err := read(ls.br)
