@@ -129,6 +129,7 @@ type loopClient struct {
 	remote  netip.Addr
 	x       *loopExchange // the request being read or answered
 	last    time.Time     // the last read, or the end of the last answer
+	partial time.Time     // when the first bytes of a header still incomplete came
 	closing bool          // close once the current answer is written
 	closed  bool
 	inRead  bool // within read: end does not re-enter it
@@ -212,8 +213,12 @@ func (f *loopFront) OnClose(c gnet.Conn, _ error) gnet.Action {
 	case *loopClient:
 		s.closed = true
 		delete(s.ls.clients, s)
-		if x := s.x; x != nil && x.forwarding {
+		switch x := s.x; {
+		case x == nil:
+		case x.forwarding:
 			x.clientGone()
+		case x.reading:
+			x.end() // gone in the middle of its request
 		}
 	case *loopUp:
 		s.dead = true
@@ -263,7 +268,7 @@ func (f *loopFront) sweep(ls *loopState, now time.Time) {
 	for cl := range ls.clients {
 		x := cl.x
 		switch {
-		case x == nil && cl.c.InboundBuffered() > 0 && now.Sub(cl.last) > loopReadTimeout,
+		case x == nil && !cl.partial.IsZero() && now.Sub(cl.partial) > loopReadTimeout,
 			x == nil && (now.Sub(cl.last) > loopIdleTimeout || f.draining.Load()),
 			x != nil && x.reading && now.Sub(x.began) > loopReadTimeout:
 			cl.closed = true
@@ -346,6 +351,9 @@ func (f *loopFront) read(cl *loopClient) {
 			switch {
 			case errors.Is(err, errMore):
 				x.release()
+				if cl.partial.IsZero() {
+					cl.partial = cl.last
+				}
 				return
 			case err != nil:
 				x.release()
@@ -353,6 +361,10 @@ func (f *loopFront) read(cl *loopClient) {
 				return
 			}
 			cl.c.Discard(n)
+			if !cl.partial.IsZero() {
+				x.began = cl.partial // the request's time counts from its first byte
+			}
+			cl.partial = time.Time{}
 			cl.x = x
 			f.inflight.Add(1)
 			x.reading = true
@@ -468,11 +480,22 @@ func (f *loopFront) newExchange(cl *loopClient) *loopExchange {
 
 var exchangePool = sync.Pool{New: func() any { return &loopExchange{} }}
 
-// loopExchange is an exchange on the event-loop front.
+// loopExchange is an exchange on the event-loop front. It is pooled:
+// the request, the answer's header and the buffers keep their memory from
+// one request to the next; exchangeState is zeroed.
 type loopExchange struct {
+	req   fasthttp.Request
+	resp  fasthttp.ResponseHeader
+	hdr   []string   // answer headers set, name and value pairs
+	out   []byte     // bytes for the client, written at once
+	upReq []byte     // the request as sent upstream, kept for a retry
+	wch   chan error // off the loop: AsyncWrite's completion
+	exchangeState
+}
+
+type exchangeState struct {
 	f     *loopFront
 	cl    *loopClient
-	req   fasthttp.Request
 	began time.Time
 
 	// reading the request
@@ -482,21 +505,17 @@ type loopExchange struct {
 	chunk       chunked
 	tooLarge    bool
 
-	onLoop bool     // runs on the loop: nothing may block
-	m, p   string   // method and path, read once
-	hdr    []string // answer headers set, name and value pairs
-	out    []byte   // bytes for the client, written at once
+	onLoop bool   // runs on the loop: nothing may block
+	m, p   string // method and path, read once
 
 	// forwarding on the loop
 	forwarding bool
 	ev         *keywatch.Event
 	call       *call
 	start      time.Time
-	upReq      []byte // the request as sent upstream, kept for a retry
 	up         *loopUp
 	reused     bool // up came from the idle pool
 	retried    bool
-	resp       fasthttp.ResponseHeader
 	gotHeader  bool
 	noBody     bool
 	respLeft   int64 // Content-Length bytes left, -1 chunked, -2 until close
@@ -505,22 +524,22 @@ type loopExchange struct {
 	sse        bool
 	split      sseSplitter
 	tail       []byte
-
-	wch chan error // off the loop: AsyncWrite's completion
 }
 
 // release returns x to the pool.
 func (x *loopExchange) release() {
 	x.req.Reset()
 	x.resp.Reset()
-	hdr, out, upReq, wch := x.hdr[:0], x.out[:0], x.upReq[:0], x.wch
-	if cap(out) > 64<<10 {
-		out = nil
+	x.hdr = x.hdr[:0]
+	if cap(x.out) > 64<<10 {
+		x.out = nil
 	}
-	if cap(upReq) > 64<<10 {
-		upReq = nil
+	x.out = x.out[:0]
+	if cap(x.upReq) > 64<<10 {
+		x.upReq = nil
 	}
-	*x = loopExchange{hdr: hdr, out: out, upReq: upReq, wch: wch}
+	x.upReq = x.upReq[:0]
+	x.exchangeState = exchangeState{}
 	exchangePool.Put(x)
 }
 
