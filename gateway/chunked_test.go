@@ -100,3 +100,48 @@ func TestAppendChunk(t *testing.T) {
 		t.Fatalf("net/http reads %q, %v", got, err)
 	}
 }
+
+// BenchmarkChunked decodes a 16 KiB answer sent in 1 KiB chunks, as the
+// event loop reads an upstream's chunked body.
+func BenchmarkChunked(b *testing.B) {
+	var in []byte
+	piece := bytes.Repeat([]byte("x"), 1<<10)
+	for range 16 {
+		in = appendChunk(in, piece)
+	}
+	in = append(in, lastChunk...)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var c chunked
+		n, done, err := c.decode(in, func([]byte) {})
+		if n != len(in) || !done || err != nil {
+			b.Fatal(n, done, err)
+		}
+	}
+}
+
+// BenchmarkSSESplitter cuts an OpenAI stream of 200 chunks and its usage
+// chunk into events as they come, in 4 KiB reads.
+func BenchmarkSSESplitter(b *testing.B) {
+	var in []byte
+	for range 200 {
+		in = append(in, `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hello"}}]}`+"\n\n"...)
+	}
+	in = append(in, `data: {"id":"c","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":200}}`+"\n\ndata: [DONE]\n\n"...)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var u usage
+		s := sseSplitter{strip: true, u: &u}
+		for p := in; len(p) > 0; {
+			k := min(len(p), 4<<10)
+			s.feed(p[:k], func([]byte) {})
+			p = p[k:]
+		}
+		s.finish(func([]byte) {})
+		if u.output != 200 {
+			b.Fatal("usage not read")
+		}
+	}
+}

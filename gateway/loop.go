@@ -520,7 +520,7 @@ type exchangeState struct {
 	noBody     bool
 	respLeft   int64 // Content-Length bytes left, -1 chunked, -2 until close
 	respChunk  chunked
-	toClient   int // 0: as received (Content-Length), 1: chunked
+	toClient   int // 0: as received (Content-Length), 1: chunked, 2: until close (HTTP/1.0)
 	sse        bool
 	split      sseSplitter
 	tail       []byte
@@ -734,11 +734,22 @@ func (x *loopExchange) stream(resp *fasthttp.Response, body io.Reader, flush boo
 	defer done()
 	n := resp.Header.ContentLength()
 	chunkedOut := n < 0 || flush
+	untilClose := chunkedOut && !x.req.Header.IsHTTP11() // HTTP/1.0 has no chunked encoding
+	if untilClose {
+		chunkedOut = false
+		defer x.cl.c.Close()
+	}
 	x.out = x.head(x.out[:0], resp.StatusCode())
 	x.out = appendUpstreamHeaders(x.out, &resp.Header)
-	if chunkedOut {
+	switch {
+	case untilClose:
+		if !x.cl.closing {
+			x.out = append(x.out, "Connection: close\r\n"...)
+		}
+		x.out = append(x.out, "\r\n"...)
+	case chunkedOut:
 		x.out = append(x.out, "Transfer-Encoding: chunked\r\n\r\n"...)
-	} else {
+	default:
 		x.out = append(x.out, "Content-Length: "...)
 		x.out = strconv.AppendInt(x.out, int64(n), 10)
 		x.out = append(x.out, "\r\n\r\n"...)

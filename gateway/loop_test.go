@@ -299,3 +299,30 @@ func (h *harness) logText() string {
 	defer logMu.Unlock()
 	return h.logs.String()
 }
+
+// TestLoopHTTP10Stream: an HTTP/1.0 client has no chunked encoding, so a
+// stream comes to it unframed and ends with the connection, on the loop
+// (MemoryState) as off it (RedisState, whose checks run on a goroutine).
+func TestLoopHTTP10Stream(t *testing.T) {
+	for _, name := range []string{"memory", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarnessOn(t, frontLoop, testKeys...)
+			var state gateway.State
+			if name == "redis" {
+				rdb, prefix := redisState(t)
+				state = gateway.NewRedisState(rdb, prefix)
+			}
+			_, srv := h.gateway(state)
+			c, br := rawConn(t, srv)
+			body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+			io.WriteString(c, strings.Replace(chatRequest(h.keys["open"], body), "HTTP/1.1", "HTTP/1.0", 1))
+			resp, got := readAnswer(t, br, "POST")
+			if resp.StatusCode != 200 || len(resp.TransferEncoding) > 0 || !strings.Contains(got, "data: [DONE]") {
+				t.Fatalf("got %d %v %q, want 200, no transfer coding, the whole stream", resp.StatusCode, resp.TransferEncoding, got)
+			}
+			if ev := h.nextEvent(); ev.OutputTokens == 0 {
+				t.Errorf("stream usage not read: %+v", ev)
+			}
+		})
+	}
+}

@@ -116,6 +116,14 @@ func (x *loopExchange) readUpstream(u *loopUp) {
 				x.out = strconv.AppendInt(x.out, x.respLeft, 10)
 				x.out = append(x.out, "\r\n"...)
 			}
+		case (x.sse || x.respLeft < 0) && !x.req.Header.IsHTTP11():
+			// HTTP/1.0 has no chunked encoding: the body ends with the
+			// connection.
+			x.toClient = 2
+			if !x.cl.closing {
+				x.cl.closing = true
+				x.out = append(x.out, "Connection: close\r\n"...)
+			}
 		case x.sse || x.respLeft < 0:
 			x.toClient = 1
 			x.out = append(x.out, "Transfer-Encoding: chunked\r\n"...)
@@ -176,8 +184,14 @@ func (x *loopExchange) pass(p []byte) {
 	}
 }
 
-// chunk1 adds one chunk to the client's answer.
-func (x *loopExchange) chunk1(p []byte) { x.out = appendChunk(x.out, p) }
+// chunk1 adds one event of a stream to the client's answer.
+func (x *loopExchange) chunk1(p []byte) {
+	if x.toClient == 2 {
+		x.out = append(x.out, p...)
+		return
+	}
+	x.out = appendChunk(x.out, p)
+}
 
 // keepTail keeps the last tailSize bytes of a JSON answer, for its usage.
 func (x *loopExchange) keepTail(p []byte) {
