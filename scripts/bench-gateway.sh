@@ -28,6 +28,10 @@
 # SERVER_CPU (1), PROFILE (1: also profile the gateway at the highest rate
 # and print pprof -top), OUTDIR (keep results.tsv and the profile there).
 #
+# On a noisy machine, many short rounds interleave the paths so that a
+# burst of noise hits them alike (BENCHMARKS.md):
+#   RATES="5000 1000" ROUNDS=15 DURATION=3s WARMUP=1s PATHS="direct nginx gnetproxy gateway"
+#
 # A benchmark, never run in CI: it installs nginx and takes minutes.
 set -euo pipefail
 
