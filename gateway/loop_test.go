@@ -326,3 +326,72 @@ func TestLoopHTTP10Stream(t *testing.T) {
 		})
 	}
 }
+
+// TestLoopConcurrent runs many clients at once through the loops, on them
+// (MemoryState) and off them (RedisState): answers, streams, streams the
+// client abandons halfway and refusals, each request reported once, and
+// nothing left in flight at shutdown (the harness's Shutdown fails
+// otherwise).
+func TestLoopConcurrent(t *testing.T) {
+	for _, name := range []string{"memory", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarnessOn(t, frontLoop, testKeys...)
+			var state gateway.State
+			if name == "redis" {
+				rdb, prefix := redisState(t)
+				state = gateway.NewRedisState(rdb, prefix)
+			}
+			_, srv := h.gateway(state)
+			const clients, each = 12, 25
+			stream := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+			errs := make(chan error, clients)
+			for i := range clients {
+				go func() {
+					tr := &http.Transport{}
+					defer tr.CloseIdleConnections()
+					cl := &http.Client{Transport: tr}
+					for j := range each {
+						key, body := h.keys["open"], chatBody
+						switch (i + j) % 4 {
+						case 1, 2:
+							body = stream
+						case 3:
+							key = "kwk_not-a-key"
+						}
+						req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(body))
+						req.Header.Set("Authorization", "Bearer "+key)
+						resp, err := cl.Do(req)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if (i+j)%4 == 2 {
+							resp.Body.Read(make([]byte, 16)) // abandon the stream
+						} else {
+							io.Copy(io.Discard, resp.Body)
+						}
+						resp.Body.Close()
+						if want := map[bool]int{true: 401, false: 200}[(i+j)%4 == 3]; resp.StatusCode != want {
+							errs <- fmt.Errorf("status %d, want %d", resp.StatusCode, want)
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for range clients {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range clients * each {
+				h.nextEvent()
+			}
+			select {
+			case ev := <-h.events:
+				t.Fatalf("an event more than requests: %+v", ev)
+			case <-time.After(100 * time.Millisecond):
+			}
+		})
+	}
+}
