@@ -174,6 +174,14 @@ func (h *harness) gatewayWith(cfg gateway.Config, state gateway.State) (*gateway
 	}
 	served := make(chan error, 1)
 	go func() { served <- gw.Serve(ln) }()
+	return gw, h.served(gw, ln.Addr(), served, cancel, done)
+}
+
+// served returns a front on gw served at addr, which at the test's end
+// shuts gw down (failing the test when requests are still in flight after
+// 5 s), waits for its serving (served) to end, then stops Run (cancel,
+// done).
+func (h *harness) served(gw *gateway.Gateway, addr net.Addr, served chan error, cancel func(), done chan struct{}) *front {
 	tr := &http.Transport{}
 	h.t.Cleanup(func() {
 		tr.CloseIdleConnections()
@@ -183,12 +191,12 @@ func (h *harness) gatewayWith(cfg gateway.Config, state gateway.State) (*gateway
 			h.t.Errorf("gateway shutdown: %v", err)
 		}
 		if err := <-served; err != nil {
-			h.t.Errorf("gateway Serve: %v", err)
+			h.t.Errorf("gateway serving: %v", err)
 		}
 		cancel()
 		<-done
 	})
-	return gw, &front{URL: "http://" + ln.Addr().String(), client: &http.Client{Transport: tr}}
+	return &front{URL: "http://" + addr.String(), client: &http.Client{Transport: tr}}
 }
 
 // serveEvents serves gw with ServeEvents on a loopback port.
@@ -197,27 +205,13 @@ func (h *harness) serveEvents(gw *gateway.Gateway, cancel func(), done chan stru
 	addr := make(chan net.Addr, 1)
 	served := make(chan error, 1)
 	go func() { served <- gw.ServeEvents("127.0.0.1:0", func(a net.Addr) { addr <- a }) }()
-	var a net.Addr
 	select {
-	case a = <-addr:
+	case a := <-addr:
+		return h.served(gw, a, served, cancel, done)
 	case err := <-served:
 		h.t.Fatalf("gateway ServeEvents: %v", err)
+		return nil
 	}
-	tr := &http.Transport{}
-	h.t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		if err := gw.Shutdown(sctx); err != nil {
-			h.t.Errorf("gateway shutdown: %v", err)
-		}
-		if err := <-served; err != nil {
-			h.t.Errorf("gateway ServeEvents: %v", err)
-		}
-		cancel()
-		<-done
-	})
-	return &front{URL: "http://" + a.String(), client: &http.Client{Transport: tr}}
 }
 
 // do sends a request with a credential and returns status, headers and body.

@@ -252,6 +252,12 @@ func (f *loopFront) OnTraffic(c gnet.Conn) gnet.Action {
 
 // OnTick sweeps every loop once a second for timeouts.
 func (f *loopFront) OnTick() (time.Duration, gnet.Action) {
+	f.sweepAll()
+	return time.Second, gnet.None
+}
+
+// sweepAll has every loop sweep itself.
+func (f *loopFront) sweepAll() {
 	f.loops.Range(func(_, v any) bool {
 		ls := v.(*loopState)
 		ls.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
@@ -260,7 +266,6 @@ func (f *loopFront) OnTick() (time.Duration, gnet.Action) {
 		}))
 		return true
 	})
-	return time.Second, gnet.None
 }
 
 // sweep closes what has outlived its timeout on one loop.
@@ -296,14 +301,7 @@ func (f *loopFront) sweep(ls *loopState, now time.Time) {
 // done, and stops the loops.
 func (f *loopFront) shutdown(ctx context.Context) error {
 	f.draining.Store(true)
-	f.loops.Range(func(_, v any) bool {
-		ls := v.(*loopState)
-		ls.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			f.sweep(ls, time.Now())
-			return nil
-		}))
-		return true
-	})
+	f.sweepAll() // closes idle connections
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	var err error
@@ -757,35 +755,35 @@ func (x *loopExchange) stream(resp *fasthttp.Response, body io.Reader, flush boo
 	if x.write(x.out) != nil {
 		return
 	}
-	bp := copyBufferPool.Get().(*[]byte)
-	defer copyBufferPool.Put(bp)
-	buf := *bp
-	for {
-		k, err := body.Read(buf)
-		if k > 0 {
-			x.out = x.out[:0]
-			if chunkedOut {
-				x.out = appendChunk(x.out, buf[:k])
-			} else {
-				x.out = append(x.out, buf[:k]...)
-			}
-			if x.write(x.out) != nil {
-				x.cl.c.Close()
-				return
-			}
-		}
-		if err == io.EOF {
-			if chunkedOut {
-				x.write([]byte(lastChunk))
-			}
-			return
-		}
-		if err != nil {
-			// The upstream broke off: the client sees the answer cut.
-			x.cl.c.Close()
-			return
-		}
+	if err := copyBody(loopBody{x, chunkedOut}, body, nil); err != nil {
+		x.cl.c.Close() // the upstream broke off: the client sees the answer cut
+		return
 	}
+	if chunkedOut {
+		x.write([]byte(lastChunk))
+	}
+}
+
+// loopBody writes an answer's body to the client from a goroutine, as
+// chunks when chunked is set; a write that fails closes the connection.
+type loopBody struct {
+	x       *loopExchange
+	chunked bool
+}
+
+func (w loopBody) Write(p []byte) (int, error) {
+	x := w.x
+	x.out = x.out[:0]
+	if w.chunked {
+		x.out = appendChunk(x.out, p)
+	} else {
+		x.out = append(x.out, p...)
+	}
+	if err := x.write(x.out); err != nil {
+		x.cl.c.Close()
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // appendUpstreamHeaders appends an upstream answer's headers but those

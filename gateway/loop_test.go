@@ -304,27 +304,18 @@ func (h *harness) logText() string {
 // stream comes to it unframed and ends with the connection, on the loop
 // (MemoryState) as off it (RedisState, whose checks run on a goroutine).
 func TestLoopHTTP10Stream(t *testing.T) {
-	for _, name := range []string{"memory", "redis"} {
-		t.Run(name, func(t *testing.T) {
-			h := newHarnessOn(t, frontLoop, testKeys...)
-			var state gateway.State
-			if name == "redis" {
-				rdb, prefix := redisState(t)
-				state = gateway.NewRedisState(rdb, prefix)
-			}
-			_, srv := h.gateway(state)
-			c, br := rawConn(t, srv)
-			body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
-			io.WriteString(c, strings.Replace(chatRequest(h.keys["open"], body), "HTTP/1.1", "HTTP/1.0", 1))
-			resp, got := readAnswer(t, br, "POST")
-			if resp.StatusCode != 200 || len(resp.TransferEncoding) > 0 || !strings.Contains(got, "data: [DONE]") {
-				t.Fatalf("got %d %v %q, want 200, no transfer coding, the whole stream", resp.StatusCode, resp.TransferEncoding, got)
-			}
-			if ev := h.nextEvent(); ev.OutputTokens == 0 {
-				t.Errorf("stream usage not read: %+v", ev)
-			}
-		})
-	}
+	onAndOffLoop(t, func(t *testing.T, h *harness, srv *front) {
+		c, br := rawConn(t, srv)
+		body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+		io.WriteString(c, strings.Replace(chatRequest(h.keys["open"], body), "HTTP/1.1", "HTTP/1.0", 1))
+		resp, got := readAnswer(t, br, "POST")
+		if resp.StatusCode != 200 || len(resp.TransferEncoding) > 0 || !strings.Contains(got, "data: [DONE]") {
+			t.Fatalf("got %d %v %q, want 200, no transfer coding, the whole stream", resp.StatusCode, resp.TransferEncoding, got)
+		}
+		if ev := h.nextEvent(); ev.OutputTokens == 0 {
+			t.Errorf("stream usage not read: %+v", ev)
+		}
+	})
 }
 
 // TestLoopConcurrent runs many clients at once through the loops, on them
@@ -333,6 +324,63 @@ func TestLoopHTTP10Stream(t *testing.T) {
 // nothing left in flight at shutdown (the harness's Shutdown fails
 // otherwise).
 func TestLoopConcurrent(t *testing.T) {
+	onAndOffLoop(t, func(t *testing.T, h *harness, srv *front) {
+		const clients, each = 12, 25
+		stream := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+		errs := make(chan error, clients)
+		for i := range clients {
+			go func() {
+				tr := &http.Transport{}
+				defer tr.CloseIdleConnections()
+				cl := &http.Client{Transport: tr}
+				for j := range each {
+					key, body := h.keys["open"], chatBody
+					switch (i + j) % 4 {
+					case 1, 2:
+						body = stream
+					case 3:
+						key = "kwk_not-a-key"
+					}
+					req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+key)
+					resp, err := cl.Do(req)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if (i+j)%4 == 2 {
+						resp.Body.Read(make([]byte, 16)) // abandon the stream
+					} else {
+						io.Copy(io.Discard, resp.Body)
+					}
+					resp.Body.Close()
+					if want := map[bool]int{true: 401, false: 200}[(i+j)%4 == 3]; resp.StatusCode != want {
+						errs <- fmt.Errorf("status %d, want %d", resp.StatusCode, want)
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range clients {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range clients * each {
+			h.nextEvent()
+		}
+		select {
+		case ev := <-h.events:
+			t.Fatalf("an event more than requests: %+v", ev)
+		case <-time.After(100 * time.Millisecond):
+		}
+	})
+}
+
+// onAndOffLoop runs test on a gateway that answers on its loops
+// (MemoryState) and on one whose checks go to goroutines (RedisState).
+func onAndOffLoop(t *testing.T, test func(t *testing.T, h *harness, srv *front)) {
 	for _, name := range []string{"memory", "redis"} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarnessOn(t, frontLoop, testKeys...)
@@ -342,56 +390,7 @@ func TestLoopConcurrent(t *testing.T) {
 				state = gateway.NewRedisState(rdb, prefix)
 			}
 			_, srv := h.gateway(state)
-			const clients, each = 12, 25
-			stream := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
-			errs := make(chan error, clients)
-			for i := range clients {
-				go func() {
-					tr := &http.Transport{}
-					defer tr.CloseIdleConnections()
-					cl := &http.Client{Transport: tr}
-					for j := range each {
-						key, body := h.keys["open"], chatBody
-						switch (i + j) % 4 {
-						case 1, 2:
-							body = stream
-						case 3:
-							key = "kwk_not-a-key"
-						}
-						req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(body))
-						req.Header.Set("Authorization", "Bearer "+key)
-						resp, err := cl.Do(req)
-						if err != nil {
-							errs <- err
-							return
-						}
-						if (i+j)%4 == 2 {
-							resp.Body.Read(make([]byte, 16)) // abandon the stream
-						} else {
-							io.Copy(io.Discard, resp.Body)
-						}
-						resp.Body.Close()
-						if want := map[bool]int{true: 401, false: 200}[(i+j)%4 == 3]; resp.StatusCode != want {
-							errs <- fmt.Errorf("status %d, want %d", resp.StatusCode, want)
-							return
-						}
-					}
-					errs <- nil
-				}()
-			}
-			for range clients {
-				if err := <-errs; err != nil {
-					t.Fatal(err)
-				}
-			}
-			for range clients * each {
-				h.nextEvent()
-			}
-			select {
-			case ev := <-h.events:
-				t.Fatalf("an event more than requests: %+v", ev)
-			case <-time.After(100 * time.Millisecond):
-			}
+			test(t, h, srv)
 		})
 	}
 }
