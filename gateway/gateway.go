@@ -92,6 +92,10 @@ type upstream struct {
 // Stats are the gateway's counters.
 type Stats struct {
 	EventsDropped int64
+	// ServeEvents's: requests read, those of them served on a goroutine
+	// because something on their way could block (see loop.go), and
+	// requests being read or answered now.
+	LoopRequests, Offloaded, InFlight int64
 }
 
 // New builds a gateway and loads the keyring from the store.
@@ -222,7 +226,16 @@ func (g *Gateway) SetStatus(ctx context.Context, id string, st keywatch.KeyStatu
 }
 
 // Stats returns the gateway's counters.
-func (g *Gateway) Stats() Stats { return Stats{EventsDropped: g.dropped.Load()} }
+func (g *Gateway) Stats() Stats {
+	s := Stats{EventsDropped: g.dropped.Load()}
+	g.srvMu.Lock()
+	f := g.loop
+	g.srvMu.Unlock()
+	if f != nil {
+		s.LoopRequests, s.Offloaded, s.InFlight = f.requests.Load(), f.offloaded.Load(), f.inflight.Load()
+	}
+	return s
+}
 
 // operations maps the served paths to event operations.
 var operations = map[string]string{

@@ -98,8 +98,10 @@ type loopFront struct {
 	loops   sync.Map
 	stopped chan struct{}
 
-	draining atomic.Bool
-	inflight atomic.Int64
+	draining  atomic.Bool
+	inflight  atomic.Int64
+	requests  atomic.Int64 // read whole and dispatched
+	offloaded atomic.Int64 // of them, served on a goroutine
 }
 
 // loopState is one event loop's: touched only on that loop.
@@ -234,6 +236,14 @@ func (f *loopFront) OnClose(c gnet.Conn, _ error) gnet.Action {
 }
 
 func (f *loopFront) OnTraffic(c gnet.Conn) gnet.Action {
+	defer func() {
+		// A bug must not take the other connections down with the loop:
+		// the connection closes, which ends its exchange.
+		if p := recover(); p != nil {
+			f.g.log.Error("gateway loop panicked; closing the connection", "panic", fmt.Sprint(p))
+			c.Close()
+		}
+	}()
 	switch s := c.Context().(type) {
 	case *loopClient:
 		f.read(s)
@@ -379,7 +389,9 @@ func (f *loopFront) read(cl *loopClient) {
 				cl.closing = true
 			} else if x.bodyLeft > 0 || x.chunkedBody {
 				if bytes.EqualFold(x.req.Header.Peek("Expect"), []byte("100-continue")) {
-					cl.c.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+					if cl.c.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n")); cl.closed {
+						return // the write failed and OnClose ended x
+					}
 				}
 			}
 		}
@@ -441,6 +453,7 @@ func (f *loopFront) refuseHTTP(cl *loopClient, err error) {
 // dispatch answers a whole request: on the loop when nothing on its way
 // may block, else on a goroutine.
 func (f *loopFront) dispatch(x *loopExchange) {
+	f.requests.Add(1)
 	if x.path() == "/healthz" && x.method() == "GET" {
 		x.onLoop = true
 		x.writeBody(200, "text/plain; charset=utf-8", []byte("ok\n"))
@@ -460,8 +473,8 @@ func (g *Gateway) serveLoop(x *loopExchange) {
 	defer func() {
 		if p := recover(); p != nil {
 			g.log.Error("gateway request panicked", "path", x.path(), "panic", fmt.Sprint(p))
-			if x.cl.x == x && !x.forwarding {
-				x.cl.closing = true
+			if cl := x.cl; cl != nil && cl.x == x && !x.forwarding {
+				cl.closing = true
 				errInternal.send(x)
 			}
 		}
@@ -564,6 +577,7 @@ func (x *loopExchange) end() {
 
 // offload answers x on a goroutine of its own.
 func (x *loopExchange) offload() {
+	x.f.offloaded.Add(1)
 	x.onLoop = false
 	if x.wch == nil {
 		x.wch = make(chan error, 1)

@@ -210,7 +210,13 @@ func (x *loopExchange) flush() bool {
 	if len(x.out) == 0 {
 		return true
 	}
+	cl := x.cl
 	err := x.write(x.out)
+	if cl.x != x {
+		// gnet closes a connection whose write fails at once, and
+		// OnClose has ended the exchange.
+		return false
+	}
 	x.out = x.out[:0]
 	if err == nil {
 		return true

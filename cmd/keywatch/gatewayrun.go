@@ -236,6 +236,12 @@ func gatewayMetrics(gw *gateway.Gateway, fw *gateway.Forwarder, requests *atomic
 	counter("keywatch_gateway_requests_total", "Requests the gateway answered; each is a usage event.", nil,
 		func() float64 { return float64(requests.Load()) })
 	counter(dropped, droppedHelp, prometheus.Labels{"reason": "gateway_buffer"}, func() float64 { return float64(gw.Stats().EventsDropped) })
+	counter("keywatch_gateway_loop_requests_total", "Requests the gateway's event loops read.", nil,
+		func() float64 { return float64(gw.Stats().LoopRequests) })
+	counter("keywatch_gateway_loop_offloaded_total", "Of the loops' requests, those served on a goroutine because their way could block: Redis quotas, a key not loaded yet, the token endpoint, an upstream over TLS.", nil,
+		func() float64 { return float64(gw.Stats().Offloaded) })
+	gauge("keywatch_gateway_in_flight_requests", "Requests the gateway's event loops are reading or answering.",
+		func() float64 { return float64(gw.Stats().InFlight) })
 	if fw != nil {
 		stat := func(f func(gateway.ForwarderStats) int64) func() float64 {
 			return func() float64 { return float64(f(fw.Stats())) }

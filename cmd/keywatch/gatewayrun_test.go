@@ -357,6 +357,11 @@ func TestGatewayRun(t *testing.T) {
 				t.Errorf("forwarded metric exported without --serve: %v", v)
 			}
 			eventually(t, "requests metric", func() bool { return r.metric(t, "keywatch_gateway_requests_total", "") == 1 })
+			eventually(t, "loop metrics", func() bool { // /healthz and the chat
+				return r.metric(t, "keywatch_gateway_loop_requests_total", "") == 2 &&
+					r.metric(t, "keywatch_gateway_in_flight_requests", "") == 0 &&
+					r.metric(t, "keywatch_gateway_loop_offloaded_total", "") >= 0
+			})
 			if tt.failures {
 				if v := r.metric(t, "keywatch_gateway_forward_pending_events", ""); v != 1 {
 					t.Errorf("pending events %v while serve is down, want 1", v)
