@@ -304,7 +304,8 @@ func (h *harness) logText() string {
 // stream comes to it unframed and ends with the connection, on the loop
 // (MemoryState) as off it (RedisState, whose checks run on a goroutine).
 func TestLoopHTTP10Stream(t *testing.T) {
-	onAndOffLoop(t, func(t *testing.T, h *harness, srv *front) {
+	onAndOffLoop(t, func(t *testing.T, h *harness, state gateway.State) {
+		_, srv := h.gateway(state)
 		c, br := rawConn(t, srv)
 		body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
 		io.WriteString(c, strings.Replace(chatRequest(h.keys["open"], body), "HTTP/1.1", "HTTP/1.0", 1))
@@ -324,7 +325,8 @@ func TestLoopHTTP10Stream(t *testing.T) {
 // nothing left in flight at shutdown (the harness's Shutdown fails
 // otherwise).
 func TestLoopConcurrent(t *testing.T) {
-	onAndOffLoop(t, func(t *testing.T, h *harness, srv *front) {
+	onAndOffLoop(t, func(t *testing.T, h *harness, state gateway.State) {
+		_, srv := h.gateway(state)
 		const clients, each = 12, 25
 		stream := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
 		errs := make(chan error, clients)
@@ -378,9 +380,9 @@ func TestLoopConcurrent(t *testing.T) {
 	})
 }
 
-// onAndOffLoop runs test on a gateway that answers on its loops
-// (MemoryState) and on one whose checks go to goroutines (RedisState).
-func onAndOffLoop(t *testing.T, test func(t *testing.T, h *harness, srv *front)) {
+// onAndOffLoop runs test with a state that lets the loops answer
+// (MemoryState) and with one whose checks go to goroutines (RedisState).
+func onAndOffLoop(t *testing.T, test func(t *testing.T, h *harness, state gateway.State)) {
 	for _, name := range []string{"memory", "redis"} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarnessOn(t, frontLoop, testKeys...)
@@ -389,8 +391,44 @@ func onAndOffLoop(t *testing.T, test func(t *testing.T, h *harness, srv *front))
 				rdb, prefix := redisState(t)
 				state = gateway.NewRedisState(rdb, prefix)
 			}
-			_, srv := h.gateway(state)
-			test(t, h, srv)
+			test(t, h, state)
 		})
 	}
+}
+
+// TestLoopSlowClient: a client that stops reading a long answer is cut
+// off once maxPending (16 MiB) waits for it, so a slow reader cannot make
+// the gateway hold an unbounded answer; the request is still reported.
+func TestLoopSlowClient(t *testing.T) {
+	onAndOffLoop(t, func(t *testing.T, h *harness, state gateway.State) {
+		big := strings.Repeat("x", 1<<20)
+		up := rawUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", fmt.Sprint(64*len(big)))
+			for range 64 {
+				if _, err := io.WriteString(w, big); err != nil {
+					return // the gateway gave up
+				}
+			}
+		})
+		_, srv := h.gatewayWith(withUpstream(h, up), state)
+		c, br := rawConn(t, srv)
+		io.WriteString(c, chatRequest(h.keys["open"], chatBody))
+		resp, err := http.ReadResponse(br, &http.Request{Method: "POST"})
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("answer: %v %v", resp, err)
+		}
+		// Read nothing more for a while, then drain: the answer must end
+		// early, cut off.
+		time.Sleep(2 * time.Second)
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		n, _ := io.Copy(io.Discard, resp.Body)
+		if n >= int64(64*len(big)) {
+			t.Fatalf("read the whole %d-byte answer; the slow client was never cut off", n)
+		}
+		if ev := h.nextEvent(); ev.KeyID != "open" {
+			t.Errorf("event key %q", ev.KeyID)
+		}
+	})
 }
