@@ -54,8 +54,9 @@ func (x *loopExchange) send() {
 	}
 	u := &loopUp{pool: p, x: x}
 	x.up, x.reused = u, false
-	dial := p.up.client.Dial
-	addr := p.up.client.Addr
+	// The goroutine touches nothing of x's: the loop may end and recycle
+	// x (its client gone) while the dial is under way.
+	dial, addr, name, log := p.up.client.Dial, p.up.client.Addr, p.up.Name, x.f.g.log
 	go func() {
 		conn, err := dial(addr)
 		if err == nil {
@@ -67,7 +68,7 @@ func (x *loopExchange) send() {
 			conn.Close() // gnet holds a duplicate
 		}
 		if err != nil {
-			x.f.g.log.Warn("gateway upstream failed", "upstream", p.up.Name, "err", err)
+			log.Warn("gateway upstream failed", "upstream", name, "err", err)
 			ls.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 				if u.x == x {
 					u.x, u.dead = nil, true
