@@ -61,7 +61,9 @@ type Options struct {
 }
 
 // Gateway is the proxy, safe for concurrent use: an http.Handler for
-// net/http's server, or a server of its own with Serve.
+// net/http's server, a server of its own on event loops with ServeEvents
+// (what keywatch gateway run uses; the least latency), or on fasthttp's
+// server with Serve.
 type Gateway struct {
 	cfg     Config
 	log     *slog.Logger
