@@ -3,6 +3,8 @@ package gateway
 import (
 	"bytes"
 	"errors"
+
+	"github.com/keywatch/keywatch/internal/hexdigit"
 )
 
 // chunked decodes a chunked message body (RFC 9112, 7.1) as its bytes
@@ -96,7 +98,10 @@ func chunkLine(b []byte) (line []byte, ok bool, err error) {
 		}
 		return nil, false, nil
 	}
-	if i == 0 || b[i-1] != '\r' || i >= maxChunkLine {
+	// A CR anywhere but before the LF is refused, as net/http does: a
+	// proxy and a server that disagree on where a line ends disagree on
+	// where a request ends (request smuggling).
+	if i == 0 || b[i-1] != '\r' || i >= maxChunkLine || bytes.IndexByte(b[:i-1], '\r') >= 0 {
 		return nil, false, errChunked
 	}
 	return b[:i+1], true, nil
@@ -115,15 +120,8 @@ func chunkSizeOf(line []byte) (int64, error) {
 	}
 	var n int64
 	for _, b := range line {
-		var d byte
-		switch {
-		case '0' <= b && b <= '9':
-			d = b - '0'
-		case 'a' <= b && b <= 'f':
-			d = b - 'a' + 10
-		case 'A' <= b && b <= 'F':
-			d = b - 'A' + 10
-		default:
+		d, ok := hexdigit.Value(b)
+		if !ok {
 			return 0, errChunked
 		}
 		n = n<<4 | int64(d)

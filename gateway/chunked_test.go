@@ -46,6 +46,8 @@ func TestChunked(t *testing.T) {
 		{name: "not hex", in: "zz\r\nab\r\n", bad: true},
 		{name: "no size", in: "\r\n", bad: true},
 		{name: "bare LF", in: "1\na\r\n0\r\n\r\n", bad: true},
+		{name: "bare CR in an extension", in: "0;a\rb\r\n\r\n", bad: true},
+		{name: "bare CR in a trailer", in: "0\r\nX: a\rb\r\n\r\n", bad: true},
 		{name: "data longer than its size", in: "1\r\nab\r\n", body: "a", bad: true},
 		{name: "size overflow", in: "fffffffffffffffff\r\n", bad: true},
 		{name: "negative", in: "-1\r\n", bad: true},
