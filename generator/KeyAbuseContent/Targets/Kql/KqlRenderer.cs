@@ -118,6 +118,12 @@ public static class KqlRenderer
                     sb.Append(" to typeof(").Append(m.Type).Append(')');
                 }
                 break;
+            case KqlUnion u:
+                sb.Append("union ").Append(string.Join(", ", u.Tables.Select(Name)));
+                break;
+            case KqlDistinct d:
+                sb.Append("distinct ").Append(string.Join(", ", d.Columns.Select(Name)));
+                break;
             default:
                 throw new InvalidOperationException("unknown KQL operator " + op.GetType().Name);
         }
@@ -216,6 +222,8 @@ public static class KqlRenderer
                 return $"{c.Function}({string.Join(", ", c.Args.Select(Expr))})";
             case KqlNegate neg:
                 return "-" + Wrap(neg.Operand, 6, strict: true);
+            case KqlSubquery q:
+                return Render(q.Tabular).Replace("\n", " ", StringComparison.Ordinal);
             case KqlMember m:
                 var plain = m.Member.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') && m.Member.Length > 0 && !char.IsAsciiDigit(m.Member[0]);
                 return plain ? $"{Wrap(m.Target, 7, strict: false)}.{m.Member}" : $"{Wrap(m.Target, 7, strict: false)}[{StringLiteral(m.Member)}]";

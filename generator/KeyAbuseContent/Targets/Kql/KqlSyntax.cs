@@ -88,6 +88,15 @@ public sealed record KqlTake(long Count) : KqlOperator;
 
 public sealed record KqlMvExpand(string Column, string? Type) : KqlOperator;
 
+/// <summary><c>union T1, T2</c> after a pipe: the input and the named tables.</summary>
+public sealed record KqlUnion(ImmutableArray<string> Tables) : KqlOperator;
+
+/// <summary><c>distinct a, b</c>.</summary>
+public sealed record KqlDistinct(ImmutableArray<string> Columns) : KqlOperator;
+
+/// <summary>A tabular expression used as a scalar list, as in <c>x in (T | distinct c)</c>.</summary>
+public sealed record KqlSubquery(KqlTabular Tabular) : KqlExpr;
+
 /// <summary>A tabular expression: a source and its operators.</summary>
 public sealed record KqlTabular(KqlSource Source, ImmutableArray<KqlOperator> Operators)
 {
