@@ -24,7 +24,7 @@ public sealed class EsqlExpressionEmitter
         BoundCompare c => Compare(c, negated: false),
         BoundArithmetic a => Arithmetic(a),
         BoundNegate n => new EsqlNegate(Positive(n.Operand)),
-        BoundLogical l => Esql.Op(l.IsAnd ? "AND" : "OR", Positive(l.Left), Positive(l.Right)),
+        BoundLogical l => EsqlNodes.Op(l.IsAnd ? "AND" : "OR", Positive(l.Left), Positive(l.Right)),
         BoundNot n => Negative(n.Operand),
         BoundIn i => In(i, i.Negated),
         BoundStringTest s => StringTest(s, s.Negated),
@@ -39,7 +39,7 @@ public sealed class EsqlExpressionEmitter
     private EsqlExpr Negative(Bound b) => b switch
     {
         BoundNot n => Positive(n.Operand),
-        BoundLogical l => Esql.Op(l.IsAnd ? "OR" : "AND", Negative(l.Left), Negative(l.Right)),
+        BoundLogical l => EsqlNodes.Op(l.IsAnd ? "OR" : "AND", Negative(l.Left), Negative(l.Right)),
         BoundCompare c => Compare(c, negated: true),
         BoundIn i => In(i, !i.Negated),
         BoundStringTest s => StringTest(s, !s.Negated),
@@ -51,7 +51,7 @@ public sealed class EsqlExpressionEmitter
     private static EsqlExpr Literal(BoundLiteral l) => l.Type switch
     {
         ExprType.String => EsqlLiteral.Str((string)l.Value!),
-        ExprType.Ip => Esql.Call("TO_IP", EsqlLiteral.Str((string)l.Value!)),
+        ExprType.Ip => EsqlNodes.Call("TO_IP", EsqlLiteral.Str((string)l.Value!)),
         ExprType.Long => EsqlLiteral.Long((long)l.Value!),
         ExprType.Real => EsqlLiteral.Double(Convert.ToDouble(l.Value, System.Globalization.CultureInfo.InvariantCulture)),
         ExprType.Bool => EsqlLiteral.Bool((bool)l.Value!),
@@ -63,7 +63,7 @@ public sealed class EsqlExpressionEmitter
 
     /// <summary><c>x IS NULL OR test</c>: what a negated test is on a missing value under KQL's semantics.</summary>
     private static EsqlExpr OrMissing(Bound value, EsqlExpr emitted, EsqlExpr test) =>
-        Nullable(value) ? Esql.Op("OR", new EsqlIsNull(emitted, false), test) : test;
+        Nullable(value) ? EsqlNodes.Op("OR", new EsqlIsNull(emitted, false), test) : test;
 
     private EsqlExpr Compare(BoundCompare c, bool negated)
     {
@@ -90,28 +90,28 @@ public sealed class EsqlExpressionEmitter
         }
         if (op is CompareOp.EqualIgnoreCase or CompareOp.NotEqualIgnoreCase)
         {
-            left = Esql.Call("TO_LOWER", left);
-            right = c.Right is BoundLiteral { Value: string s } ? EsqlLiteral.Str(s.ToLowerInvariant()) : Esql.Call("TO_LOWER", right);
+            left = EsqlNodes.Call("TO_LOWER", left);
+            right = c.Right is BoundLiteral { Value: string s } ? EsqlLiteral.Str(s.ToLowerInvariant()) : EsqlNodes.Call("TO_LOWER", right);
         }
         switch (op)
         {
             case CompareOp.Equal or CompareOp.EqualIgnoreCase:
-                return Esql.Op("==", left, right);
+                return EsqlNodes.Op("==", left, right);
             case CompareOp.NotEqual or CompareOp.NotEqualIgnoreCase:
-                var test = Esql.Op("!=", left, right);
+                var test = EsqlNodes.Op("!=", left, right);
                 var rawLeft = Positive(c.Left);
                 var rawRight = Positive(c.Right);
                 return (Nullable(c.Left), Nullable(c.Right)) switch
                 {
-                    (true, false) => Esql.Op("OR", new EsqlIsNull(rawLeft, false), test),
-                    (false, true) => Esql.Op("OR", new EsqlIsNull(rawRight, false), test),
+                    (true, false) => EsqlNodes.Op("OR", new EsqlIsNull(rawLeft, false), test),
+                    (false, true) => EsqlNodes.Op("OR", new EsqlIsNull(rawRight, false), test),
                     // A null and a value are unequal; two nulls are not (KQL gives null, a where drops it).
-                    _ => Esql.Op("OR", test, Esql.Op("OR",
-                        Esql.Op("AND", new EsqlIsNull(rawLeft, false), new EsqlIsNull(rawRight, true)),
-                        Esql.Op("AND", new EsqlIsNull(rawLeft, true), new EsqlIsNull(rawRight, false)))),
+                    _ => EsqlNodes.Op("OR", test, EsqlNodes.Op("OR",
+                        EsqlNodes.Op("AND", new EsqlIsNull(rawLeft, false), new EsqlIsNull(rawRight, true)),
+                        EsqlNodes.Op("AND", new EsqlIsNull(rawLeft, true), new EsqlIsNull(rawRight, false)))),
                 };
             default:
-                return Esql.Op(op switch
+                return EsqlNodes.Op(op switch
                 {
                     CompareOp.Less => "<",
                     CompareOp.LessOrEqual => "<=",
@@ -122,8 +122,8 @@ public sealed class EsqlExpressionEmitter
     }
 
     private static EsqlExpr Empty(EsqlExpr value, bool empty) => empty
-        ? Esql.Op("OR", new EsqlIsNull(value, false), Esql.Op("==", value, EsqlLiteral.Str("")))
-        : Esql.Op("AND", new EsqlIsNull(value, true), Esql.Op("!=", value, EsqlLiteral.Str("")));
+        ? EsqlNodes.Op("OR", new EsqlIsNull(value, false), EsqlNodes.Op("==", value, EsqlLiteral.Str("")))
+        : EsqlNodes.Op("AND", new EsqlIsNull(value, true), EsqlNodes.Op("!=", value, EsqlLiteral.Str("")));
 
     private EsqlExpr Arithmetic(BoundArithmetic a)
     {
@@ -131,11 +131,11 @@ public sealed class EsqlExpressionEmitter
         var right = Positive(a.Right);
         return a.Op switch
         {
-            BinaryOp.Add => Esql.Op("+", left, right),
-            BinaryOp.Subtract => Esql.Op("-", left, right),
-            BinaryOp.Multiply => Esql.Op("*", left, right),
+            BinaryOp.Add => EsqlNodes.Op("+", left, right),
+            BinaryOp.Subtract => EsqlNodes.Op("-", left, right),
+            BinaryOp.Multiply => EsqlNodes.Op("*", left, right),
             // Real division; ES|QL returns null on a zero divisor.
-            _ => Esql.Op("/", Esql.Call("TO_DOUBLE", left), right),
+            _ => EsqlNodes.Op("/", EsqlNodes.Call("TO_DOUBLE", left), right),
         };
     }
 
@@ -143,7 +143,7 @@ public sealed class EsqlExpressionEmitter
     {
         var value = Positive(i.Value);
         var items = i.Items.Select(item => i.IgnoreCase ? EsqlLiteral.Str(((string)item.Value!).ToLowerInvariant()) : Literal(item)).ToList();
-        var tested = i.IgnoreCase ? Esql.Call("TO_LOWER", value) : value;
+        var tested = i.IgnoreCase ? EsqlNodes.Call("TO_LOWER", value) : value;
         var test = new EsqlIn(tested, negated, [.. items]);
         return negated ? OrMissing(i.Value, value, test) : test;
     }
@@ -153,10 +153,10 @@ public sealed class EsqlExpressionEmitter
         var value = Positive(s.Value);
         EsqlExpr test = s.Op switch
         {
-            StringOp.StartsWith => Esql.Call("STARTS_WITH", value, EsqlLiteral.Str(s.Literal)),
-            StringOp.EndsWith => Esql.Call("ENDS_WITH", value, EsqlLiteral.Str(s.Literal)),
+            StringOp.StartsWith => EsqlNodes.Call("STARTS_WITH", value, EsqlLiteral.Str(s.Literal)),
+            StringOp.EndsWith => EsqlNodes.Call("ENDS_WITH", value, EsqlLiteral.Str(s.Literal)),
             // KQL's contains ignores case; LIKE does not, so both sides are lowered.
-            _ => Esql.Op("LIKE", Esql.Call("TO_LOWER", value), new EsqlPattern("*" + LikeEscape(s.Literal.ToLowerInvariant()) + "*")),
+            _ => EsqlNodes.Op("LIKE", EsqlNodes.Call("TO_LOWER", value), new EsqlPattern("*" + LikeEscape(s.Literal.ToLowerInvariant()) + "*")),
         };
         return negated ? OrMissing(s.Value, value, new EsqlNot(test)) : test;
     }
@@ -179,7 +179,7 @@ public sealed class EsqlExpressionEmitter
     private EsqlExpr Matches(BoundMatches m, bool negated)
     {
         var value = Positive(m.Value);
-        var test = Esql.Op("RLIKE", value, new EsqlPattern(RegexRenderer.ToLucene(m.Pattern)));
+        var test = EsqlNodes.Op("RLIKE", value, new EsqlPattern(RegexRenderer.ToLucene(m.Pattern)));
         return negated ? OrMissing(m.Value, value, new EsqlNot(test)) : test;
     }
 
@@ -192,14 +192,14 @@ public sealed class EsqlExpressionEmitter
                 var empty = (c.Function == "isempty") != negated;
                 return c.Args[0].Type == ExprType.String ? Empty(args[0], empty) : new EsqlIsNull(args[0], !empty);
             case "lower":
-                return Esql.Call("TO_LOWER", args[0]);
+                return EsqlNodes.Call("TO_LOWER", args[0]);
             case "cidr_match":
-                var match = Esql.Call("CIDR_MATCH", args);
+                var match = EsqlNodes.Call("CIDR_MATCH", args);
                 return negated ? new EsqlNot(match) : match;
             case "days_since":
-                return Esql.Call("DATE_DIFF", EsqlLiteral.Str("day"), args[0], args[1]);
+                return EsqlNodes.Call("DATE_DIFF", EsqlLiteral.Str("day"), args[0], args[1]);
             case "days_until":
-                return Esql.Call("DATE_DIFF", EsqlLiteral.Str("day"), args[1], args[0]);
+                return EsqlNodes.Call("DATE_DIFF", EsqlLiteral.Str("day"), args[1], args[0]);
             default:
                 throw new InvalidOperationException("no ES|QL translation of " + c.Function);
         }
@@ -207,11 +207,11 @@ public sealed class EsqlExpressionEmitter
 
     private EsqlExpr Aggregate(BoundAggregate a) => a.Function switch
     {
-        AggregateFn.Count => Esql.Call("COUNT", new EsqlStar()),
-        AggregateFn.Sum => Esql.Call("SUM", Positive(a.Argument!)),
-        AggregateFn.DistinctCount => Esql.Call("COUNT_DISTINCT", Positive(a.Argument!)),
-        AggregateFn.Min => Esql.Call("MIN", Positive(a.Argument!)),
-        AggregateFn.Max => Esql.Call("MAX", Positive(a.Argument!)),
-        _ => Esql.Call("AVG", Positive(a.Argument!)),
+        AggregateFn.Count => EsqlNodes.Call("COUNT", new EsqlStar()),
+        AggregateFn.Sum => EsqlNodes.Call("SUM", Positive(a.Argument!)),
+        AggregateFn.DistinctCount => EsqlNodes.Call("COUNT_DISTINCT", Positive(a.Argument!)),
+        AggregateFn.Min => EsqlNodes.Call("MIN", Positive(a.Argument!)),
+        AggregateFn.Max => EsqlNodes.Call("MAX", Positive(a.Argument!)),
+        _ => EsqlNodes.Call("AVG", Positive(a.Argument!)),
     };
 }

@@ -37,9 +37,9 @@ public static class EsqlRuleCompiler
 
     private static EsqlExpr E(Bound b) => Emitter.Emit(b);
 
-    private static EsqlField Col(string name) => Esql.Col(name);
+    private static EsqlField Col(string name) => EsqlNodes.Col(name);
 
-    private static EsqlField Col(FieldBinding f) => Esql.Col(f.EsqlName);
+    private static EsqlField Col(FieldBinding f) => EsqlNodes.Col(f.EsqlName);
 
     /// <summary>FROM the source, with the derived total-tokens column when the rule reads it.</summary>
     private static List<EsqlCommand> From(AnalyzedRule rule, bool metadata = false)
@@ -47,9 +47,9 @@ public static class EsqlRuleCompiler
         var commands = new List<EsqlCommand> { new EsqlFrom([rule.Source.EsqlIndex], metadata ? ["_id", "_index", "_version"] : []) };
         if (rule.Source == Sources.Activity && ReadsTokens(rule))
         {
-            commands.Add(new EsqlEval([Esql.As(Sources.Activity.Field("tokens")!.Esql, Esql.Op("+",
-                Esql.Call("COALESCE", Col("gen_ai.usage.input_tokens"), EsqlLiteral.Long(0)),
-                Esql.Call("COALESCE", Col("gen_ai.usage.output_tokens"), EsqlLiteral.Long(0))))]));
+            commands.Add(new EsqlEval([EsqlNodes.As(Sources.Activity.Field("tokens")!.Esql, EsqlNodes.Op("+",
+                EsqlNodes.Call("COALESCE", Col("gen_ai.usage.input_tokens"), EsqlLiteral.Long(0)),
+                EsqlNodes.Call("COALESCE", Col("gen_ai.usage.output_tokens"), EsqlLiteral.Long(0))))]));
         }
         return commands;
     }
@@ -87,36 +87,36 @@ public static class EsqlRuleCompiler
 
     private static IEnumerable<EsqlCommand> Filter(Bound? where) => where is null ? [] : [new EsqlWhere(E(where))];
 
-    private static ImmutableArray<EsqlAssign> ByColumns(IEnumerable<SourceField> by) => [.. by.Select(f => Esql.Bare(Col(f.Esql)))];
+    private static ImmutableArray<EsqlAssign> ByColumns(IEnumerable<SourceField> by) => [.. by.Select(f => EsqlNodes.Bare(Col(f.Esql)))];
 
     private static EsqlExpr EntityKey(ImmutableArray<SourceField> by) => by.Length == 1
-        ? Esql.Call("TO_STRING", Col(by[0].Esql))
-        : Esql.Call("CONCAT", [.. by.SelectMany((f, i) => i == 0 ? new EsqlExpr[] { Esql.Call("TO_STRING", Col(f.Esql)) } : [EsqlLiteral.Str("|"), Esql.Call("TO_STRING", Col(f.Esql))])]);
+        ? EsqlNodes.Call("TO_STRING", Col(by[0].Esql))
+        : EsqlNodes.Call("CONCAT", [.. by.SelectMany((f, i) => i == 0 ? new EsqlExpr[] { EsqlNodes.Call("TO_STRING", Col(f.Esql)) } : [EsqlLiteral.Str("|"), EsqlNodes.Call("TO_STRING", Col(f.Esql))])]);
 
-    private static EsqlAssign Aggregate(BoundNamedAggregate a) => Esql.As(a.Column.EsqlName, E(a.Aggregate));
+    private static EsqlAssign Aggregate(BoundNamedAggregate a) => EsqlNodes.As(a.Column.EsqlName, E(a.Aggregate));
 
-    private static EsqlAssign FirstLast(string fn, string name) => Esql.As(name, Esql.Call(fn, Col(Timestamp)));
+    private static EsqlAssign FirstLast(string fn, string name) => EsqlNodes.As(name, EsqlNodes.Call(fn, Col(Timestamp)));
 
-    private static EsqlEval Texts(AnalyzedRule rule) => new([Esql.As(Title, Text(rule.Title)), Esql.As(Summary, Text(rule.Summary))]);
+    private static EsqlEval Texts(AnalyzedRule rule) => new([EsqlNodes.As(Title, Text(rule.Title)), EsqlNodes.As(Summary, Text(rule.Summary))]);
 
     private static EsqlExpr Text(ImmutableArray<TemplatePart> parts)
     {
         var pieces = parts.Select(p => p switch
         {
             TemplateText t => (EsqlExpr)EsqlLiteral.Str(t.Text),
-            TemplateColumn c => Esql.Call("COALESCE", Format(c.Column), EsqlLiteral.Str("")),
+            TemplateColumn c => EsqlNodes.Call("COALESCE", Format(c.Column), EsqlLiteral.Str("")),
             _ => throw new InvalidOperationException(),
         }).ToArray();
-        return pieces.Length == 1 ? pieces[0] : Esql.Call("CONCAT", pieces);
+        return pieces.Length == 1 ? pieces[0] : EsqlNodes.Call("CONCAT", pieces);
     }
 
     private static EsqlExpr Format(FieldBinding column) => column.Type switch
     {
         ExprType.String => Col(column),
-        ExprType.Real => Esql.Call("TO_STRING", Esql.Call("ROUND", Col(column), EsqlLiteral.Long(1))),
-        ExprType.DateTime => Esql.Call("DATE_FORMAT", EsqlLiteral.Str("yyyy-MM-dd HH:mm"), Col(column)),
-        ExprType.StringList => Esql.Call("MV_CONCAT", Col(column), EsqlLiteral.Str(", ")),
-        _ => Esql.Call("TO_STRING", Col(column)),
+        ExprType.Real => EsqlNodes.Call("TO_STRING", EsqlNodes.Call("ROUND", Col(column), EsqlLiteral.Long(1))),
+        ExprType.DateTime => EsqlNodes.Call("DATE_FORMAT", EsqlLiteral.Str("yyyy-MM-dd HH:mm"), Col(column)),
+        ExprType.StringList => EsqlNodes.Call("MV_CONCAT", Col(column), EsqlLiteral.Str(", ")),
+        _ => EsqlNodes.Call("TO_STRING", Col(column)),
     };
 
     private static EsqlKeep Keep(AnalyzedRule rule, bool withId = false) =>
@@ -134,8 +134,8 @@ public static class EsqlRuleCompiler
         var by = ByColumns(t.By);
         if (t.Syntax.Window < rule.Rule.Schedule.Lookback)
         {
-            commands.Add(new EsqlEval([Esql.As("keyabuse.window", Esql.Call("DATE_TRUNC", EsqlLiteral.Span(t.Syntax.Window), Col(Timestamp)))]));
-            by = by.Add(Esql.Bare(Col("keyabuse.window")));
+            commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.window", EsqlNodes.Call("DATE_TRUNC", EsqlLiteral.Span(t.Syntax.Window), Col(Timestamp)))]));
+            by = by.Add(EsqlNodes.Bare(Col("keyabuse.window")));
         }
         commands.Add(new EsqlStats([.. t.Aggregates.Select(Aggregate), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")], by));
         commands.Add(new EsqlWhere(E(t.Condition)));
@@ -146,18 +146,18 @@ public static class EsqlRuleCompiler
 
     /// <summary>The hour-of-week slot of a time, counted from Monday 1970-01-05 (ES|QL's day of week is ISO; KQL's week starts on Sunday).</summary>
     private static EsqlExpr HourOfWeek(EsqlExpr time) =>
-        Esql.Op("%", Esql.Call("DATE_DIFF", EsqlLiteral.Str("hour"), EsqlLiteral.Time(HistoryTables.WeekOrigin), time), EsqlLiteral.Long(168));
+        EsqlNodes.Op("%", EsqlNodes.Call("DATE_DIFF", EsqlLiteral.Str("hour"), EsqlLiteral.Time(HistoryTables.WeekOrigin), time), EsqlLiteral.Long(168));
 
     private static EsqlExpr SlotKey(Seasonality scheme, EsqlExpr hourOfWeek)
     {
         EsqlExpr slot = scheme switch
         {
             Seasonality.HourOfWeek => hourOfWeek,
-            Seasonality.DayTypeHour => Esql.Op("+", Esql.Call("CASE", Esql.Op(">=", hourOfWeek, EsqlLiteral.Long(120)), EsqlLiteral.Long(24), EsqlLiteral.Long(0)), Esql.Op("%", hourOfWeek, EsqlLiteral.Long(24))),
-            Seasonality.HourOfDay => Esql.Op("%", hourOfWeek, EsqlLiteral.Long(24)),
+            Seasonality.DayTypeHour => EsqlNodes.Op("+", EsqlNodes.Call("CASE", EsqlNodes.Op(">=", hourOfWeek, EsqlLiteral.Long(120)), EsqlLiteral.Long(24), EsqlLiteral.Long(0)), EsqlNodes.Op("%", hourOfWeek, EsqlLiteral.Long(24))),
+            Seasonality.HourOfDay => EsqlNodes.Op("%", hourOfWeek, EsqlLiteral.Long(24)),
             _ => EsqlLiteral.Long(0),
         };
-        return Esql.Call("CONCAT", EsqlLiteral.Str(Kql.KqlRuleCompiler.SchemeName(scheme) + ":"), Esql.Call("TO_STRING", slot));
+        return EsqlNodes.Call("CONCAT", EsqlLiteral.Str(Kql.KqlRuleCompiler.SchemeName(scheme) + ":"), EsqlNodes.Call("TO_STRING", slot));
     }
 
     private static EsqlRulePlan Baseline(AnalyzedRule rule, BoundBaselineDetection b)
@@ -167,43 +167,43 @@ public static class EsqlRuleCompiler
         var min = EsqlLiteral.Long(h.MinSamples);
         var commands = From(rule);
         commands.AddRange(Filter(b.Where));
-        commands.Add(new EsqlEval([Esql.As("keyabuse.bucket", Esql.Call("DATE_TRUNC", EsqlLiteral.Span(b.Syntax.Metric.Per), Col(Timestamp)))]));
-        EsqlExpr metric = b.SumField is { } f ? Esql.Call("SUM", Col(f.Esql)) : Esql.Call("COUNT", new EsqlStar());
-        commands.Add(new EsqlStats([Esql.As("keyabuse.value", metric)], ByColumns(b.By).Add(Esql.Bare(Col("keyabuse.bucket")))));
+        commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.bucket", EsqlNodes.Call("DATE_TRUNC", EsqlLiteral.Span(b.Syntax.Metric.Per), Col(Timestamp)))]));
+        EsqlExpr metric = b.SumField is { } f ? EsqlNodes.Call("SUM", Col(f.Esql)) : EsqlNodes.Call("COUNT", new EsqlStar());
+        commands.Add(new EsqlStats([EsqlNodes.As("keyabuse.value", metric)], ByColumns(b.By).Add(EsqlNodes.Bare(Col("keyabuse.bucket")))));
         commands.Add(new EsqlEval([
-            Esql.As("keyabuse.value", Esql.Call("TO_DOUBLE", Col("keyabuse.value"))),
-            Esql.As("keyabuse.entity", EntityKey(b.By)),
-            Esql.As("keyabuse.hour_of_week", HourOfWeek(Col("keyabuse.bucket")))]));
+            EsqlNodes.As("keyabuse.value", EsqlNodes.Call("TO_DOUBLE", Col("keyabuse.value"))),
+            EsqlNodes.As("keyabuse.entity", EntityKey(b.By)),
+            EsqlNodes.As("keyabuse.hour_of_week", HourOfWeek(Col("keyabuse.bucket")))]));
         commands.Add(new EsqlEval([
-            Esql.As("keyabuse.primary_slot", SlotKey(h.Seasonality, Col("keyabuse.hour_of_week")))]));
-        commands.Add(new EsqlEval([Esql.As(LookupKey, Esql.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col("keyabuse.primary_slot")))]));
+            EsqlNodes.As("keyabuse.primary_slot", SlotKey(h.Seasonality, Col("keyabuse.hour_of_week")))]));
+        commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col("keyabuse.primary_slot")))]));
         commands.Add(new EsqlLookupJoin(HistoryTables.ElasticBaseline, [LookupKey]));
         commands.Add(new EsqlRename([("keyabuse.history.value", "keyabuse.primary_baseline"), ("keyabuse.history.samples", "keyabuse.primary_samples")]));
         if (h.Fallback != Fallback.None)
         {
-            commands.Add(new EsqlEval([Esql.As("keyabuse.fallback_slot", SlotKey(Kql.KqlRuleCompiler.AsSeasonality(h.Fallback), Col("keyabuse.hour_of_week")))]));
-            commands.Add(new EsqlEval([Esql.As(LookupKey, Esql.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col("keyabuse.fallback_slot")))]));
+            commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.fallback_slot", SlotKey(Kql.KqlRuleCompiler.AsSeasonality(h.Fallback), Col("keyabuse.hour_of_week")))]));
+            commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col("keyabuse.fallback_slot")))]));
             commands.Add(new EsqlLookupJoin(HistoryTables.ElasticBaseline, [LookupKey]));
-            commands.Add(new EsqlEval([Esql.As("keyabuse.use_primary", Esql.Call("COALESCE", Esql.Op(">=", Col("keyabuse.primary_samples"), min), EsqlLiteral.Bool(false)))]));
+            commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.use_primary", EsqlNodes.Call("COALESCE", EsqlNodes.Op(">=", Col("keyabuse.primary_samples"), min), EsqlLiteral.Bool(false)))]));
             commands.Add(new EsqlEval([
-                Esql.As("keyabuse.baseline", Esql.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_baseline"), Col("keyabuse.history.value"))),
-                Esql.As("keyabuse.samples", Esql.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_samples"), Col("keyabuse.history.samples"))),
-                Esql.As("keyabuse.slot", Esql.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_slot"), Col("keyabuse.fallback_slot")))]));
+                EsqlNodes.As("keyabuse.baseline", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_baseline"), Col("keyabuse.history.value"))),
+                EsqlNodes.As("keyabuse.samples", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_samples"), Col("keyabuse.history.samples"))),
+                EsqlNodes.As("keyabuse.slot", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_slot"), Col("keyabuse.fallback_slot")))]));
         }
         else
         {
             commands.Add(new EsqlEval([
-                Esql.As("keyabuse.baseline", Col("keyabuse.primary_baseline")),
-                Esql.As("keyabuse.samples", Col("keyabuse.primary_samples")),
-                Esql.As("keyabuse.slot", Col("keyabuse.primary_slot"))]));
+                EsqlNodes.As("keyabuse.baseline", Col("keyabuse.primary_baseline")),
+                EsqlNodes.As("keyabuse.samples", Col("keyabuse.primary_samples")),
+                EsqlNodes.As("keyabuse.slot", Col("keyabuse.primary_slot"))]));
         }
-        commands.Add(new EsqlWhere(Esql.Op(">=", Col("keyabuse.samples"), min)));
-        commands.Add(new EsqlEval([Esql.As("keyabuse.ratio", Esql.Op("/", Col("keyabuse.value"), Esql.Call("GREATEST", Col("keyabuse.baseline"), EsqlLiteral.Double(1.0))))]));
-        commands.Add(new EsqlWhere(Esql.Op("AND", Esql.Op(">=", Col("keyabuse.value"), EsqlLiteral.Double(b.Syntax.Floor)), E(b.Condition))));
+        commands.Add(new EsqlWhere(EsqlNodes.Op(">=", Col("keyabuse.samples"), min)));
+        commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.ratio", EsqlNodes.Op("/", Col("keyabuse.value"), EsqlNodes.Call("GREATEST", Col("keyabuse.baseline"), EsqlLiteral.Double(1.0))))]));
+        commands.Add(new EsqlWhere(EsqlNodes.Op("AND", EsqlNodes.Op(">=", Col("keyabuse.value"), EsqlLiteral.Double(b.Syntax.Floor)), E(b.Condition))));
         // The earliest bucket over its baseline speaks for the run, as on Sentinel.
-        commands.Add(new EsqlStats([Esql.As("keyabuse.first_bucket", Esql.Call("MIN", Col("keyabuse.bucket")))], ByColumns(b.By), Inline: true));
-        commands.Add(new EsqlWhere(Esql.Op("==", Col("keyabuse.bucket"), Col("keyabuse.first_bucket"))));
-        commands.Add(new EsqlEval([Esql.As("keyabuse.first_seen", Col("keyabuse.bucket"))]));
+        commands.Add(new EsqlStats([EsqlNodes.As("keyabuse.first_bucket", EsqlNodes.Call("MIN", Col("keyabuse.bucket")))], ByColumns(b.By), Inline: true));
+        commands.Add(new EsqlWhere(EsqlNodes.Op("==", Col("keyabuse.bucket"), Col("keyabuse.first_bucket"))));
+        commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.first_seen", Col("keyabuse.bucket"))]));
         commands.Add(Texts(rule));
         commands.Add(Keep(rule));
         return Plan(rule, commands, true, new EsqlLookup(HistoryTables.ElasticBaseline, LookupKey, $"{name}: the statistic of hourly peaks per entity and slot"));
@@ -216,20 +216,20 @@ public static class EsqlRuleCompiler
         var commands = From(rule);
         commands.AddRange(Filter(n.Where));
         commands.Add(new EsqlWhere(E(new BoundCall("isnotempty", [new BoundField(n.Field.Binding, default)], ExprType.Bool, default))));
-        var group = ByColumns(n.By).Add(Esql.Bare(field));
+        var group = ByColumns(n.By).Add(EsqlNodes.Bare(field));
         if (n.Syntax.Window is { } window)
         {
-            commands.Add(new EsqlStats([Esql.As("keyabuse.since", Esql.Call("MIN", Col(Timestamp)))], group, Inline: true));
-            commands.Add(new EsqlWhere(Esql.Op("<", Col(Timestamp), Esql.Op("+", Col("keyabuse.since"), EsqlLiteral.Span(window)))));
+            commands.Add(new EsqlStats([EsqlNodes.As("keyabuse.since", EsqlNodes.Call("MIN", Col(Timestamp)))], group, Inline: true));
+            commands.Add(new EsqlWhere(EsqlNodes.Op("<", Col(Timestamp), EsqlNodes.Op("+", Col("keyabuse.since"), EsqlLiteral.Span(window)))));
         }
         commands.Add(new EsqlStats([.. n.Aggregates.Select(Aggregate), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")], group));
-        commands.Add(new EsqlEval([Esql.As(EntityKeyField, Esql.Call("CONCAT", EsqlLiteral.Str(name + "|"), EntityKey(n.By)))]));
-        commands.Add(new EsqlEval([Esql.As(LookupKey, Esql.Call("CONCAT", Col(EntityKeyField), EsqlLiteral.Str("|"), Esql.Call("TO_STRING", field)))]));
+        commands.Add(new EsqlEval([EsqlNodes.As(EntityKeyField, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), EntityKey(n.By)))]));
+        commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", Col(EntityKeyField), EsqlLiteral.Str("|"), EsqlNodes.Call("TO_STRING", field)))]));
         commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownValues, [LookupKey]));
         // New: never seen for the entity before this window's first event.
-        commands.Add(new EsqlWhere(Esql.Op("OR", new EsqlIsNull(Col("keyabuse.history.first_seen"), false), Esql.Op(">=", Col("keyabuse.history.first_seen"), Col("keyabuse.first_seen")))));
+        commands.Add(new EsqlWhere(EsqlNodes.Op("OR", new EsqlIsNull(Col("keyabuse.history.first_seen"), false), EsqlNodes.Op(">=", Col("keyabuse.history.first_seen"), Col("keyabuse.first_seen")))));
         commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownEntities, [EntityKeyField]));
-        commands.Add(new EsqlWhere(Esql.Op("<", Col("keyabuse.entity_history.first_seen"), Col("keyabuse.first_seen"))));
+        commands.Add(new EsqlWhere(EsqlNodes.Op("<", Col("keyabuse.entity_history.first_seen"), Col("keyabuse.first_seen"))));
         if (n.Condition is not null)
         {
             commands.Add(new EsqlWhere(E(n.Condition)));
@@ -250,13 +250,13 @@ public static class EsqlRuleCompiler
         commands.Add(new EsqlWhere(E(new BoundCall("isnotempty", [new BoundField(p.Field.Binding, default)], ExprType.Bool, default))));
         commands.Add(new EsqlLookupJoin(Sources.Inventory.EsqlIndex, [Sources.Inventory.Field("key_id")!.Esql]));
         EsqlExpr inside = p.Declared.Name == "cidrs"
-            ? Esql.Call("CIDR_MATCH", field, declared)
-            : Esql.Call("MV_CONTAINS", declared, field);
-        commands.Add(new EsqlWhere(Esql.Op("AND", new EsqlIsNull(declared, true), new EsqlNot(inside))));
+            ? EsqlNodes.Call("CIDR_MATCH", field, declared)
+            : EsqlNodes.Call("MV_CONTAINS", declared, field);
+        commands.Add(new EsqlWhere(EsqlNodes.Op("AND", new EsqlIsNull(declared, true), new EsqlNot(inside))));
         commands.Add(new EsqlStats(
-            [Esql.As("keyabuse.requests", Esql.Call("COUNT", new EsqlStar())), .. p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate),
-             Esql.As("keyabuse.allowed", Esql.Call("VALUES", declared)), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")],
-            ByColumns(p.By).Add(Esql.Bare(field))));
+            [EsqlNodes.As("keyabuse.requests", EsqlNodes.Call("COUNT", new EsqlStar())), .. p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate),
+             EsqlNodes.As("keyabuse.allowed", EsqlNodes.Call("VALUES", declared)), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")],
+            ByColumns(p.By).Add(EsqlNodes.Bare(field))));
         if (p.Condition is not null)
         {
             commands.Add(new EsqlWhere(E(p.Condition)));
@@ -271,27 +271,27 @@ public static class EsqlRuleCompiler
         var steps = s.Steps;
         var by = ByColumns(s.By);
         var commands = From(rule);
-        commands.Add(new EsqlEval([.. steps.Select(st => Esql.As("keyabuse.step_" + st.Name, Esql.Call("COALESCE", E(st.Where), EsqlLiteral.Bool(false))))]));
-        commands.Add(new EsqlWhere(steps.Select(st => (EsqlExpr)Col("keyabuse.step_" + st.Name)).Aggregate((a, b) => Esql.Op("OR", a, b))));
+        commands.Add(new EsqlEval([.. steps.Select(st => EsqlNodes.As("keyabuse.step_" + st.Name, EsqlNodes.Call("COALESCE", E(st.Where), EsqlLiteral.Bool(false))))]));
+        commands.Add(new EsqlWhere(steps.Select(st => (EsqlExpr)Col("keyabuse.step_" + st.Name)).Aggregate((a, b) => EsqlNodes.Op("OR", a, b))));
         var first = steps[0];
-        commands.Add(new EsqlStats([Esql.As(first.First.EsqlName, Esql.Call("MIN", Esql.Call("CASE", Col("keyabuse.step_" + first.Name), Col(Timestamp), EsqlLiteral.Null())))], by, Inline: true));
-        commands.Add(new EsqlWhere(Esql.Op("AND",
-            Esql.Op(">=", Col(Timestamp), Col(first.First.EsqlName)),
-            Esql.Op("<=", Col(Timestamp), Esql.Op("+", Col(first.First.EsqlName), EsqlLiteral.Span(s.Syntax.Within))))));
+        commands.Add(new EsqlStats([EsqlNodes.As(first.First.EsqlName, EsqlNodes.Call("MIN", EsqlNodes.Call("CASE", Col("keyabuse.step_" + first.Name), Col(Timestamp), EsqlLiteral.Null())))], by, Inline: true));
+        commands.Add(new EsqlWhere(EsqlNodes.Op("AND",
+            EsqlNodes.Op(">=", Col(Timestamp), Col(first.First.EsqlName)),
+            EsqlNodes.Op("<=", Col(Timestamp), EsqlNodes.Op("+", Col(first.First.EsqlName), EsqlLiteral.Span(s.Syntax.Within))))));
         for (var i = 1; i < steps.Length; i++)
         {
             var step = steps[i];
             var prev = steps[i - 1];
-            var after = Esql.Op("AND", Col("keyabuse.step_" + step.Name), Esql.Op(">=", Col(Timestamp), Col(prev.First.EsqlName)));
-            commands.Add(new EsqlStats([Esql.As(step.First.EsqlName, Esql.Call("MIN", Esql.Call("CASE", after, Col(Timestamp), EsqlLiteral.Null())))], by, Inline: true));
+            var after = EsqlNodes.Op("AND", Col("keyabuse.step_" + step.Name), EsqlNodes.Op(">=", Col(Timestamp), Col(prev.First.EsqlName)));
+            commands.Add(new EsqlStats([EsqlNodes.As(step.First.EsqlName, EsqlNodes.Call("MIN", EsqlNodes.Call("CASE", after, Col(Timestamp), EsqlLiteral.Null())))], by, Inline: true));
             commands.Add(new EsqlWhere(new EsqlIsNull(Col(step.First.EsqlName), true)));
         }
-        var counts = steps.Select((st, i) => Esql.As(st.Count.EsqlName, Esql.Call("SUM", Esql.Call("CASE",
-            Esql.Op("AND", Col("keyabuse.step_" + st.Name), Esql.Op(">=", Col(Timestamp), Col((i == 0 ? st : steps[i - 1]).First.EsqlName))),
+        var counts = steps.Select((st, i) => EsqlNodes.As(st.Count.EsqlName, EsqlNodes.Call("SUM", EsqlNodes.Call("CASE",
+            EsqlNodes.Op("AND", Col("keyabuse.step_" + st.Name), EsqlNodes.Op(">=", Col(Timestamp), Col((i == 0 ? st : steps[i - 1]).First.EsqlName))),
             EsqlLiteral.Long(1), EsqlLiteral.Long(0)))));
-        var firsts = steps.Select(st => Esql.As(st.First.EsqlName, Esql.Call("MIN", Col(st.First.EsqlName))));
+        var firsts = steps.Select(st => EsqlNodes.As(st.First.EsqlName, EsqlNodes.Call("MIN", Col(st.First.EsqlName))));
         commands.Add(new EsqlStats([.. counts, .. firsts, FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")], by));
-        commands.Add(new EsqlWhere(Esql.And(steps.Select(st => (EsqlExpr)Esql.Op(">=", Col(st.Count.EsqlName), EsqlLiteral.Long(st.Min))))));
+        commands.Add(new EsqlWhere(EsqlNodes.And(steps.Select(st => (EsqlExpr)EsqlNodes.Op(">=", Col(st.Count.EsqlName), EsqlLiteral.Long(st.Min))))));
         commands.Add(Texts(rule));
         commands.Add(Keep(rule));
         return Plan(rule, commands);

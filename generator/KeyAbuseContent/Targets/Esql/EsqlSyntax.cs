@@ -100,7 +100,7 @@ public sealed record EsqlQuery(ImmutableArray<EsqlCommand> Commands)
 }
 
 /// <summary>Short constructors that keep query builders readable.</summary>
-public static class Esql
+public static class EsqlNodes
 {
     public static EsqlField Col(string name) => new(name);
 

@@ -16,13 +16,13 @@ public static class KqlExpressionEmitter
         BoundCompare c => Compare(c),
         BoundArithmetic a => Arithmetic(a),
         BoundNegate n => new KqlNegate(Emit(n.Operand)),
-        BoundLogical l => Kql.Op(l.IsAnd ? "and" : "or", Emit(l.Left), Emit(l.Right)),
-        BoundNot n => Kql.Call("not", Emit(n.Operand)),
+        BoundLogical l => KqlNodes.Op(l.IsAnd ? "and" : "or", Emit(l.Left), Emit(l.Right)),
+        BoundNot n => KqlNodes.Call("not", Emit(n.Operand)),
         BoundIn i => new KqlIn(Emit(i.Value), (i.Negated ? "!in" : "in") + (i.IgnoreCase ? "~" : ""), [.. i.Items.Select(Literal)]),
         BoundStringTest s => StringTest(s),
         BoundMatches m => Matches(m),
         BoundCall c => Call(c),
-        BoundNow => Kql.Call("now"),
+        BoundNow => KqlNodes.Call("now"),
         BoundAggregate a => Aggregate(a),
         _ => throw new InvalidOperationException("cannot emit " + b.GetType().Name),
     };
@@ -41,7 +41,7 @@ public static class KqlExpressionEmitter
     {
         if (c.Left.Type == ExprType.String && c.Right is BoundLiteral { Value: "" } && c.Op is CompareOp.Equal or CompareOp.NotEqual)
         {
-            return Kql.Call(c.Op == CompareOp.Equal ? "isempty" : "isnotempty", Emit(c.Left));
+            return KqlNodes.Call(c.Op == CompareOp.Equal ? "isempty" : "isnotempty", Emit(c.Left));
         }
         var op = c.Op switch
         {
@@ -54,7 +54,7 @@ public static class KqlExpressionEmitter
             CompareOp.Greater => ">",
             _ => ">=",
         };
-        return Kql.Op(op, Emit(c.Left), Emit(c.Right));
+        return KqlNodes.Op(op, Emit(c.Left), Emit(c.Right));
     }
 
     private static KqlExpr Arithmetic(BoundArithmetic a)
@@ -63,15 +63,15 @@ public static class KqlExpressionEmitter
         var right = Emit(a.Right);
         if (a.Op != BinaryOp.Divide)
         {
-            return Kql.Op(a.Op switch { BinaryOp.Add => "+", BinaryOp.Subtract => "-", _ => "*" }, left, right);
+            return KqlNodes.Op(a.Op switch { BinaryOp.Add => "+", BinaryOp.Subtract => "-", _ => "*" }, left, right);
         }
         // Real division, and null (not infinity) on a zero divisor, as ES|QL gives.
-        var division = Kql.Op("/", Kql.Call("todouble", left), right);
+        var division = KqlNodes.Op("/", KqlNodes.Call("todouble", left), right);
         if (a.Right is BoundLiteral { Value: long l } && l != 0 || a.Right is BoundLiteral { Value: double d } && d != 0)
         {
             return division;
         }
-        return Kql.Call("iff", Kql.Op("==", right, KqlLiteral.Long(0)), new KqlLiteral(KqlLiteralKind.NullReal, null), division);
+        return KqlNodes.Call("iff", KqlNodes.Op("==", right, KqlLiteral.Long(0)), new KqlLiteral(KqlLiteralKind.NullReal, null), division);
     }
 
     private static KqlExpr StringTest(BoundStringTest s)
@@ -82,13 +82,13 @@ public static class KqlExpressionEmitter
             StringOp.EndsWith => "endswith_cs",
             _ => "contains",
         };
-        return Kql.Op(s.Negated ? "!" + op : op, Emit(s.Value), KqlLiteral.Str(s.Literal));
+        return KqlNodes.Op(s.Negated ? "!" + op : op, Emit(s.Value), KqlLiteral.Str(s.Literal));
     }
 
     private static KqlExpr Matches(BoundMatches m)
     {
-        var test = Kql.Op("matches regex", Emit(m.Value), new KqlRegexLiteral(RegexRenderer.ToRe2(m.Pattern)));
-        return m.Negated ? Kql.Call("not", test) : test;
+        var test = KqlNodes.Op("matches regex", Emit(m.Value), new KqlRegexLiteral(RegexRenderer.ToRe2(m.Pattern)));
+        return m.Negated ? KqlNodes.Call("not", test) : test;
     }
 
     private static KqlExpr Call(BoundCall c)
@@ -100,21 +100,21 @@ public static class KqlExpressionEmitter
                 var empty = c.Function == "isempty";
                 return c.Args[0].Type switch
                 {
-                    ExprType.String or ExprType.Ip => Kql.Call(c.Function, args[0]),
+                    ExprType.String or ExprType.Ip => KqlNodes.Call(c.Function, args[0]),
                     ExprType.StringList => empty
-                        ? Kql.Op("or", Kql.Call("isnull", args[0]), Kql.Op("==", Kql.Call("array_length", args[0]), KqlLiteral.Long(0)))
-                        : Kql.Op(">", Kql.Call("array_length", args[0]), KqlLiteral.Long(0)),
-                    _ => Kql.Call(empty ? "isnull" : "isnotnull", args[0]),
+                        ? KqlNodes.Op("or", KqlNodes.Call("isnull", args[0]), KqlNodes.Op("==", KqlNodes.Call("array_length", args[0]), KqlLiteral.Long(0)))
+                        : KqlNodes.Op(">", KqlNodes.Call("array_length", args[0]), KqlLiteral.Long(0)),
+                    _ => KqlNodes.Call(empty ? "isnull" : "isnotnull", args[0]),
                 };
             case "lower":
-                return Kql.Call("tolower", args[0]);
+                return KqlNodes.Call("tolower", args[0]);
             case "cidr_match":
-                return Kql.Call("ipv4_is_in_any_range", args);
+                return KqlNodes.Call("ipv4_is_in_any_range", args);
             case "days_since":
                 // Whole days elapsed, truncated as ES|QL's DATE_DIFF counts them (datetime_diff counts calendar boundaries).
-                return Kql.Call("tolong", Kql.Op("/", Kql.Op("-", args[1], args[0]), KqlLiteral.Span(TimeSpan.FromDays(1))));
+                return KqlNodes.Call("tolong", KqlNodes.Op("/", KqlNodes.Op("-", args[1], args[0]), KqlLiteral.Span(TimeSpan.FromDays(1))));
             case "days_until":
-                return Kql.Call("tolong", Kql.Op("/", Kql.Op("-", args[0], args[1]), KqlLiteral.Span(TimeSpan.FromDays(1))));
+                return KqlNodes.Call("tolong", KqlNodes.Op("/", KqlNodes.Op("-", args[0], args[1]), KqlLiteral.Span(TimeSpan.FromDays(1))));
             default:
                 throw new InvalidOperationException("no KQL translation of " + c.Function);
         }
@@ -122,11 +122,11 @@ public static class KqlExpressionEmitter
 
     private static KqlExpr Aggregate(BoundAggregate a) => a.Function switch
     {
-        AggregateFn.Count => Kql.Call("count"),
-        AggregateFn.Sum => Kql.Call("sum", Emit(a.Argument!)),
-        AggregateFn.DistinctCount => Kql.Call("dcount", Emit(a.Argument!)),
-        AggregateFn.Min => Kql.Call("min", Emit(a.Argument!)),
-        AggregateFn.Max => Kql.Call("max", Emit(a.Argument!)),
-        _ => Kql.Call("avg", Emit(a.Argument!)),
+        AggregateFn.Count => KqlNodes.Call("count"),
+        AggregateFn.Sum => KqlNodes.Call("sum", Emit(a.Argument!)),
+        AggregateFn.DistinctCount => KqlNodes.Call("dcount", Emit(a.Argument!)),
+        AggregateFn.Min => KqlNodes.Call("min", Emit(a.Argument!)),
+        AggregateFn.Max => KqlNodes.Call("max", Emit(a.Argument!)),
+        _ => KqlNodes.Call("avg", Emit(a.Argument!)),
     };
 }

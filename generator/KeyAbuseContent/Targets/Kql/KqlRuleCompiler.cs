@@ -37,26 +37,26 @@ public static class KqlRuleCompiler
 
     private static KqlExpr E(Bound b) => KqlExpressionEmitter.Emit(b);
 
-    private static KqlTabular Activity(AnalyzedRule rule) => Kql.FromFunction(rule.Source.KqlFunction);
+    private static KqlTabular Activity(AnalyzedRule rule) => KqlNodes.FromFunction(rule.Source.KqlFunction);
 
-    private static KqlWhere Since(TimeSpan span) => new(Kql.Op(">", Kql.Col("TimeGenerated"), Kql.Call("ago", KqlLiteral.Span(span))));
+    private static KqlWhere Since(TimeSpan span) => new(KqlNodes.Op(">", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(span))));
 
     private static IEnumerable<KqlOperator> Filter(Bound? where) => where is null ? [] : [new KqlWhere(E(where))];
 
-    private static ImmutableArray<KqlAssign> ByColumns(IEnumerable<SourceField> by) => [.. by.Select(f => Kql.Bare(Kql.Col(f.Kql)))];
+    private static ImmutableArray<KqlAssign> ByColumns(IEnumerable<SourceField> by) => [.. by.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))];
 
     /// <summary>The entity key of history rows: the by fields joined with '|'.</summary>
     private static KqlExpr EntityKey(ImmutableArray<SourceField> by) => by.Length == 1
-        ? Kql.Call("tostring", Kql.Col(by[0].Kql))
-        : Kql.Call("strcat_delim", [KqlLiteral.Str("|"), .. by.Select(f => Kql.Col(f.Kql))]);
+        ? KqlNodes.Call("tostring", KqlNodes.Col(by[0].Kql))
+        : KqlNodes.Call("strcat_delim", [KqlLiteral.Str("|"), .. by.Select(f => KqlNodes.Col(f.Kql))]);
 
-    private static KqlAssign Aggregate(BoundNamedAggregate a) => Kql.As(a.Column.KqlName, E(a.Aggregate));
+    private static KqlAssign Aggregate(BoundNamedAggregate a) => KqlNodes.As(a.Column.KqlName, E(a.Aggregate));
 
     /// <summary>The title and summary columns, built from the output templates.</summary>
-    private static KqlExtend Texts(AnalyzedRule rule) => new([Kql.As(Title, Text(rule.Title)), Kql.As(Summary, Text(rule.Summary))]);
+    private static KqlExtend Texts(AnalyzedRule rule) => new([KqlNodes.As(Title, Text(rule.Title)), KqlNodes.As(Summary, Text(rule.Summary))]);
 
     private static KqlExpr Text(ImmutableArray<TemplatePart> parts) =>
-        Kql.Call("strcat", [.. parts.Select(p => p switch
+        KqlNodes.Call("strcat", [.. parts.Select(p => p switch
         {
             TemplateText t => KqlLiteral.Str(t.Text),
             TemplateColumn c => Format(c.Column),
@@ -65,15 +65,15 @@ public static class KqlRuleCompiler
 
     private static KqlExpr Format(FieldBinding column) => column.Type switch
     {
-        ExprType.String => Kql.Col(column.KqlName),
-        ExprType.Real => Kql.Call("tostring", Kql.Call("round", Kql.Col(column.KqlName), KqlLiteral.Long(1))),
-        ExprType.DateTime => Kql.Call("format_datetime", Kql.Col(column.KqlName), KqlLiteral.Str("yyyy-MM-dd HH:mm")),
-        ExprType.StringList => Kql.Call("strcat_array", Kql.Col(column.KqlName), KqlLiteral.Str(", ")),
-        _ => Kql.Call("tostring", Kql.Col(column.KqlName)),
+        ExprType.String => KqlNodes.Col(column.KqlName),
+        ExprType.Real => KqlNodes.Call("tostring", KqlNodes.Call("round", KqlNodes.Col(column.KqlName), KqlLiteral.Long(1))),
+        ExprType.DateTime => KqlNodes.Call("format_datetime", KqlNodes.Col(column.KqlName), KqlLiteral.Str("yyyy-MM-dd HH:mm")),
+        ExprType.StringList => KqlNodes.Call("strcat_array", KqlNodes.Col(column.KqlName), KqlLiteral.Str(", ")),
+        _ => KqlNodes.Call("tostring", KqlNodes.Col(column.KqlName)),
     };
 
     private static KqlProject Output(AnalyzedRule rule) =>
-        new([.. rule.ResultColumns.Select(c => Kql.Bare(Kql.Col(c.KqlName))), Kql.Bare(Kql.Col(Title)), Kql.Bare(Kql.Col(Summary))]);
+        new([.. rule.ResultColumns.Select(c => KqlNodes.Bare(KqlNodes.Col(c.KqlName))), KqlNodes.Bare(KqlNodes.Col(Title)), KqlNodes.Bare(KqlNodes.Col(Summary))]);
 
     private static ImmutableArray<string> Columns(AnalyzedRule rule) => [.. rule.ResultColumns.Select(c => c.KqlName), Title, Summary];
 
@@ -86,7 +86,7 @@ public static class KqlRuleCompiler
         var by = ByColumns(t.By);
         if (t.Syntax.Window < lookback)
         {
-            by = by.Add(Kql.As("Window", Kql.Call("bin", Kql.Col("TimeGenerated"), KqlLiteral.Span(t.Syntax.Window))));
+            by = by.Add(KqlNodes.As("Window", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(t.Syntax.Window))));
         }
         var body = Activity(rule).Then(Since(lookback)).Then([.. Filter(t.Where)]).Then(
             new KqlSummarize([.. t.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], by),
@@ -96,11 +96,11 @@ public static class KqlRuleCompiler
         return Simple(rule, new KqlQuery([], body));
     }
 
-    private static KqlAssign FirstLast(string fn, string name) => Kql.As(name, Kql.Call(fn, Kql.Col("TimeGenerated")));
+    private static KqlAssign FirstLast(string fn, string name) => KqlNodes.As(name, KqlNodes.Call(fn, KqlNodes.Col("TimeGenerated")));
 
     /// <summary>The hour-of-week slot of a time, counted from a Monday (1970-01-05) so both dialects agree.</summary>
     private static KqlExpr HourOfWeek(KqlExpr time) =>
-        Kql.Op("%", Kql.Call("tolong", Kql.Op("/", Kql.Op("-", time, KqlLiteral.Time(HistoryTables.WeekOrigin)), KqlLiteral.Span(TimeSpan.FromHours(1)))), KqlLiteral.Long(168));
+        KqlNodes.Op("%", KqlNodes.Call("tolong", KqlNodes.Op("/", KqlNodes.Op("-", time, KqlLiteral.Time(HistoryTables.WeekOrigin)), KqlLiteral.Span(TimeSpan.FromHours(1)))), KqlLiteral.Long(168));
 
     /// <summary>The slot key of a time in a seasonality scheme: "hour_of_week:37", "day_type_hour:13", "overall:0".</summary>
     public static string SchemeName(Seasonality s) => s switch
@@ -123,30 +123,30 @@ public static class KqlRuleCompiler
         KqlExpr slot = scheme switch
         {
             Seasonality.HourOfWeek => hourOfWeek,
-            Seasonality.DayTypeHour => Kql.Op("+", Kql.Call("iff", Kql.Op(">=", hourOfWeek, KqlLiteral.Long(120)), KqlLiteral.Long(24), KqlLiteral.Long(0)), Kql.Op("%", hourOfWeek, KqlLiteral.Long(24))),
-            Seasonality.HourOfDay => Kql.Op("%", hourOfWeek, KqlLiteral.Long(24)),
+            Seasonality.DayTypeHour => KqlNodes.Op("+", KqlNodes.Call("iff", KqlNodes.Op(">=", hourOfWeek, KqlLiteral.Long(120)), KqlLiteral.Long(24), KqlLiteral.Long(0)), KqlNodes.Op("%", hourOfWeek, KqlLiteral.Long(24))),
+            Seasonality.HourOfDay => KqlNodes.Op("%", hourOfWeek, KqlLiteral.Long(24)),
             _ => KqlLiteral.Long(0),
         };
-        return Kql.Call("strcat", KqlLiteral.Str(SchemeName(scheme) + ":"), slot);
+        return KqlNodes.Call("strcat", KqlLiteral.Str(SchemeName(scheme) + ":"), slot);
     }
 
     private static KqlExpr MetricAggregate(BoundBaselineDetection b) => b.SumField is { } f
-        ? Kql.Call("sum", Kql.Col(f.Kql))
-        : Kql.Call("count");
+        ? KqlNodes.Call("sum", KqlNodes.Col(f.Kql))
+        : KqlNodes.Call("count");
 
     private static KqlExpr Statistic(Statistic s, KqlExpr value) => s switch
     {
-        Rules.Statistic.Mean => Kql.Call("avg", value),
-        Rules.Statistic.Median => Kql.Call("percentile", value, KqlLiteral.Long(50)),
-        Rules.Statistic.P90 => Kql.Call("percentile", value, KqlLiteral.Long(90)),
-        Rules.Statistic.P95 => Kql.Call("percentile", value, KqlLiteral.Long(95)),
-        Rules.Statistic.P99 => Kql.Call("percentile", value, KqlLiteral.Long(99)),
-        _ => Kql.Call("max", value),
+        Rules.Statistic.Mean => KqlNodes.Call("avg", value),
+        Rules.Statistic.Median => KqlNodes.Call("percentile", value, KqlLiteral.Long(50)),
+        Rules.Statistic.P90 => KqlNodes.Call("percentile", value, KqlLiteral.Long(90)),
+        Rules.Statistic.P95 => KqlNodes.Call("percentile", value, KqlLiteral.Long(95)),
+        Rules.Statistic.P99 => KqlNodes.Call("percentile", value, KqlLiteral.Long(99)),
+        _ => KqlNodes.Call("max", value),
     };
 
-    private static KqlWhere RuleRows(string ruleName, TimeSpan reach) => new(Kql.Op("and",
-        Kql.Op(">", Kql.Col("TimeGenerated"), Kql.Call("ago", KqlLiteral.Span(reach))),
-        Kql.Op("==", Kql.Col("Rule"), KqlLiteral.Str(ruleName))));
+    private static KqlWhere RuleRows(string ruleName, TimeSpan reach) => new(KqlNodes.Op("and",
+        KqlNodes.Op(">", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(reach))),
+        KqlNodes.Op("==", KqlNodes.Col("Rule"), KqlLiteral.Str(ruleName))));
 
     private static KqlRulePlan Baseline(AnalyzedRule rule, BoundBaselineDetection b)
     {
@@ -157,9 +157,9 @@ public static class KqlRuleCompiler
 
         // Hourly summary: the busiest bucket of each hour, per entity.
         var hourly = Activity(rule).Then([.. Filter(b.Where)]).Then(
-            new KqlSummarize([Kql.As("Value", MetricAggregate(b))], by.Add(Kql.As("Bucket", Kql.Call("bin", Kql.Col("TimeGenerated"), KqlLiteral.Span(per))))),
-            new KqlSummarize([Kql.As("Metric", Kql.Call("todouble", Kql.Call("max", Kql.Col("Value"))))], by.Add(Kql.As("Hour", Kql.Call("bin", Kql.Col("Bucket"), KqlLiteral.Span(TimeSpan.FromHours(1)))))),
-            new KqlProject([Kql.As("TimeGenerated", Kql.Col("Hour")), Kql.As("Rule", KqlLiteral.Str(name)), Kql.As(Entity, EntityKey(b.By)), Kql.As("Value", KqlLiteral.Str("")), Kql.Bare(Kql.Col("Metric"))]));
+            new KqlSummarize([KqlNodes.As("Value", MetricAggregate(b))], by.Add(KqlNodes.As("Bucket", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(per))))),
+            new KqlSummarize([KqlNodes.As("Metric", KqlNodes.Call("todouble", KqlNodes.Call("max", KqlNodes.Col("Value"))))], by.Add(KqlNodes.As("Hour", KqlNodes.Call("bin", KqlNodes.Col("Bucket"), KqlLiteral.Span(TimeSpan.FromHours(1)))))),
+            new KqlProject([KqlNodes.As("TimeGenerated", KqlNodes.Col("Hour")), KqlNodes.As("Rule", KqlLiteral.Str(name)), KqlNodes.As(Entity, EntityKey(b.By)), KqlNodes.As("Value", KqlLiteral.Str("")), KqlNodes.Bare(KqlNodes.Col("Metric"))]));
         var summary = new KqlSummaryRule($"{name}-hourly", $"Hourly busiest {KqlRenderer.Span(per)} bucket per entity for {name}", TimeSpan.FromHours(1), HistoryTables.SentinelHourly, new KqlQuery([], hourly));
 
         // Daily refresh: the statistic of the hourly peaks per slot, for the seasonality and its fallback.
@@ -168,56 +168,62 @@ public static class KqlRuleCompiler
         {
             schemes.Add(AsSeasonality(h.Fallback));
         }
-        var refreshBody = Kql.From(HistoryTables.SentinelHourly).Then(
+        var refreshBody = KqlNodes.From(HistoryTables.SentinelHourly).Then(
             RuleRows(name, h.Length),
-            new KqlExtend([Kql.As("HourOfWeek", HourOfWeek(Kql.Col("TimeGenerated")))]),
-            new KqlExtend([Kql.As("Slots", Kql.Call("pack_array", [.. schemes.Select(s => SlotKey(s, Kql.Col("HourOfWeek")))]))]),
+            new KqlExtend([KqlNodes.As("HourOfWeek", HourOfWeek(KqlNodes.Col("TimeGenerated")))]),
+            new KqlExtend([KqlNodes.As("Slots", KqlNodes.Call("pack_array", [.. schemes.Select(s => SlotKey(s, KqlNodes.Col("HourOfWeek")))]))]),
             new KqlMvExpand("Slots", "string"),
-            new KqlSummarize([Kql.As("Baseline", Statistic(h.Statistic, Kql.Col("Metric"))), Kql.As("Samples", Kql.Call("count"))], [Kql.Bare(Kql.Col(Entity)), Kql.As("Slot", Kql.Col("Slots"))]),
-            new KqlExtend([Kql.As("Rule", KqlLiteral.Str(name)), Kql.As("Value", KqlLiteral.Str(""))]));
+            new KqlSummarize([KqlNodes.As("Baseline", Statistic(h.Statistic, KqlNodes.Col("Metric"))), KqlNodes.As("Samples", KqlNodes.Call("count"))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.As("Slot", KqlNodes.Col("Slots"))]),
+            new KqlExtend([KqlNodes.As("Rule", KqlLiteral.Str(name)), KqlNodes.As("Value", KqlLiteral.Str(""))]),
+            RefreshColumns);
         var refresh = new KqlRefresh($"{name}-refresh", TimeSpan.FromDays(1), HistoryTables.SentinelBaseline, new KqlQuery([], refreshBody));
 
         // Detection: each bucket of the lookback against its entity's baseline for the bucket's slot.
-        var baselines = new KqlLet("Baselines", Kql.From(HistoryTables.SentinelBaseline).Then(
+        var baselines = new KqlLet("Baselines", KqlNodes.From(HistoryTables.SentinelBaseline).Then(
             RuleRows(name, HistoryTables.BaselineReach),
-            new KqlSummarize([Kql.Bare(Kql.Call("arg_max", Kql.Col("TimeGenerated"), Kql.Col("Baseline"), Kql.Col("Samples")))], [Kql.Bare(Kql.Col(Entity)), Kql.Bare(Kql.Col("Slot"))])), null);
+            new KqlSummarize([KqlNodes.Bare(KqlNodes.Call("arg_max", KqlNodes.Col("TimeGenerated"), KqlNodes.Col("Baseline"), KqlNodes.Col("Samples")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Slot"))])), null);
         var min = KqlLiteral.Long(h.MinSamples);
         var ops = new List<KqlOperator>
         {
             Since(rule.Rule.Schedule.Lookback),
         };
         ops.AddRange(Filter(b.Where));
-        ops.Add(new KqlSummarize([Kql.As("Value", MetricAggregate(b))], by.Add(Kql.As("Bucket", Kql.Call("bin", Kql.Col("TimeGenerated"), KqlLiteral.Span(per))))));
-        ops.Add(new KqlExtend([Kql.As("Value", Kql.Call("todouble", Kql.Col("Value"))), Kql.As(Entity, EntityKey(b.By)), Kql.As("HourOfWeek", HourOfWeek(Kql.Col("Bucket")))]));
-        ops.Add(new KqlExtend([Kql.As("PrimarySlot", SlotKey(h.Seasonality, Kql.Col("HourOfWeek")))]));
-        ops.Add(new KqlLookup("leftouter", new KqlTabular(new KqlTableSource("Baselines"), [new KqlProject([Kql.Bare(Kql.Col(Entity)), Kql.As("PrimarySlot", Kql.Col("Slot")), Kql.As("PrimaryBaseline", Kql.Col("Baseline")), Kql.As("PrimarySamples", Kql.Col("Samples"))])]), [new(Entity, Entity), new("PrimarySlot", "PrimarySlot")]));
-        KqlExpr usePrimary = Kql.Op(">=", Kql.Col("PrimarySamples"), min);
+        ops.Add(new KqlSummarize([KqlNodes.As("Value", MetricAggregate(b))], by.Add(KqlNodes.As("Bucket", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(per))))));
+        ops.Add(new KqlExtend([KqlNodes.As("Value", KqlNodes.Call("todouble", KqlNodes.Col("Value"))), KqlNodes.As(Entity, EntityKey(b.By)), KqlNodes.As("HourOfWeek", HourOfWeek(KqlNodes.Col("Bucket")))]));
+        ops.Add(new KqlExtend([KqlNodes.As("PrimarySlot", SlotKey(h.Seasonality, KqlNodes.Col("HourOfWeek")))]));
+        ops.Add(new KqlLookup("leftouter", new KqlTabular(new KqlTableSource("Baselines"), [new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.As("PrimarySlot", KqlNodes.Col("Slot")), KqlNodes.As("PrimaryBaseline", KqlNodes.Col("Baseline")), KqlNodes.As("PrimarySamples", KqlNodes.Col("Samples"))])]), [new(Entity, Entity), new("PrimarySlot", "PrimarySlot")]));
+        KqlExpr usePrimary = KqlNodes.Op(">=", KqlNodes.Col("PrimarySamples"), min);
         if (h.Fallback != Fallback.None)
         {
-            ops.Add(new KqlExtend([Kql.As("FallbackSlot", SlotKey(AsSeasonality(h.Fallback), Kql.Col("HourOfWeek")))]));
-            ops.Add(new KqlLookup("leftouter", new KqlTabular(new KqlTableSource("Baselines"), [new KqlProject([Kql.Bare(Kql.Col(Entity)), Kql.As("FallbackSlot", Kql.Col("Slot")), Kql.As("FallbackBaseline", Kql.Col("Baseline")), Kql.As("FallbackSamples", Kql.Col("Samples"))])]), [new(Entity, Entity), new("FallbackSlot", "FallbackSlot")]));
-            ops.Add(new KqlExtend([Kql.As("UsePrimary", Kql.Call("coalesce", usePrimary, KqlLiteral.Bool(false)))]));
+            ops.Add(new KqlExtend([KqlNodes.As("FallbackSlot", SlotKey(AsSeasonality(h.Fallback), KqlNodes.Col("HourOfWeek")))]));
+            ops.Add(new KqlLookup("leftouter", new KqlTabular(new KqlTableSource("Baselines"), [new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.As("FallbackSlot", KqlNodes.Col("Slot")), KqlNodes.As("FallbackBaseline", KqlNodes.Col("Baseline")), KqlNodes.As("FallbackSamples", KqlNodes.Col("Samples"))])]), [new(Entity, Entity), new("FallbackSlot", "FallbackSlot")]));
+            ops.Add(new KqlExtend([KqlNodes.As("UsePrimary", KqlNodes.Call("coalesce", usePrimary, KqlLiteral.Bool(false)))]));
             ops.Add(new KqlExtend([
-                Kql.As("Baseline", Kql.Call("iff", Kql.Col("UsePrimary"), Kql.Col("PrimaryBaseline"), Kql.Col("FallbackBaseline"))),
-                Kql.As("Samples", Kql.Call("iff", Kql.Col("UsePrimary"), Kql.Col("PrimarySamples"), Kql.Col("FallbackSamples"))),
-                Kql.As("Slot", Kql.Call("iff", Kql.Col("UsePrimary"), Kql.Col("PrimarySlot"), Kql.Col("FallbackSlot")))]));
+                KqlNodes.As("Baseline", KqlNodes.Call("iff", KqlNodes.Col("UsePrimary"), KqlNodes.Col("PrimaryBaseline"), KqlNodes.Col("FallbackBaseline"))),
+                KqlNodes.As("Samples", KqlNodes.Call("iff", KqlNodes.Col("UsePrimary"), KqlNodes.Col("PrimarySamples"), KqlNodes.Col("FallbackSamples"))),
+                KqlNodes.As("Slot", KqlNodes.Call("iff", KqlNodes.Col("UsePrimary"), KqlNodes.Col("PrimarySlot"), KqlNodes.Col("FallbackSlot")))]));
         }
         else
         {
-            ops.Add(new KqlExtend([Kql.As("Baseline", Kql.Col("PrimaryBaseline")), Kql.As("Samples", Kql.Col("PrimarySamples")), Kql.As("Slot", Kql.Col("PrimarySlot"))]));
+            ops.Add(new KqlExtend([KqlNodes.As("Baseline", KqlNodes.Col("PrimaryBaseline")), KqlNodes.As("Samples", KqlNodes.Col("PrimarySamples")), KqlNodes.As("Slot", KqlNodes.Col("PrimarySlot"))]));
         }
         // No baseline (a new key, a slot never seen) is no alert: other rules judge keys without history.
-        ops.Add(new KqlWhere(Kql.Op(">=", Kql.Col("Samples"), min)));
-        ops.Add(new KqlExtend([Kql.As("Ratio", Kql.Op("/", Kql.Col("Value"), Kql.Call("max_of", Kql.Col("Baseline"), KqlLiteral.Real(1.0))))]));
-        ops.Add(new KqlWhere(Kql.Op("and", Kql.Op(">=", Kql.Col("Value"), KqlLiteral.Real(b.Syntax.Floor)), E(b.Condition))));
+        ops.Add(new KqlWhere(KqlNodes.Op(">=", KqlNodes.Col("Samples"), min)));
+        ops.Add(new KqlExtend([KqlNodes.As("Ratio", KqlNodes.Op("/", KqlNodes.Col("Value"), KqlNodes.Call("max_of", KqlNodes.Col("Baseline"), KqlLiteral.Real(1.0))))]));
+        ops.Add(new KqlWhere(KqlNodes.Op("and", KqlNodes.Op(">=", KqlNodes.Col("Value"), KqlLiteral.Real(b.Syntax.Floor)), E(b.Condition))));
         // The earliest bucket over its baseline speaks for the run: its time is when the anomaly began.
-        ops.Add(new KqlSummarize([Kql.Bare(Kql.Call("arg_min", Kql.Col("Bucket"), Kql.Col("Value"), Kql.Col("Baseline"), Kql.Col("Ratio"), Kql.Col("Samples"), Kql.Col("Slot")))], ByColumns(b.By)));
-        ops.Add(new KqlExtend([Kql.As("FirstSeen", Kql.Col("Bucket"))]));
+        ops.Add(new KqlSummarize([KqlNodes.Bare(KqlNodes.Call("arg_min", KqlNodes.Col("Bucket"), KqlNodes.Col("Value"), KqlNodes.Col("Baseline"), KqlNodes.Col("Ratio"), KqlNodes.Col("Samples"), KqlNodes.Col("Slot")))], ByColumns(b.By)));
+        ops.Add(new KqlExtend([KqlNodes.As("FirstSeen", KqlNodes.Col("Bucket"))]));
         ops.Add(Texts(rule));
         ops.Add(Output(rule));
         var detection = new KqlQuery([baselines], Activity(rule).Then([.. ops]));
         return new KqlRulePlan(detection, HistoryTables.BaselineReach, Columns(rule), [summary], [refresh]);
     }
+
+    /// <summary>The columns a refresh returns, in the order the refresh workflow writes them to the baseline table.</summary>
+    public static readonly ImmutableArray<string> RefreshColumnNames = ["Rule", "Entity", "Slot", "Value", "Baseline", "Samples"];
+
+    private static readonly KqlProject RefreshColumns = new([.. RefreshColumnNames.Select(c => KqlNodes.Bare(KqlNodes.Col(c)))]);
 
     private static KqlRulePlan NewValue(AnalyzedRule rule, BoundNewValueDetection n)
     {
@@ -225,35 +231,36 @@ public static class KqlRuleCompiler
         var lookback = rule.Rule.Schedule.Lookback;
         var field = n.Field;
         var by = ByColumns(n.By);
-        var valueFilter = new KqlWhere(Kql.Call("isnotempty", Kql.Col(field.Kql)));
-        var keys = new KqlExtend([Kql.As(Entity, EntityKey(n.By)), Kql.As("Value", Kql.Call("tostring", Kql.Col(field.Kql)))]);
+        var valueFilter = new KqlWhere(KqlNodes.Call("isnotempty", KqlNodes.Col(field.Kql)));
+        var keys = new KqlExtend([KqlNodes.As(Entity, EntityKey(n.By)), KqlNodes.As("Value", KqlNodes.Call("tostring", KqlNodes.Col(field.Kql)))]);
 
         // Hourly summary: each value seen per entity and hour.
         var hourly = Activity(rule).Then([.. Filter(n.Where)]).Then(
             valueFilter,
             keys,
-            new KqlSummarize([Kql.As("Metric", Kql.Call("todouble", Kql.Call("count")))], [Kql.Bare(Kql.Col(Entity)), Kql.Bare(Kql.Col("Value")), Kql.As("Hour", Kql.Call("bin", Kql.Col("TimeGenerated"), KqlLiteral.Span(TimeSpan.FromHours(1))))]),
-            new KqlProject([Kql.As("TimeGenerated", Kql.Col("Hour")), Kql.As("Rule", KqlLiteral.Str(name)), Kql.Bare(Kql.Col(Entity)), Kql.Bare(Kql.Col("Value")), Kql.Bare(Kql.Col("Metric"))]));
+            new KqlSummarize([KqlNodes.As("Metric", KqlNodes.Call("todouble", KqlNodes.Call("count")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value")), KqlNodes.As("Hour", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(TimeSpan.FromHours(1))))]),
+            new KqlProject([KqlNodes.As("TimeGenerated", KqlNodes.Col("Hour")), KqlNodes.As("Rule", KqlLiteral.Str(name)), KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value")), KqlNodes.Bare(KqlNodes.Col("Metric"))]));
         var summary = new KqlSummaryRule($"{name}-hourly", $"Hourly values of {field.Name} per entity for {name}", TimeSpan.FromHours(1), HistoryTables.SentinelHourly, new KqlQuery([], hourly));
 
         // Daily refresh: the values seen per entity over the history.
-        var refreshBody = Kql.From(HistoryTables.SentinelHourly).Then(
+        var refreshBody = KqlNodes.From(HistoryTables.SentinelHourly).Then(
             RuleRows(name, n.Syntax.History),
-            new KqlSummarize([Kql.As("Samples", Kql.Call("count")), Kql.As("Baseline", Kql.Call("sum", Kql.Col("Metric")))], [Kql.Bare(Kql.Col(Entity)), Kql.Bare(Kql.Col("Value"))]),
-            new KqlExtend([Kql.As("Rule", KqlLiteral.Str(name)), Kql.As("Slot", KqlLiteral.Str(""))]));
+            new KqlSummarize([KqlNodes.As("Samples", KqlNodes.Call("count")), KqlNodes.As("Baseline", KqlNodes.Call("sum", KqlNodes.Col("Metric")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))]),
+            new KqlExtend([KqlNodes.As("Rule", KqlLiteral.Str(name)), KqlNodes.As("Slot", KqlLiteral.Str(""))]),
+            RefreshColumns);
         var refresh = new KqlRefresh($"{name}-refresh", TimeSpan.FromDays(1), HistoryTables.SentinelBaseline, new KqlQuery([], refreshBody));
 
         // Known: the refreshed history, the hourly rows since, and the raw events the summary has not reached.
-        var unsummarized = Activity(rule).Then(new KqlWhere(Kql.Op("and",
-            Kql.Op(">", Kql.Col("TimeGenerated"), Kql.Call("ago", KqlLiteral.Span(HistoryTables.UnsummarizedReach))),
-            Kql.Op("<=", Kql.Col("TimeGenerated"), Kql.Call("ago", KqlLiteral.Span(lookback)))))).Then([.. Filter(n.Where)]).Then(
-            valueFilter, keys, new KqlProject([Kql.Bare(Kql.Col(Entity)), Kql.Bare(Kql.Col("Value"))]));
+        var unsummarized = Activity(rule).Then(new KqlWhere(KqlNodes.Op("and",
+            KqlNodes.Op(">", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(HistoryTables.UnsummarizedReach))),
+            KqlNodes.Op("<=", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(lookback)))))).Then([.. Filter(n.Where)]).Then(
+            valueFilter, keys, new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))]));
         var known = new KqlLet("Known", new KqlTabular(new KqlTableSource(HistoryTables.SentinelBaseline), []).Then(
             RuleRows(name, HistoryTables.BaselineReach),
-            new KqlProject([Kql.Bare(Kql.Col(Entity)), Kql.Bare(Kql.Col("Value"))])), null, Materialize: true);
-        var recent = new KqlLet("Recent", Kql.From(HistoryTables.SentinelHourly).Then(
+            new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))])), null, Materialize: true);
+        var recent = new KqlLet("Recent", KqlNodes.From(HistoryTables.SentinelHourly).Then(
             RuleRows(name, HistoryTables.BaselineReach),
-            new KqlProject([Kql.Bare(Kql.Col(Entity)), Kql.Bare(Kql.Col("Value"))])), null);
+            new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))])), null);
         var raw = new KqlLet("Unsummarized", unsummarized, null);
         var history = new KqlLet("History", new KqlTabular(new KqlTableSource("Known"), []).Then(
             new KqlUnion(["Recent", "Unsummarized"]),
@@ -263,12 +270,12 @@ public static class KqlRuleCompiler
         // An entity is judged only once it has a history: before the lookback, or earlier in it than the new value.
         var historyEntities = new KqlLet("HistoryEntities", new KqlTabular(new KqlTableSource("History"), [
             new KqlDistinct([Entity]),
-            new KqlExtend([Kql.As("Since", KqlLiteral.Time(DateTimeOffset.UnixEpoch))])]), null);
+            new KqlExtend([KqlNodes.As("Since", KqlLiteral.Time(DateTimeOffset.UnixEpoch))])]), null);
         var scopedEntities = new KqlLet("ScopedEntities", new KqlTabular(new KqlTableSource("Scoped"), [
-            new KqlSummarize([Kql.As("Since", Kql.Call("min", Kql.Col("TimeGenerated")))], [Kql.Bare(Kql.Col(Entity))])]), null);
+            new KqlSummarize([KqlNodes.As("Since", KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], [KqlNodes.Bare(KqlNodes.Col(Entity))])]), null);
         var entitySince = new KqlLet("EntitySince", new KqlTabular(new KqlTableSource("HistoryEntities"), [
             new KqlUnion(["ScopedEntities"]),
-            new KqlSummarize([Kql.As("EntitySince", Kql.Call("min", Kql.Col("Since")))], [Kql.Bare(Kql.Col(Entity))])]), null);
+            new KqlSummarize([KqlNodes.As("EntitySince", KqlNodes.Call("min", KqlNodes.Col("Since")))], [KqlNodes.Bare(KqlNodes.Col(Entity))])]), null);
         var ops = new List<KqlOperator>
         {
             new KqlJoin("leftanti", new KqlTabular(new KqlTableSource("History"), []), [new(Entity, Entity), new("Value", "Value")]),
@@ -276,12 +283,12 @@ public static class KqlRuleCompiler
         if (n.Syntax.Window is { } window)
         {
             // Aggregates count the events within the window from the value's first appearance.
-            ops.Add(new KqlLookup("inner", new KqlTabular(new KqlTableSource("Scoped"), [new KqlSummarize([Kql.As("Since", Kql.Call("min", Kql.Col("TimeGenerated")))], [Kql.Bare(Kql.Col(Entity)), Kql.Bare(Kql.Col("Value"))])]), [new(Entity, Entity), new("Value", "Value")]));
-            ops.Add(new KqlWhere(Kql.Op("<", Kql.Col("TimeGenerated"), Kql.Op("+", Kql.Col("Since"), KqlLiteral.Span(window)))));
+            ops.Add(new KqlLookup("inner", new KqlTabular(new KqlTableSource("Scoped"), [new KqlSummarize([KqlNodes.As("Since", KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))])]), [new(Entity, Entity), new("Value", "Value")]));
+            ops.Add(new KqlWhere(KqlNodes.Op("<", KqlNodes.Col("TimeGenerated"), KqlNodes.Op("+", KqlNodes.Col("Since"), KqlLiteral.Span(window)))));
         }
-        ops.Add(new KqlSummarize([.. n.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], by.Add(Kql.Bare(Kql.Col(field.Kql))).Add(Kql.Bare(Kql.Col(Entity)))));
+        ops.Add(new KqlSummarize([.. n.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], by.Add(KqlNodes.Bare(KqlNodes.Col(field.Kql))).Add(KqlNodes.Bare(KqlNodes.Col(Entity)))));
         ops.Add(new KqlLookup("inner", new KqlTabular(new KqlTableSource("EntitySince"), []), [new(Entity, Entity)]));
-        ops.Add(new KqlWhere(Kql.Op("<", Kql.Col("EntitySince"), Kql.Col("FirstSeen"))));
+        ops.Add(new KqlWhere(KqlNodes.Op("<", KqlNodes.Col("EntitySince"), KqlNodes.Col("FirstSeen"))));
         if (n.Condition is not null)
         {
             ops.Add(new KqlWhere(E(n.Condition)));
@@ -294,23 +301,23 @@ public static class KqlRuleCompiler
 
     private static KqlRulePlan Profile(AnalyzedRule rule, BoundProfileDetection p)
     {
-        var field = Kql.Col(p.Field.Kql);
+        var field = KqlNodes.Col(p.Field.Kql);
         var declared = p.Declared;
-        var inventory = Kql.FromFunction(Sources.Inventory.KqlFunction).Then(
-            new KqlWhere(Kql.Op(">", Kql.Call("array_length", Kql.Col(declared.Kql)), KqlLiteral.Long(0))),
-            new KqlProject([Kql.Bare(Kql.Col("KeyId")), Kql.As("Allowed", Kql.Col(declared.Kql))]));
+        var inventory = KqlNodes.FromFunction(Sources.Inventory.KqlFunction).Then(
+            new KqlWhere(KqlNodes.Op(">", KqlNodes.Call("array_length", KqlNodes.Col(declared.Kql)), KqlLiteral.Long(0))),
+            new KqlProject([KqlNodes.Bare(KqlNodes.Col("KeyId")), KqlNodes.As("Allowed", KqlNodes.Col(declared.Kql))]));
         KqlExpr outside = declared.Name == "cidrs"
-            ? Kql.Call("not", Kql.Call("ipv4_is_in_any_range", field, Kql.Col("Allowed")))
-            : Kql.Call("not", Kql.Call("set_has_element", Kql.Col("Allowed"), field));
+            ? KqlNodes.Call("not", KqlNodes.Call("ipv4_is_in_any_range", field, KqlNodes.Col("Allowed")))
+            : KqlNodes.Call("not", KqlNodes.Call("set_has_element", KqlNodes.Col("Allowed"), field));
         var ops = new List<KqlOperator> { Since(rule.Rule.Schedule.Lookback) };
         ops.AddRange(Filter(p.Where));
-        ops.Add(new KqlWhere(Kql.Call("isnotempty", field)));
+        ops.Add(new KqlWhere(KqlNodes.Call("isnotempty", field)));
         ops.Add(new KqlLookup("inner", inventory, [new("KeyId", "KeyId")]));
         ops.Add(new KqlWhere(outside));
         ops.Add(new KqlSummarize(
-            [Kql.As("Requests", Kql.Call("count")), .. p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate),
-             Kql.As("Allowed", Kql.Call("take_any", Kql.Col("Allowed"))), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")],
-            ByColumns(p.By).Add(Kql.Bare(field))));
+            [KqlNodes.As("Requests", KqlNodes.Call("count")), .. p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate),
+             KqlNodes.As("Allowed", KqlNodes.Call("take_any", KqlNodes.Col("Allowed"))), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")],
+            ByColumns(p.By).Add(KqlNodes.Bare(field))));
         if (p.Condition is not null)
         {
             ops.Add(new KqlWhere(E(p.Condition)));
@@ -323,34 +330,34 @@ public static class KqlRuleCompiler
     private static KqlRulePlan Sequence(AnalyzedRule rule, BoundSequenceDetection s)
     {
         var steps = s.Steps;
-        var flags = steps.Select(st => Kql.As("Step_" + st.Name, Kql.Call("coalesce", E(st.Where), KqlLiteral.Bool(false)))).ToImmutableArray();
+        var flags = steps.Select(st => KqlNodes.As("Step_" + st.Name, KqlNodes.Call("coalesce", E(st.Where), KqlLiteral.Bool(false)))).ToImmutableArray();
         var events = new KqlLet("Events", Activity(rule).Then(Since(rule.Rule.Schedule.Lookback), new KqlExtend(flags),
-            new KqlWhere(steps.Select(st => (KqlExpr)Kql.Col("Step_" + st.Name)).Aggregate((a, b) => Kql.Op("or", a, b)))), null, Materialize: true);
+            new KqlWhere(steps.Select(st => (KqlExpr)KqlNodes.Col("Step_" + st.Name)).Aggregate((a, b) => KqlNodes.Op("or", a, b)))), null, Materialize: true);
         var by = ByColumns(s.By);
         var keys = s.By.Select(f => new KqlJoinKey(f.Kql, f.Kql)).ToImmutableArray();
         var first = steps[0];
         // The sequence starts at the earliest first-step event of the lookback; each later step is looked for after the previous one.
         KqlTabular chain = new KqlTabular(new KqlTableSource("Events"), []).Then(
-            new KqlLookup("inner", new KqlTabular(new KqlTableSource("Events"), [new KqlWhere(Kql.Col("Step_" + first.Name)), new KqlSummarize([Kql.As(first.First.KqlName, Kql.Call("min", Kql.Col("TimeGenerated")))], by)]), keys),
-            new KqlWhere(Kql.Op("and",
-                Kql.Op(">=", Kql.Col("TimeGenerated"), Kql.Col(first.First.KqlName)),
-                Kql.Op("<=", Kql.Col("TimeGenerated"), Kql.Op("+", Kql.Col(first.First.KqlName), KqlLiteral.Span(s.Syntax.Within))))));
+            new KqlLookup("inner", new KqlTabular(new KqlTableSource("Events"), [new KqlWhere(KqlNodes.Col("Step_" + first.Name)), new KqlSummarize([KqlNodes.As(first.First.KqlName, KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], by)]), keys),
+            new KqlWhere(KqlNodes.Op("and",
+                KqlNodes.Op(">=", KqlNodes.Col("TimeGenerated"), KqlNodes.Col(first.First.KqlName)),
+                KqlNodes.Op("<=", KqlNodes.Col("TimeGenerated"), KqlNodes.Op("+", KqlNodes.Col(first.First.KqlName), KqlLiteral.Span(s.Syntax.Within))))));
         for (var i = 1; i < steps.Length; i++)
         {
             var step = steps[i];
             var prev = steps[i - 1];
             chain = chain.Then(
                 new KqlLookup("inner", new KqlTabular(new KqlTableSource("Events"), []).Then(chain.Operators.ToArray()).Then(
-                    new KqlWhere(Kql.Op("and", Kql.Col("Step_" + step.Name), Kql.Op(">=", Kql.Col("TimeGenerated"), Kql.Col(prev.First.KqlName)))),
-                    new KqlSummarize([Kql.As(step.First.KqlName, Kql.Call("min", Kql.Col("TimeGenerated")))], by)), keys));
+                    new KqlWhere(KqlNodes.Op("and", KqlNodes.Col("Step_" + step.Name), KqlNodes.Op(">=", KqlNodes.Col("TimeGenerated"), KqlNodes.Col(prev.First.KqlName)))),
+                    new KqlSummarize([KqlNodes.As(step.First.KqlName, KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], by)), keys));
         }
-        var counts = steps.Select((st, i) => Kql.As(st.Count.KqlName, Kql.Call("countif", Kql.Op("and", Kql.Col("Step_" + st.Name),
-            Kql.Op(">=", Kql.Col("TimeGenerated"), Kql.Col((i == 0 ? st : steps[i - 1]).First.KqlName))))));
-        var firsts = steps.Select(st => Kql.As(st.First.KqlName, Kql.Call("take_any", Kql.Col(st.First.KqlName))));
-        var mins = steps.Select(st => (KqlExpr)Kql.Op(">=", Kql.Col(st.Count.KqlName), KqlLiteral.Long(st.Min)));
+        var counts = steps.Select((st, i) => KqlNodes.As(st.Count.KqlName, KqlNodes.Call("countif", KqlNodes.Op("and", KqlNodes.Col("Step_" + st.Name),
+            KqlNodes.Op(">=", KqlNodes.Col("TimeGenerated"), KqlNodes.Col((i == 0 ? st : steps[i - 1]).First.KqlName))))));
+        var firsts = steps.Select(st => KqlNodes.As(st.First.KqlName, KqlNodes.Call("take_any", KqlNodes.Col(st.First.KqlName))));
+        var mins = steps.Select(st => (KqlExpr)KqlNodes.Op(">=", KqlNodes.Col(st.Count.KqlName), KqlLiteral.Long(st.Min)));
         var body = chain.Then(
             new KqlSummarize([.. counts, .. firsts, FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], by),
-            new KqlWhere(Kql.And(mins)),
+            new KqlWhere(KqlNodes.And(mins)),
             Texts(rule),
             Output(rule));
         return Simple(rule, new KqlQuery([events], body));
@@ -358,7 +365,7 @@ public static class KqlRuleCompiler
 
     private static KqlRulePlan Inventory(AnalyzedRule rule, BoundInventoryDetection i)
     {
-        var body = Kql.FromFunction(Sources.Inventory.KqlFunction).Then(new KqlWhere(E(i.Where!)), Texts(rule), Output(rule));
+        var body = KqlNodes.FromFunction(Sources.Inventory.KqlFunction).Then(new KqlWhere(E(i.Where!)), Texts(rule), Output(rule));
         return Simple(rule, new KqlQuery([], body));
     }
 }

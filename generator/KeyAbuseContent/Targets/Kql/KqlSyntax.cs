@@ -119,7 +119,7 @@ public sealed record KqlLet(string Name, KqlTabular? Tabular, KqlExpr? Scalar, b
 public sealed record KqlQuery(ImmutableArray<KqlLet> Lets, KqlTabular Body);
 
 /// <summary>Short constructors that keep query builders readable.</summary>
-public static class Kql
+public static class KqlNodes
 {
     public static KqlName Col(string name) => new(name);
 
