@@ -21,7 +21,7 @@ public sealed class BuildCommand : Command<BuildCommand.Settings>
         var (rules, root) = settings.Resolve();
         var console = AnsiConsole.Console;
         var build = Reporter.Build(console, root, rules);
-        Reporter.Print(console, build.Diagnostics);
+        Reporter.Print(Console.Out, build.Diagnostics);
         if (!build.Succeeded)
         {
             console.MarkupLine($"[red]build failed[/]: nothing was written to {Markup.Escape(settings.Out)}.");

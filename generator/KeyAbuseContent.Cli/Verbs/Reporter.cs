@@ -7,12 +7,12 @@ namespace KeyAbuseContent.Cli.Verbs;
 /// <summary>Prints diagnostics as <c>file:line:col: message</c>, one a line, as editors and CI logs read them.</summary>
 public static class Reporter
 {
-    public static void Print(IAnsiConsole console, IEnumerable<Diagnostic> diagnostics)
+    /// <summary>Diagnostics go to the plain output, one unwrapped line each, whatever the terminal's width.</summary>
+    public static void Print(TextWriter output, IEnumerable<Diagnostic> diagnostics)
     {
         foreach (var d in diagnostics.OrderBy(d => d.Position.File, StringComparer.Ordinal).ThenBy(d => d.Position.Line).ThenBy(d => d.Position.Column))
         {
-            var color = d.Severity == DiagnosticSeverity.Error ? "red" : "yellow";
-            console.MarkupLine($"[{color}]{Markup.Escape(d.ToString())}[/]");
+            output.WriteLine(d.ToString());
         }
     }
 
@@ -22,7 +22,7 @@ public static class Reporter
         PackBuild? result = null;
         console.Status().Start("loading rules", ctx =>
         {
-            result = new PackBuilder(repoRoot, rulesDir, new StatusProgress(ctx)).Build();
+            result = new PackBuilder(repoRoot, rulesDir, progress: new StatusProgress(ctx)).Build();
         });
         return result!;
     }

@@ -11,11 +11,12 @@ public sealed class ValidateCommand : Command<RulesSettings>
         var (rules, root) = settings.Resolve();
         var console = AnsiConsole.Console;
         var build = Reporter.Build(console, root, rules);
-        Reporter.Print(console, build.Diagnostics);
+        Reporter.Print(Console.Out, build.Diagnostics);
         var errors = build.Diagnostics.Count(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);
         if (errors > 0)
         {
-            console.MarkupLine($"[red]{errors} problem(s)[/] in {build.Library.Rules.Length + build.Diagnostics.Select(d => d.Position.File).Distinct().Count()} file(s) checked; {build.Rules.Length} of {build.Library.Rules.Length} loaded rule(s) compiled.");
+            var files = build.Diagnostics.Where(d => d.Severity == Diagnostics.DiagnosticSeverity.Error).Select(d => d.Position.File).Distinct(StringComparer.Ordinal).Count();
+            console.MarkupLine($"[red]{errors} problem(s)[/] in {files} file(s); {build.Rules.Length} rule(s) compiled.");
             return ExitCodes.Findings;
         }
         console.MarkupLine($"[green]ok[/]: {build.Rules.Length} rule(s) valid for Sentinel, Elastic and Sigma.");

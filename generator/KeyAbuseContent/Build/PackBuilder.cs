@@ -34,12 +34,18 @@ public sealed class PackBuilder
 {
     private readonly string _repoRoot;
     private readonly string _rulesDir;
+    private readonly string _testDataDir;
     private readonly IBuildProgress? _progress;
 
-    public PackBuilder(string repoRoot, string rulesDir, IBuildProgress? progress = null)
+    /// <param name="repoRoot">Where tools/kql-check is.</param>
+    /// <param name="rulesDir">The rule library.</param>
+    /// <param name="testDataDir">Where the datasets rules test against are; test-data/ of the repository by default.</param>
+    /// <param name="progress">Receives the build's steps.</param>
+    public PackBuilder(string repoRoot, string rulesDir, string? testDataDir = null, IBuildProgress? progress = null)
     {
         _repoRoot = repoRoot;
         _rulesDir = rulesDir;
+        _testDataDir = testDataDir ?? Path.Combine(repoRoot, "test-data");
         _progress = progress;
     }
 
@@ -119,7 +125,7 @@ public sealed class PackBuilder
 
     private void CheckTests(Rule rule, DiagnosticBag diagnostics)
     {
-        var testData = Path.Combine(_repoRoot, "test-data");
+        var testData = _testDataDir;
         for (var i = 0; i < rule.Tests.Length; i++)
         {
             var test = rule.Tests[i];

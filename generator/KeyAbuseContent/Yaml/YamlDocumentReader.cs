@@ -45,6 +45,14 @@ public static partial class YamlDocumentReader
             diagnostics.Error(At(file, e.Start), null, DiagnosticCodes.YamlSyntax, SyntaxMessage(e));
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this on some malformed input (an unclosed flow collection, for one).
+            diagnostics.AddRange(errors);
+            var at = parser.Current is { } current ? At(file, current.Start) : new SourcePosition(file, 1, 1);
+            diagnostics.Error(at, null, DiagnosticCodes.YamlSyntax, "YAML syntax: the document is malformed after this point (an unclosed bracket or quote?)");
+            return null;
+        }
     }
 
     private static string SyntaxMessage(YamlException e)

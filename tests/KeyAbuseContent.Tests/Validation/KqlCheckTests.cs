@@ -6,7 +6,7 @@ namespace KeyAbuseContent.Tests.Validation;
 // Locate throws KqlCheckUnavailableException and they fail with its instructions; they never skip.
 public sealed class KqlCheckTests
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string RepoRoot = TestPaths.RepositoryRoot;
 
     private static readonly KqlTableSchema LlmActivity = new("LlmActivity_CL",
     [
@@ -166,16 +166,4 @@ public sealed class KqlCheckTests
 
     private static IReadOnlyList<KqlTableSchema> SentinelTables() =>
         SentinelTableSchemas.Load(Path.Combine(RepoRoot, "detections", "reference", "sentinel-tables"));
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "KeyAbuseContent.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no KeyAbuseContent.sln above {AppContext.BaseDirectory}");
-    }
 }

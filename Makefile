@@ -1,0 +1,44 @@
+# KeyAbuseContent: `make` builds the pack and prints its report; `make test` is what CI runs.
+DOTNET ?= dotnet
+CONFIG ?= Release
+KEYABUSE = $(DOTNET) generator/KeyAbuseContent.Cli/bin/$(CONFIG)/net10.0/keyabuse.dll
+KQL_CHECK = tools/kql-check/node_modules/@kusto/language-service-next/Kusto.Language.Bridge.js
+
+.PHONY: all tools restore compile validate dist test golden format clean
+
+all: dist
+	@cat dist/REPORT.md
+
+# Microsoft's Kusto language service (npm, pinned by tools/kql-check/package-lock.json) checks every KQL query.
+tools: $(KQL_CHECK)
+
+$(KQL_CHECK): tools/kql-check/package.json tools/kql-check/package-lock.json
+	npm ci --prefix tools/kql-check --no-audit --no-fund
+	@touch $@
+
+restore:
+	$(DOTNET) restore KeyAbuseContent.sln
+
+compile: restore
+	$(DOTNET) build KeyAbuseContent.sln -c $(CONFIG) --no-restore -nologo -clp:ErrorsOnly
+
+validate: tools compile
+	$(KEYABUSE) validate --rules detections
+
+# Compiles every rule for Sentinel, Elastic and Sigma into dist/; writes nothing when a rule fails.
+dist: tools compile
+	$(KEYABUSE) build --rules detections --out dist
+
+test: tools compile
+	$(DOTNET) test KeyAbuseContent.sln -c $(CONFIG) --no-build -nologo --logger "console;verbosity=minimal"
+	$(KEYABUSE) validate --rules detections
+
+# Rewrites the golden files of tests/KeyAbuseContent.Tests/Golden from the current generator; review the diff.
+golden: tools compile
+	UPDATE_GOLDEN=1 $(DOTNET) test KeyAbuseContent.sln -c $(CONFIG) --no-build -nologo --filter "FullyQualifiedName~Golden"
+
+format:
+	$(DOTNET) format KeyAbuseContent.sln --verify-no-changes
+
+clean:
+	rm -rf dist generator/*/bin generator/*/obj tests/*/bin tests/*/obj
