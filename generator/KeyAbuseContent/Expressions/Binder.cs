@@ -7,6 +7,9 @@ namespace KeyAbuseContent.Expressions;
 /// <summary>The current time of the run (days_since): <c>now()</c> in KQL, a time column in ES|QL.</summary>
 public sealed record BoundNow(TextSpan Span) : Bound(ExprType.DateTime, Span);
 
+/// <summary>Stands for a part that did not bind; its error is reported once, and what contains it reports nothing more.</summary>
+public sealed record BoundError(TextSpan Span) : Bound(ExprType.Null, Span);
+
 /// <summary>
 /// Resolves names against a <see cref="Scope"/> and checks types, turning a syntax tree into a
 /// <see cref="Bound"/> tree. Every error names the span and says what would be right.
@@ -48,10 +51,10 @@ public sealed class Binder
         _ => "null",
     };
 
-    private BoundLiteral Fail(TextSpan span, string message)
+    private BoundError Fail(TextSpan span, string message)
     {
         _errors.Add(new ExpressionError(span, message));
-        return new BoundLiteral(ExprType.Null, null, span);
+        return new BoundError(span);
     }
 
     private Bound BindExpr(Expr expr) => expr switch
@@ -117,6 +120,10 @@ public sealed class Binder
     private Bound BindUnary(UnaryExpr u)
     {
         var operand = BindExpr(u.Operand);
+        if (operand is BoundError)
+        {
+            return operand;
+        }
         if (u.Op == UnaryOp.Not)
         {
             RequireBool(operand, "'not'");
@@ -141,9 +148,9 @@ public sealed class Binder
     {
         var left = BindExpr(b.Left);
         var right = BindExpr(b.Right);
-        if (left.Type == ExprType.Null && left is not BoundLiteral || right.Type == ExprType.Null && right is not BoundLiteral)
+        if (left is BoundError || right is BoundError)
         {
-            return new BoundLiteral(ExprType.Null, null, b.Span);
+            return new BoundError(b.Span);
         }
         switch (b.Op)
         {
@@ -210,6 +217,10 @@ public sealed class Binder
         }
         right = Coerce(right, left.Type);
         left = Coerce(left, right.Type);
+        if (left is BoundError || right is BoundError)
+        {
+            return new BoundError(b.Span);
+        }
         var ordering = op is CompareOp.Less or CompareOp.LessOrEqual or CompareOp.Greater or CompareOp.GreaterOrEqual;
         var compatible = (IsNumeric(left.Type) && IsNumeric(right.Type)) || left.Type == right.Type;
         if (!compatible)
@@ -236,7 +247,9 @@ public sealed class Binder
     {
         if (target == ExprType.Ip && b is BoundLiteral { Type: ExprType.String, Value: string text })
         {
-            if (!IPAddress.TryParse(text, out _) || text.Contains('/', StringComparison.Ordinal))
+            // IPAddress.TryParse also takes "10.0.0" (inet_aton's shorthand); an address here is written out in full.
+            var written = text.Count(ch => ch == '.') == 3 || text.Contains(':', StringComparison.Ordinal);
+            if (!written || !IPAddress.TryParse(text, out _) || text.Contains('/', StringComparison.Ordinal))
             {
                 return Fail(b.Span, $"'{text}' is not an IP address; use cidr_match(field, \"10.0.0.0/8\") for ranges");
             }
@@ -250,7 +263,7 @@ public sealed class Binder
         var value = BindExpr(i.Value);
         if (value.Type is not (ExprType.String or ExprType.Long or ExprType.Real or ExprType.Ip))
         {
-            return value.Type == ExprType.Null ? value : Fail(i.Value.Span, $"'in' tests a string, number or address, not {Word(value.Type)}");
+            return value is BoundError ? value : Fail(i.Value.Span, $"'in' tests a string, number or address, not {Word(value.Type)}");
         }
         if (i.IgnoreCase && value.Type != ExprType.String)
         {
@@ -260,6 +273,10 @@ public sealed class Binder
         foreach (var item in i.Items)
         {
             var bound = Coerce(BindExpr(item), value.Type);
+            if (bound is BoundError)
+            {
+                continue;
+            }
             if (bound is not BoundLiteral literal || literal.Type == ExprType.Null)
             {
                 Fail(item.Span, "the list of 'in' holds constants only");
@@ -281,7 +298,7 @@ public sealed class Binder
         var value = BindExpr(m.Value);
         if (value.Type != ExprType.String)
         {
-            return value.Type == ExprType.Null ? value : Fail(m.Value.Span, $"'matches' tests a string, not {Word(value.Type)}");
+            return value is BoundError ? value : Fail(m.Value.Span, $"'matches' tests a string, not {Word(value.Type)}");
         }
         if (MatchesEmpty(m.Pattern))
         {
@@ -318,9 +335,9 @@ public sealed class Binder
             return BindAggregate(c, fn);
         }
         var args = c.Args.Select(BindExpr).ToImmutableArray();
-        if (args.Any(a => a.Type == ExprType.Null && a is not BoundLiteral))
+        if (args.Any(a => a is BoundError))
         {
-            return new BoundLiteral(ExprType.Null, null, c.Span);
+            return new BoundError(c.Span);
         }
         switch (c.Function)
         {
