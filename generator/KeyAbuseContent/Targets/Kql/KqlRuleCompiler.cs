@@ -336,21 +336,27 @@ public static class KqlRuleCompiler
         var by = ByColumns(s.By);
         var keys = s.By.Select(f => new KqlJoinKey(f.Kql, f.Kql)).ToImmutableArray();
         var first = steps[0];
-        // The sequence starts at the earliest first-step event of the lookback; each later step is looked for after the previous one.
-        KqlTabular chain = new KqlTabular(new KqlTableSource("Events"), []).Then(
+        // The sequence starts at the earliest first-step event of the lookback; each later step is looked for
+        // after the previous one, each link a materialized let so the query grows linearly with the steps.
+        var lets = new List<KqlLet> { events };
+        var chainName = "Chain_" + first.Name;
+        lets.Add(new KqlLet(chainName, new KqlTabular(new KqlTableSource("Events"), []).Then(
             new KqlLookup("inner", new KqlTabular(new KqlTableSource("Events"), [new KqlWhere(KqlNodes.Col("Step_" + first.Name)), new KqlSummarize([KqlNodes.As(first.First.KqlName, KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], by)]), keys),
             new KqlWhere(KqlNodes.Op("and",
                 KqlNodes.Op(">=", KqlNodes.Col("TimeGenerated"), KqlNodes.Col(first.First.KqlName)),
-                KqlNodes.Op("<=", KqlNodes.Col("TimeGenerated"), KqlNodes.Op("+", KqlNodes.Col(first.First.KqlName), KqlLiteral.Span(s.Syntax.Within))))));
+                KqlNodes.Op("<=", KqlNodes.Col("TimeGenerated"), KqlNodes.Op("+", KqlNodes.Col(first.First.KqlName), KqlLiteral.Span(s.Syntax.Within)))))), null, Materialize: true));
         for (var i = 1; i < steps.Length; i++)
         {
             var step = steps[i];
             var prev = steps[i - 1];
-            chain = chain.Then(
-                new KqlLookup("inner", new KqlTabular(new KqlTableSource("Events"), []).Then(chain.Operators.ToArray()).Then(
+            var previous = chainName;
+            chainName = "Chain_" + step.Name;
+            lets.Add(new KqlLet(chainName, new KqlTabular(new KqlTableSource(previous), []).Then(
+                new KqlLookup("inner", new KqlTabular(new KqlTableSource(previous), []).Then(
                     new KqlWhere(KqlNodes.Op("and", KqlNodes.Col("Step_" + step.Name), KqlNodes.Op(">=", KqlNodes.Col("TimeGenerated"), KqlNodes.Col(prev.First.KqlName)))),
-                    new KqlSummarize([KqlNodes.As(step.First.KqlName, KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], by)), keys));
+                    new KqlSummarize([KqlNodes.As(step.First.KqlName, KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], by)), keys)), null, Materialize: i < steps.Length - 1));
         }
+        var chain = new KqlTabular(new KqlTableSource(chainName), []);
         var counts = steps.Select((st, i) => KqlNodes.As(st.Count.KqlName, KqlNodes.Call("countif", KqlNodes.Op("and", KqlNodes.Col("Step_" + st.Name),
             KqlNodes.Op(">=", KqlNodes.Col("TimeGenerated"), KqlNodes.Col((i == 0 ? st : steps[i - 1]).First.KqlName))))));
         var firsts = steps.Select(st => KqlNodes.As(st.First.KqlName, KqlNodes.Call("take_any", KqlNodes.Col(st.First.KqlName))));
@@ -360,7 +366,7 @@ public static class KqlRuleCompiler
             new KqlWhere(KqlNodes.And(mins)),
             Texts(rule),
             Output(rule));
-        return Simple(rule, new KqlQuery([events], body));
+        return Simple(rule, new KqlQuery([.. lets], body));
     }
 
     private static KqlRulePlan Inventory(AnalyzedRule rule, BoundInventoryDetection i)
