@@ -7,6 +7,7 @@ app.Configure(config =>
 {
     config.SetApplicationName("keyabuse");
     config.PropagateExceptions();
+    config.UseStrictParsing();
     config.AddCommand<ValidateCommand>("validate")
         .WithDescription("Check every rule: schema, ids, tags, threats, fields, and every generated query (KQL by Microsoft's language service).")
         .WithExample("validate")

@@ -1,9 +1,7 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using KeyAbuseContent.Diagnostics;
 using YamlDotNet.Core;
-using YamlDotNet.Core.Events;
 
 namespace KeyAbuseContent.Yaml;
 
@@ -17,172 +15,26 @@ public static partial class YamlDocumentReader
     /// <summary>Reads <paramref name="text"/>; returns null and adds diagnostics when it is not one valid document.</summary>
     public static YamlNode? Read(string file, string text, DiagnosticBag diagnostics)
     {
-        var parser = new Parser(new StringReader(text));
-        var anchors = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
-        var errors = new List<Diagnostic>();
-        try
+        var before = diagnostics.Items.Count;
+        var documents = YamlStreamReader.ReadAll(file, text, diagnostics);
+        if (diagnostics.Items.Count > before)
         {
-            parser.Consume<StreamStart>();
-            if (parser.TryConsume<StreamEnd>(out _))
-            {
-                diagnostics.Error(new SourcePosition(file, 1, 1), null, DiagnosticCodes.YamlSyntax, "the file is empty");
-                return null;
-            }
-            parser.Consume<DocumentStart>();
-            var root = ReadNode(parser, file, anchors, errors);
-            parser.Consume<DocumentEnd>();
-            if (parser.Accept<DocumentStart>(out var next))
-            {
-                errors.Add(new Diagnostic(At(file, next.Start), null, DiagnosticCodes.UnsupportedYaml,
-                    "a second YAML document starts here; a rule file holds exactly one rule"));
-            }
-            diagnostics.AddRange(errors);
-            return errors.Count == 0 ? root : null;
-        }
-        catch (YamlException e)
-        {
-            diagnostics.AddRange(errors);
-            diagnostics.Error(At(file, e.Start), null, DiagnosticCodes.YamlSyntax, SyntaxMessage(e));
             return null;
         }
-        catch (InvalidOperationException)
+        if (documents.Length == 0)
         {
-            // YamlDotNet's scanner throws this on some malformed input (an unclosed flow collection, for one).
-            diagnostics.AddRange(errors);
-            var at = parser.Current is { } current ? At(file, current.Start) : new SourcePosition(file, 1, 1);
-            diagnostics.Error(at, null, DiagnosticCodes.YamlSyntax, "YAML syntax: the document is malformed after this point (an unclosed bracket or quote?)");
+            diagnostics.Error(new SourcePosition(file, 1, 1), null, DiagnosticCodes.YamlSyntax, "the file is empty");
             return null;
         }
-    }
-
-    private static string SyntaxMessage(YamlException e)
-    {
-        // YamlDotNet prefixes its messages with the positions; the diagnostic carries them already.
-        var message = e.Message;
-        var close = message.IndexOf("): ", StringComparison.Ordinal);
-        if (message.StartsWith('(') && close > 0)
+        if (documents.Length > 1)
         {
-            message = message[(close + 3)..];
+            diagnostics.Error(documents[1].Start, null, DiagnosticCodes.UnsupportedYaml, "a second YAML document starts here; a rule file holds exactly one rule");
+            return null;
         }
-        return "YAML syntax: " + message.TrimEnd('.');
+        return documents[0];
     }
 
     internal static SourcePosition At(string file, Mark mark) => new(file, (int)mark.Line, (int)mark.Column);
-
-    private static YamlNode ReadNode(IParser parser, string file, Dictionary<string, YamlNode> anchors, List<Diagnostic> errors)
-    {
-        if (parser.TryConsume<AnchorAlias>(out var alias))
-        {
-            if (anchors.TryGetValue(alias.Value.Value, out var target))
-            {
-                return target;
-            }
-            errors.Add(new Diagnostic(At(file, alias.Start), null, DiagnosticCodes.YamlSyntax, $"alias *{alias.Value.Value} names no anchor"));
-            return new YamlScalar(At(file, alias.Start), "", ScalarType.Null);
-        }
-
-        YamlNode node;
-        NodeEvent start;
-        if (parser.TryConsume<Scalar>(out var scalar))
-        {
-            start = scalar;
-            node = ReadScalar(file, scalar, errors);
-        }
-        else if (parser.TryConsume<SequenceStart>(out var seqStart))
-        {
-            start = seqStart;
-            var items = ImmutableArray.CreateBuilder<YamlNode>();
-            while (!parser.TryConsume<SequenceEnd>(out _))
-            {
-                items.Add(ReadNode(parser, file, anchors, errors));
-            }
-            node = new YamlSequence(At(file, seqStart.Start), items.ToImmutable());
-        }
-        else if (parser.TryConsume<MappingStart>(out var mapStart))
-        {
-            start = mapStart;
-            node = ReadMapping(parser, file, mapStart, anchors, errors);
-        }
-        else
-        {
-            var unexpected = parser.Current!;
-            throw new YamlException(unexpected.Start, unexpected.End, $"unexpected {unexpected.GetType().Name}");
-        }
-
-        if (!start.Anchor.IsEmpty)
-        {
-            anchors[start.Anchor.Value] = node;
-        }
-        return node;
-    }
-
-    private static YamlMapping ReadMapping(IParser parser, string file, MappingStart mapStart, Dictionary<string, YamlNode> anchors, List<Diagnostic> errors)
-    {
-        var entries = ImmutableArray.CreateBuilder<YamlEntry>();
-        var seen = new Dictionary<string, SourcePosition>(StringComparer.Ordinal);
-        while (!parser.TryConsume<MappingEnd>(out _))
-        {
-            var keyStart = parser.Current!.Start;
-            var keyNode = ReadNode(parser, file, anchors, errors);
-            var value = ReadNode(parser, file, anchors, errors);
-            if (keyNode is not YamlScalar key || key.Type == ScalarType.Null)
-            {
-                errors.Add(new Diagnostic(At(file, keyStart), null, DiagnosticCodes.UnsupportedYaml,
-                    $"a mapping key must be a plain name, not {keyNode.Describe()}"));
-                continue;
-            }
-            if (key.Text == "<<")
-            {
-                errors.Add(new Diagnostic(key.Start, null, DiagnosticCodes.UnsupportedYaml,
-                    "merge keys (<<) are YAML 1.1 only; write the fields out"));
-                continue;
-            }
-            if (seen.TryGetValue(key.Text, out var first))
-            {
-                errors.Add(new Diagnostic(key.Start, null, DiagnosticCodes.DuplicateKey,
-                    $"duplicate key '{key.Text}' (first at line {first.Line})"));
-                continue;
-            }
-            seen[key.Text] = key.Start;
-            entries.Add(new YamlEntry(key, value));
-        }
-        return new YamlMapping(At(file, mapStart.Start), entries.ToImmutable());
-    }
-
-    private static YamlScalar ReadScalar(string file, Scalar scalar, List<Diagnostic> errors)
-    {
-        var at = At(file, scalar.Start);
-        var text = scalar.Value;
-        if (!scalar.Tag.IsEmpty && scalar.Tag.Value != "!")
-        {
-            var tag = scalar.Tag.Value;
-            var type = tag switch
-            {
-                "tag:yaml.org,2002:str" => ScalarType.String,
-                "tag:yaml.org,2002:int" => ScalarType.Int,
-                "tag:yaml.org,2002:float" => ScalarType.Float,
-                "tag:yaml.org,2002:bool" => ScalarType.Bool,
-                "tag:yaml.org,2002:null" => ScalarType.Null,
-                _ => (ScalarType?)null,
-            };
-            if (type is null)
-            {
-                errors.Add(new Diagnostic(at, null, DiagnosticCodes.UnsupportedYaml, $"unknown tag {tag}"));
-                return new YamlScalar(at, text, ScalarType.String);
-            }
-            if (type != ScalarType.String && Resolve(text) != type)
-            {
-                errors.Add(new Diagnostic(at, null, DiagnosticCodes.YamlSyntax, $"'{text}' is not a valid {tag}"));
-            }
-            return new YamlScalar(at, text, type.Value);
-        }
-        if (scalar.Style != ScalarStyle.Plain)
-        {
-            var layout = scalar.Style is ScalarStyle.Literal or ScalarStyle.Folded ? ScalarLayout.Block : ScalarLayout.Quoted;
-            return new YamlScalar(at, text, ScalarType.String, layout);
-        }
-        return new YamlScalar(at, text, Resolve(text));
-    }
 
     /// <summary>The YAML 1.2 core schema's resolution of a plain scalar.</summary>
     public static ScalarType Resolve(string text)

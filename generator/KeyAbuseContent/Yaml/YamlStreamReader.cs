@@ -39,6 +39,12 @@ public static class YamlStreamReader
         {
             errors.Add(new Diagnostic(YamlDocumentReader.At(file, e.Start), null, DiagnosticCodes.YamlSyntax, SyntaxMessage(e)));
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this on some malformed input (an unclosed flow collection, for one).
+            var at = parser.Current is { } current ? YamlDocumentReader.At(file, current.Start) : new SourcePosition(file, 1, 1);
+            errors.Add(new Diagnostic(at, null, DiagnosticCodes.YamlSyntax, "YAML syntax: the document is malformed after this point (an unclosed bracket or quote?)"));
+        }
         diagnostics.AddRange(errors);
         return documents.ToImmutable();
     }

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using KeyAbuseContent.Tests.Support;
+
+namespace KeyAbuseContent.Tests.Cli;
+
+/// <summary>The keyabuse program as a user runs it: output lines and exit codes.</summary>
+public class CommandLineTests
+{
+    private static (int Exit, string Output) Run(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "keyabuse.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["COLUMNS"] = "400";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result + error.Result);
+    }
+
+    [Fact]
+    public void ValidateReportsABrokenRuleAsFileLineColumnAndExitsOne()
+    {
+        using var library = new TestLibrary();
+        library.Rule("auth/test-auth-burst.yaml", RuleText.Threshold(where: "staus == 401"));
+        var (exit, output) = Run(library.Root, "validate");
+        Assert.Equal(1, exit);
+        Assert.Contains("detections/auth/test-auth-burst.yaml:18:11: error KA1205: detect.where: 'staus' is not one of the activity event fields; did you mean 'status'? [test-auth-burst]", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BuildWritesTheBundleAndExitsZero()
+    {
+        using var library = new TestLibrary();
+        library.Rule("auth/test-auth-burst.yaml", RuleText.Threshold());
+        var tools = Path.Combine(library.Root, "tools");
+        Directory.CreateSymbolicLink(tools, Path.Combine(TestPaths.RepositoryRoot, "tools"));
+        var (exit, output) = Run(library.Root, "build", "--out", "dist");
+        Assert.True(exit == 0, output);
+        Assert.True(File.Exists(Path.Combine(library.Root, "dist", "elastic", "rules.ndjson")));
+    }
+
+    [Fact]
+    public void AnUnknownOptionIsBadUsage() => Assert.Equal(2, Run(TestPaths.RepositoryRoot, "build", "--bogus").Exit);
+
+    [Fact]
+    public void AMissingRulesFolderIsBadInput()
+    {
+        var (exit, output) = Run(TestPaths.RepositoryRoot, "validate", "--rules", "no-such-folder");
+        Assert.Equal(2, exit);
+        Assert.Contains("the rules folder 'no-such-folder' does not exist", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("build")]
+    public void EveryVerbHasHelpWithAnExample(string verb)
+    {
+        var (exit, output) = Run(TestPaths.RepositoryRoot, verb, "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("EXAMPLES:", output, StringComparison.Ordinal);
+        Assert.Contains("keyabuse " + verb, output, StringComparison.Ordinal);
+    }
+}
