@@ -111,6 +111,10 @@ public sealed class PackBuilder
             var sigma = SigmaTarget.Build(analyzed);
             return new CompiledRule(analyzed, sentinel, elastic, sigma);
         }
+        catch (QueryDslException e)
+        {
+            diagnostics.Error(rule.At("detect.where"), rule.Name, DiagnosticCodes.Untranslatable, "Elastic transform: " + e.Message);
+        }
         catch (EsqlVersionException e)
         {
             diagnostics.Error(rule.At("detect"), rule.Name, DiagnosticCodes.Untranslatable, "Elastic: " + e.Message);

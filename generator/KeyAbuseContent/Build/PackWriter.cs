@@ -62,6 +62,12 @@ public static class PackWriter
             ndjson.Append(r.Elastic.Rule.Document.ToJsonString(Compact)).Append('\n');
         }
         files["elastic/rules.ndjson"] = ndjson.ToString();
+        var setup = new StringBuilder();
+        foreach (var request in Targets.Elastic.ElasticHistory.Common().Concat(rules.SelectMany(r => r.Elastic.Setup)))
+        {
+            setup.Append(request.ToJson().ToJsonString(Compact)).Append('\n');
+        }
+        files["elastic/setup.ndjson"] = setup.ToString();
         files["REPORT.md"] = Report(rules);
         return files;
     }

@@ -19,14 +19,14 @@ public static class HistoryTables
     /// <summary>How far back a new-value detection reads raw events the hourly summary may not hold yet.</summary>
     public static readonly TimeSpan UnsummarizedReach = TimeSpan.FromHours(3);
 
-    /// <summary>Elastic: per-rule baselines by slot, a lookup-mode index kept by a transform.</summary>
-    public const string ElasticBaseline = "keyabuse-baseline";
+    /// <summary>Elastic: a rule's baselines by slot, a lookup-mode index kept by a transform (one index a rule, so retention never crosses rules).</summary>
+    public static string ElasticBaseline(string rule) => "keyabuse-baseline-" + rule;
 
-    /// <summary>Elastic: per-rule values seen per entity, a lookup-mode index kept by a transform.</summary>
-    public const string ElasticKnownValues = "keyabuse-known-values";
+    /// <summary>Elastic: a rule's values seen per entity, a lookup-mode index kept by a transform.</summary>
+    public static string ElasticKnownValues(string rule) => "keyabuse-known-values-" + rule;
 
-    /// <summary>Elastic: per-rule entities seen, a lookup-mode index kept by a transform.</summary>
-    public const string ElasticKnownEntities = "keyabuse-known-entities";
+    /// <summary>Elastic: a rule's entities seen, a lookup-mode index kept by a transform.</summary>
+    public static string ElasticKnownEntities(string rule) => "keyabuse-known-entities-" + rule;
 
     /// <summary>The Monday every hour-of-week slot counts from, in both dialects (KQL's startofweek is a Sunday).</summary>
     public static readonly DateTimeOffset WeekOrigin = new(1970, 1, 5, 0, 0, 0, TimeSpan.Zero);

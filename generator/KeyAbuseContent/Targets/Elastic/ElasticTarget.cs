@@ -7,7 +7,7 @@ using KeyAbuseContent.Targets.Esql;
 namespace KeyAbuseContent.Targets.Elastic;
 
 /// <summary>A rule compiled for Elastic: the Kibana rule, its ES|QL plan and the stack version it needs.</summary>
-public sealed record ElasticArtifact(ElasticRule Rule, EsqlRulePlan Plan, EsqlText Query);
+public sealed record ElasticArtifact(ElasticRule Rule, EsqlRulePlan Plan, EsqlText Query, IReadOnlyList<ElasticSetupRequest> Setup);
 
 /// <summary>A rule that cannot run on the targeted stack, and why.</summary>
 public sealed class EsqlVersionException(string message) : Exception(message);
@@ -70,7 +70,7 @@ public static class ElasticTarget
                 ["missing_fields_strategy"] = "suppress",
             };
         }
-        return new ElasticArtifact(new ElasticRule(rule.Id.ToString(), rule.Title, doc), plan, text);
+        return new ElasticArtifact(new ElasticRule(rule.Id.ToString(), rule.Title, doc), plan, text, ElasticHistory.For(analyzed));
     }
 
     /// <summary>Elastic's prebuilt rules: low 21, medium 47, high 73, critical 99.</summary>
@@ -307,7 +307,7 @@ public static class ElasticTarget
         foreach (var lookup in plan.Lookups)
         {
             lines.Add("");
-            lines.Add($"The rule joins the lookup-mode index `{lookup.Index}` on `{lookup.JoinField}`: {lookup.Purpose}. Install it and the transform or sync that keeps it current from the KeyAbuseContent bundle before enabling the rule.");
+            lines.Add($"The rule joins the lookup-mode index `{lookup.Index}` on `{lookup.JoinField}`: {lookup.Purpose}. Create it, and start the transforms that keep it current, with the requests of the bundle's `elastic/setup.ndjson` before enabling the rule.");
         }
         return string.Join('\n', lines);
     }

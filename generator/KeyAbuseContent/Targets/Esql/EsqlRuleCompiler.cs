@@ -177,13 +177,13 @@ public static class EsqlRuleCompiler
         commands.Add(new EsqlEval([
             EsqlNodes.As("keyabuse.primary_slot", SlotKey(h.Seasonality, Col("keyabuse.hour_of_week")))]));
         commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col("keyabuse.primary_slot")))]));
-        commands.Add(new EsqlLookupJoin(HistoryTables.ElasticBaseline, [LookupKey]));
+        commands.Add(new EsqlLookupJoin(HistoryTables.ElasticBaseline(name), [LookupKey]));
         commands.Add(new EsqlRename([("keyabuse.history.value", "keyabuse.primary_baseline"), ("keyabuse.history.samples", "keyabuse.primary_samples")]));
         if (h.Fallback != Fallback.None)
         {
             commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.fallback_slot", SlotKey(Kql.KqlRuleCompiler.AsSeasonality(h.Fallback), Col("keyabuse.hour_of_week")))]));
             commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col("keyabuse.fallback_slot")))]));
-            commands.Add(new EsqlLookupJoin(HistoryTables.ElasticBaseline, [LookupKey]));
+            commands.Add(new EsqlLookupJoin(HistoryTables.ElasticBaseline(name), [LookupKey]));
             commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.use_primary", EsqlNodes.Call("COALESCE", EsqlNodes.Op(">=", Col("keyabuse.primary_samples"), min), EsqlLiteral.Bool(false)))]));
             commands.Add(new EsqlEval([
                 EsqlNodes.As("keyabuse.baseline", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_baseline"), Col("keyabuse.history.value"))),
@@ -206,7 +206,7 @@ public static class EsqlRuleCompiler
         commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.first_seen", Col("keyabuse.bucket"))]));
         commands.Add(Texts(rule));
         commands.Add(Keep(rule));
-        return Plan(rule, commands, true, new EsqlLookup(HistoryTables.ElasticBaseline, LookupKey, $"{name}: the statistic of hourly peaks per entity and slot"));
+        return Plan(rule, commands, true, new EsqlLookup(HistoryTables.ElasticBaseline(name), LookupKey, $"{name}: the statistic of hourly peaks per entity and slot"));
     }
 
     private static EsqlRulePlan NewValue(AnalyzedRule rule, BoundNewValueDetection n)
@@ -225,10 +225,10 @@ public static class EsqlRuleCompiler
         commands.Add(new EsqlStats([.. n.Aggregates.Select(Aggregate), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")], group));
         commands.Add(new EsqlEval([EsqlNodes.As(EntityKeyField, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), EntityKey(n.By)))]));
         commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", Col(EntityKeyField), EsqlLiteral.Str("|"), EsqlNodes.Call("TO_STRING", field)))]));
-        commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownValues, [LookupKey]));
+        commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownValues(name), [LookupKey]));
         // New: never seen for the entity before this window's first event.
         commands.Add(new EsqlWhere(EsqlNodes.Op("OR", new EsqlIsNull(Col("keyabuse.history.first_seen"), false), EsqlNodes.Op(">=", Col("keyabuse.history.first_seen"), Col("keyabuse.first_seen")))));
-        commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownEntities, [EntityKeyField]));
+        commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownEntities(name), [EntityKeyField]));
         commands.Add(new EsqlWhere(EsqlNodes.Op("<", Col("keyabuse.entity_history.first_seen"), Col("keyabuse.first_seen"))));
         if (n.Condition is not null)
         {
@@ -237,8 +237,8 @@ public static class EsqlRuleCompiler
         commands.Add(Texts(rule));
         commands.Add(Keep(rule));
         return Plan(rule, commands, true,
-            new EsqlLookup(HistoryTables.ElasticKnownValues, LookupKey, $"{name}: when each {n.Field.Name} was first and last seen per entity"),
-            new EsqlLookup(HistoryTables.ElasticKnownEntities, EntityKeyField, $"{name}: when each entity was first seen"));
+            new EsqlLookup(HistoryTables.ElasticKnownValues(name), LookupKey, $"{name}: when each {n.Field.Name} was first and last seen per entity"),
+            new EsqlLookup(HistoryTables.ElasticKnownEntities(name), EntityKeyField, $"{name}: when each entity was first seen"));
     }
 
     private static EsqlRulePlan Profile(AnalyzedRule rule, BoundProfileDetection p)
