@@ -269,10 +269,6 @@ public sealed class RuleAnalyzer
         {
             Error(_rule.At("detect.profile.learned"), "detect.profile.learned.length is between 1d and 90d", DiagnosticCodes.Kind);
         }
-        if (p.Learned is not null)
-        {
-            Error(_rule.At("detect.profile.learned"), "learned profiles are not compiled yet; declare the profile in the inventory (models, operations, countries, cidrs)", DiagnosticCodes.Kind);
-        }
         var declared = Sources.Inventory.Field(p.Declared)!;
         var aggregates = Aggregates(source, p.Aggregates);
         var allowed = Computed.Column("allowed", ExprType.StringList);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json.Nodes;
 using KeyAbuseContent.Expressions;
@@ -45,7 +46,8 @@ public static class ElasticHistory
     public static IReadOnlyList<ElasticSetupRequest> For(AnalyzedRule rule) => rule.Detection switch
     {
         BoundBaselineDetection b => Baseline(rule, b),
-        BoundNewValueDetection n => NewValue(rule, n),
+        BoundNewValueDetection n => KnownValues(rule, n.Where, n.By, n.Field, n.Syntax.History),
+        BoundProfileDetection { Syntax.Learned: { } learned } p => KnownValues(rule, p.Where, p.By, p.Field, learned),
         _ => [],
     };
 
@@ -132,14 +134,14 @@ public static class ElasticHistory
 
     private static JsonObject Agg(string kind, string field) => new() { [kind] = new JsonObject { ["field"] = field } };
 
-    private static List<ElasticSetupRequest> NewValue(AnalyzedRule rule, BoundNewValueDetection n)
+    /// <summary>When each value of a field, and each entity, was first and last seen: for new values and learned profiles.</summary>
+    private static List<ElasticSetupRequest> KnownValues(AnalyzedRule rule, Bound? where, ImmutableArray<SourceField> byFields, SourceField valueField, TimeSpan history)
     {
         var name = rule.Rule.Name;
-        var field = n.Field.Esql;
-        var by = n.By.Select(f => f.Esql).ToList();
+        var field = valueField.Esql;
+        var by = byFields.Select(f => f.Esql).ToList();
         var exists = new JsonObject { ["exists"] = new JsonObject { ["field"] = field } };
-        var entity = EntityExpression(n.By);
-        var history = n.Syntax.History;
+        var entity = EntityExpression(byFields);
         var values = HistoryTables.ElasticKnownValues(name);
         var entities = HistoryTables.ElasticKnownEntities(name);
         var valueScript = $"{Guard([.. by, field])}emit('{name}|' + {entity} + '|' + {Painless(field)});";
@@ -151,7 +153,7 @@ public static class ElasticHistory
                 ["keyabuse.lookup_key"] = Type("keyword"),
                 ["keyabuse.history.first_seen"] = Type("date"),
                 ["keyabuse.history.last_seen"] = Type("date"),
-            }), $"{name}: when each {n.Field.Name} was first and last seen per entity"),
+            }), $"{name}: when each {valueField.Name} was first and last seen per entity"),
             new("PUT", "/" + entities, LookupIndex(new JsonObject
             {
                 ["keyabuse.entity_key"] = Type("keyword"),
@@ -159,14 +161,14 @@ public static class ElasticHistory
                 ["keyabuse.entity_history.last_seen"] = Type("date"),
             }), $"{name}: when each entity was first seen"),
             new("PUT", $"/_transform/{name}-known-values", Transform(
-                $"KeyAbuseContent {name}: first and last sighting of each {n.Field.Name} per entity",
-                Source(rule, n.Where, exists, new JsonObject { ["keyabuse.lookup_key"] = Runtime("keyword", valueScript) }),
+                $"KeyAbuseContent {name}: first and last sighting of each {valueField.Name} per entity",
+                Source(rule, where, exists, new JsonObject { ["keyabuse.lookup_key"] = Runtime("keyword", valueScript) }),
                 new JsonObject { ["keyabuse.lookup_key"] = Terms("keyabuse.lookup_key") },
                 new JsonObject { ["keyabuse.history.first_seen"] = Agg("min", "@timestamp"), ["keyabuse.history.last_seen"] = Agg("max", "@timestamp") },
                 values, "@timestamp", "keyabuse.history.last_seen", history, "1m", stamp: false), $"{name}: keeps {values}"),
             new("PUT", $"/_transform/{name}-known-entities", Transform(
                 $"KeyAbuseContent {name}: first and last sighting of each entity",
-                Source(rule, n.Where, exists, new JsonObject { ["keyabuse.entity_key"] = Runtime("keyword", entityScript) }),
+                Source(rule, where, exists, new JsonObject { ["keyabuse.entity_key"] = Runtime("keyword", entityScript) }),
                 new JsonObject { ["keyabuse.entity_key"] = Terms("keyabuse.entity_key") },
                 new JsonObject { ["keyabuse.entity_history.first_seen"] = Agg("min", "@timestamp"), ["keyabuse.entity_history.last_seen"] = Agg("max", "@timestamp") },
                 entities, "@timestamp", "keyabuse.entity_history.last_seen", history, "1m", stamp: false), $"{name}: keeps {entities}"),

@@ -241,29 +241,46 @@ public static class EsqlRuleCompiler
             new EsqlLookup(HistoryTables.ElasticKnownEntities(name), EntityKeyField, $"{name}: when each entity was first seen"));
     }
 
+    /// <summary>Use outside the key's declared list, or (learned) outside the values of its history; decided per key and value.</summary>
     private static EsqlRulePlan Profile(AnalyzedRule rule, BoundProfileDetection p)
     {
+        var name = rule.Rule.Name;
         var field = Col(p.Field.Esql);
         var declared = Col(p.Declared.Esql);
         var commands = From(rule);
         commands.AddRange(Filter(p.Where));
         commands.Add(new EsqlWhere(E(new BoundCall("isnotempty", [new BoundField(p.Field.Binding, default)], ExprType.Bool, default))));
+        commands.Add(new EsqlStats(
+            [EsqlNodes.As("keyabuse.requests", EsqlNodes.Call("COUNT", new EsqlStar())), .. p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate),
+             FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")],
+            ByColumns(p.By).Add(EsqlNodes.Bare(field))));
+        var lookups = new List<EsqlLookup> { new(Sources.Inventory.EsqlIndex, Sources.Inventory.Field("key_id")!.Esql, "the key inventory") };
         commands.Add(new EsqlLookupJoin(Sources.Inventory.EsqlIndex, [Sources.Inventory.Field("key_id")!.Esql]));
         EsqlExpr inside = p.Declared.Name == "cidrs"
             ? EsqlNodes.Call("CIDR_MATCH", field, declared)
             : EsqlNodes.Call("MV_CONTAINS", declared, field);
-        commands.Add(new EsqlWhere(EsqlNodes.Op("AND", new EsqlIsNull(declared, true), new EsqlNot(inside))));
-        commands.Add(new EsqlStats(
-            [EsqlNodes.As("keyabuse.requests", EsqlNodes.Call("COUNT", new EsqlStar())), .. p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate),
-             EsqlNodes.As("keyabuse.allowed", EsqlNodes.Call("VALUES", declared)), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")],
-            ByColumns(p.By).Add(EsqlNodes.Bare(field))));
+        EsqlExpr outside = EsqlNodes.Op("AND", new EsqlIsNull(declared, true), new EsqlNot(inside));
+        if (p.Syntax.Learned is not null)
+        {
+            commands.Add(new EsqlEval([EsqlNodes.As(EntityKeyField, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), EntityKey(p.By)))]));
+            commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", Col(EntityKeyField), EsqlLiteral.Str("|"), EsqlNodes.Call("TO_STRING", field)))]));
+            commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownValues(name), [LookupKey]));
+            commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownEntities(name), [EntityKeyField]));
+            var unseen = EsqlNodes.Op("OR", new EsqlIsNull(Col("keyabuse.history.first_seen"), false), EsqlNodes.Op(">=", Col("keyabuse.history.first_seen"), Col("keyabuse.first_seen")));
+            var established = EsqlNodes.Op("<", Col("keyabuse.entity_history.first_seen"), Col("keyabuse.first_seen"));
+            outside = EsqlNodes.Op("OR", outside, EsqlNodes.Op("AND", new EsqlIsNull(declared, false), EsqlNodes.Op("AND", unseen, established)));
+            lookups.Add(new(HistoryTables.ElasticKnownValues(name), LookupKey, $"{name}: when each {p.Field.Name} was first and last seen per entity"));
+            lookups.Add(new(HistoryTables.ElasticKnownEntities(name), EntityKeyField, $"{name}: when each entity was first seen"));
+        }
+        commands.Add(new EsqlWhere(outside));
+        commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.allowed", declared)]));
         if (p.Condition is not null)
         {
             commands.Add(new EsqlWhere(E(p.Condition)));
         }
         commands.Add(Texts(rule));
         commands.Add(Keep(rule));
-        return Plan(rule, commands, true, new EsqlLookup(Sources.Inventory.EsqlIndex, Sources.Inventory.Field("key_id")!.Esql, "the key inventory"));
+        return Plan(rule, commands, true, [.. lookups]);
     }
 
     private static EsqlRulePlan Sequence(AnalyzedRule rule, BoundSequenceDetection s)

@@ -225,17 +225,22 @@ public static class KqlRuleCompiler
 
     private static readonly KqlProject RefreshColumns = new([.. RefreshColumnNames.Select(c => KqlNodes.Bare(KqlNodes.Col(c)))]);
 
-    private static KqlRulePlan NewValue(AnalyzedRule rule, BoundNewValueDetection n)
+    /// <summary>
+    /// The values an entity has used, for new values and learned profiles: an hourly summary rule, a daily
+    /// refresh over the history, and the lets a detection reads (<c>History</c> of entity and value,
+    /// <c>Scoped</c> events of the lookback, <c>EntitySince</c> when each entity was first seen).
+    /// </summary>
+    private sealed record KnownValues(KqlSummaryRule Summary, KqlRefresh Refresh, ImmutableArray<KqlLet> Lets);
+
+    private static KnownValues Known(AnalyzedRule rule, Bound? where, ImmutableArray<SourceField> by, SourceField field, TimeSpan historyLength)
     {
         var name = rule.Rule.Name;
         var lookback = rule.Rule.Schedule.Lookback;
-        var field = n.Field;
-        var by = ByColumns(n.By);
         var valueFilter = new KqlWhere(KqlNodes.Call("isnotempty", KqlNodes.Col(field.Kql)));
-        var keys = new KqlExtend([KqlNodes.As(Entity, EntityKey(n.By)), KqlNodes.As("Value", KqlNodes.Call("tostring", KqlNodes.Col(field.Kql)))]);
+        var keys = new KqlExtend([KqlNodes.As(Entity, EntityKey(by)), KqlNodes.As("Value", KqlNodes.Call("tostring", KqlNodes.Col(field.Kql)))]);
 
         // Hourly summary: each value seen per entity and hour.
-        var hourly = Activity(rule).Then([.. Filter(n.Where)]).Then(
+        var hourly = Activity(rule).Then([.. Filter(where)]).Then(
             valueFilter,
             keys,
             new KqlSummarize([KqlNodes.As("Metric", KqlNodes.Call("todouble", KqlNodes.Call("count")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value")), KqlNodes.As("Hour", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(TimeSpan.FromHours(1))))]),
@@ -244,7 +249,7 @@ public static class KqlRuleCompiler
 
         // Daily refresh: the values seen per entity over the history.
         var refreshBody = KqlNodes.From(HistoryTables.SentinelHourly).Then(
-            RuleRows(name, n.Syntax.History),
+            RuleRows(name, historyLength),
             new KqlSummarize([KqlNodes.As("Samples", KqlNodes.Call("count")), KqlNodes.As("Baseline", KqlNodes.Call("sum", KqlNodes.Col("Metric")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))]),
             new KqlExtend([KqlNodes.As("Rule", KqlLiteral.Str(name)), KqlNodes.As("Slot", KqlLiteral.Str(""))]),
             RefreshColumns);
@@ -253,7 +258,7 @@ public static class KqlRuleCompiler
         // Known: the refreshed history, the hourly rows since, and the raw events the summary has not reached.
         var unsummarized = Activity(rule).Then(new KqlWhere(KqlNodes.Op("and",
             KqlNodes.Op(">", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(HistoryTables.UnsummarizedReach))),
-            KqlNodes.Op("<=", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(lookback)))))).Then([.. Filter(n.Where)]).Then(
+            KqlNodes.Op("<=", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(lookback)))))).Then([.. Filter(where)]).Then(
             valueFilter, keys, new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))]));
         var known = new KqlLet("Known", new KqlTabular(new KqlTableSource(HistoryTables.SentinelBaseline), []).Then(
             RuleRows(name, HistoryTables.BaselineReach),
@@ -265,9 +270,8 @@ public static class KqlRuleCompiler
         var history = new KqlLet("History", new KqlTabular(new KqlTableSource("Known"), []).Then(
             new KqlUnion(["Recent", "Unsummarized"]),
             new KqlDistinct([Entity, "Value"])), null, Materialize: true);
-
-        var scoped = new KqlLet("Scoped", Activity(rule).Then(Since(lookback)).Then([.. Filter(n.Where)]).Then(valueFilter, keys), null, Materialize: true);
-        // An entity is judged only once it has a history: before the lookback, or earlier in it than the new value.
+        var scoped = new KqlLet("Scoped", Activity(rule).Then(Since(lookback)).Then([.. Filter(where)]).Then(valueFilter, keys), null, Materialize: true);
+        // An entity is judged only once it has a history: before the lookback, or earlier in it than the value.
         var historyEntities = new KqlLet("HistoryEntities", new KqlTabular(new KqlTableSource("History"), [
             new KqlDistinct([Entity]),
             new KqlExtend([KqlNodes.As("Since", KqlLiteral.Time(DateTimeOffset.UnixEpoch))])]), null);
@@ -276,6 +280,13 @@ public static class KqlRuleCompiler
         var entitySince = new KqlLet("EntitySince", new KqlTabular(new KqlTableSource("HistoryEntities"), [
             new KqlUnion(["ScopedEntities"]),
             new KqlSummarize([KqlNodes.As("EntitySince", KqlNodes.Call("min", KqlNodes.Col("Since")))], [KqlNodes.Bare(KqlNodes.Col(Entity))])]), null);
+        return new KnownValues(summary, refresh, [known, recent, raw, history, scoped, historyEntities, scopedEntities, entitySince]);
+    }
+
+    private static KqlRulePlan NewValue(AnalyzedRule rule, BoundNewValueDetection n)
+    {
+        var field = n.Field;
+        var known = Known(rule, n.Where, n.By, field, n.Syntax.History);
         var ops = new List<KqlOperator>
         {
             new KqlJoin("leftanti", new KqlTabular(new KqlTableSource("History"), []), [new(Entity, Entity), new("Value", "Value")]),
@@ -286,7 +297,7 @@ public static class KqlRuleCompiler
             ops.Add(new KqlLookup("inner", new KqlTabular(new KqlTableSource("Scoped"), [new KqlSummarize([KqlNodes.As("Since", KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))])]), [new(Entity, Entity), new("Value", "Value")]));
             ops.Add(new KqlWhere(KqlNodes.Op("<", KqlNodes.Col("TimeGenerated"), KqlNodes.Op("+", KqlNodes.Col("Since"), KqlLiteral.Span(window)))));
         }
-        ops.Add(new KqlSummarize([.. n.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], by.Add(KqlNodes.Bare(KqlNodes.Col(field.Kql))).Add(KqlNodes.Bare(KqlNodes.Col(Entity)))));
+        ops.Add(new KqlSummarize([.. n.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], ByColumns(n.By).Add(KqlNodes.Bare(KqlNodes.Col(field.Kql))).Add(KqlNodes.Bare(KqlNodes.Col(Entity)))));
         ops.Add(new KqlLookup("inner", new KqlTabular(new KqlTableSource("EntitySince"), []), [new(Entity, Entity)]));
         ops.Add(new KqlWhere(KqlNodes.Op("<", KqlNodes.Col("EntitySince"), KqlNodes.Col("FirstSeen"))));
         if (n.Condition is not null)
@@ -295,10 +306,14 @@ public static class KqlRuleCompiler
         }
         ops.Add(Texts(rule));
         ops.Add(Output(rule));
-        var detection = new KqlQuery([known, recent, raw, history, scoped, historyEntities, scopedEntities, entitySince], new KqlTabular(new KqlTableSource("Scoped"), [.. ops]));
-        return new KqlRulePlan(detection, HistoryTables.BaselineReach, Columns(rule), [summary], [refresh]);
+        var detection = new KqlQuery(known.Lets, new KqlTabular(new KqlTableSource("Scoped"), [.. ops]));
+        return new KqlRulePlan(detection, HistoryTables.BaselineReach, Columns(rule), [known.Summary], [known.Refresh]);
     }
 
+    /// <summary>
+    /// Use outside the key's profile: its declared list when the inventory has one, else (with
+    /// <c>learned</c>) the values it used in its history. Decided per key and value, after aggregation.
+    /// </summary>
     private static KqlRulePlan Profile(AnalyzedRule rule, BoundProfileDetection p)
     {
         var field = KqlNodes.Col(p.Field.Kql);
@@ -306,25 +321,49 @@ public static class KqlRuleCompiler
         var inventory = KqlNodes.FromFunction(Sources.Inventory.KqlFunction).Then(
             new KqlWhere(KqlNodes.Op(">", KqlNodes.Call("array_length", KqlNodes.Col(declared.Kql)), KqlLiteral.Long(0))),
             new KqlProject([KqlNodes.Bare(KqlNodes.Col("KeyId")), KqlNodes.As("Allowed", KqlNodes.Col(declared.Kql))]));
-        KqlExpr outside = declared.Name == "cidrs"
+        KqlExpr outsideDeclared = KqlNodes.Op("and", KqlNodes.Call("isnotnull", KqlNodes.Col("Allowed")), declared.Name == "cidrs"
             ? KqlNodes.Call("not", KqlNodes.Call("ipv4_is_in_any_range", field, KqlNodes.Col("Allowed")))
-            : KqlNodes.Call("not", KqlNodes.Call("set_has_element", KqlNodes.Col("Allowed"), field));
-        var ops = new List<KqlOperator> { Since(rule.Rule.Schedule.Lookback) };
+            : KqlNodes.Call("not", KqlNodes.Call("set_has_element", KqlNodes.Col("Allowed"), field)));
+        var aggregates = new List<KqlAssign> { KqlNodes.As("Requests", KqlNodes.Call("count")) };
+        aggregates.AddRange(p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate));
+        aggregates.Add(FirstLast("min", "FirstSeen"));
+        aggregates.Add(FirstLast("max", "LastSeen"));
+        var group = ByColumns(p.By).Add(KqlNodes.Bare(field));
+        var ops = new List<KqlOperator>();
+        if (p.Syntax.Learned is { } length)
+        {
+            var known = Known(rule, p.Where, p.By, p.Field, length);
+            KqlExpr outsideLearned = KqlNodes.Op("and", KqlNodes.Call("isnull", KqlNodes.Col("Allowed")), KqlNodes.Op("and",
+                KqlNodes.Call("isnull", KqlNodes.Col("Known")),
+                KqlNodes.Op("<", KqlNodes.Col("EntitySince"), KqlNodes.Col("FirstSeen"))));
+            ops.Add(new KqlSummarize([.. aggregates], group.Add(KqlNodes.Bare(KqlNodes.Col(Entity))).Add(KqlNodes.Bare(KqlNodes.Col("Value")))));
+            ops.Add(new KqlLookup("leftouter", inventory, [new("KeyId", "KeyId")]));
+            ops.Add(new KqlLookup("leftouter", new KqlTabular(new KqlTableSource("History"), [new KqlExtend([KqlNodes.As("Known", KqlLiteral.Bool(true))])]), [new(Entity, Entity), new("Value", "Value")]));
+            ops.Add(new KqlLookup("leftouter", new KqlTabular(new KqlTableSource("EntitySince"), []), [new(Entity, Entity)]));
+            ops.Add(new KqlWhere(KqlNodes.Op("or", outsideDeclared, outsideLearned)));
+            AddTail(rule, p.Condition, ops);
+            var learned = new KqlQuery(known.Lets, new KqlTabular(new KqlTableSource("Scoped"), [.. ops]));
+            return new KqlRulePlan(learned, HistoryTables.BaselineReach, Columns(rule), [known.Summary], [known.Refresh]);
+        }
+        ops.Add(Since(rule.Rule.Schedule.Lookback));
         ops.AddRange(Filter(p.Where));
         ops.Add(new KqlWhere(KqlNodes.Call("isnotempty", field)));
+        ops.Add(new KqlSummarize([.. aggregates], group));
         ops.Add(new KqlLookup("inner", inventory, [new("KeyId", "KeyId")]));
-        ops.Add(new KqlWhere(outside));
-        ops.Add(new KqlSummarize(
-            [KqlNodes.As("Requests", KqlNodes.Call("count")), .. p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate),
-             KqlNodes.As("Allowed", KqlNodes.Call("take_any", KqlNodes.Col("Allowed"))), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")],
-            ByColumns(p.By).Add(KqlNodes.Bare(field))));
-        if (p.Condition is not null)
+        ops.Add(new KqlWhere(outsideDeclared));
+        AddTail(rule, p.Condition, ops);
+        return Simple(rule, new KqlQuery([], Activity(rule).Then([.. ops])));
+    }
+
+    /// <summary>The end every query shares: the rule's condition, then the alert texts and the result columns.</summary>
+    private static void AddTail(AnalyzedRule rule, Bound? condition, List<KqlOperator> ops)
+    {
+        if (condition is not null)
         {
-            ops.Add(new KqlWhere(E(p.Condition)));
+            ops.Add(new KqlWhere(E(condition)));
         }
         ops.Add(Texts(rule));
         ops.Add(Output(rule));
-        return Simple(rule, new KqlQuery([], Activity(rule).Then([.. ops])));
     }
 
     private static KqlRulePlan Sequence(AnalyzedRule rule, BoundSequenceDetection s)
