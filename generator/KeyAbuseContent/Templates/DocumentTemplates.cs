@@ -86,39 +86,7 @@ public static class DocumentTemplates
         {
             return s;
         }
-        var sb = new StringBuilder("\"");
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"':
-                    sb.Append("\\\"");
-                    break;
-                case '\\':
-                    sb.Append("\\\\");
-                    break;
-                case '\n':
-                    sb.Append("\\n");
-                    break;
-                case '\t':
-                    sb.Append("\\t");
-                    break;
-                case '\r':
-                    sb.Append("\\r");
-                    break;
-                default:
-                    if (char.IsControl(c))
-                    {
-                        sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
+        return "\"" + Targets.Escapes.Backslash(s, '"', "YAML", unicodeEscapes: true) + "\"";
     }
 
     /// <summary>Words YAML 1.1 readers (PyYAML, Sigma tooling) take for booleans or nulls; quote them for every reader.</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using KeyAbuseContent.Expressions;
 using KeyAbuseContent.Expressions.Regex;
@@ -140,28 +139,14 @@ public static class QueryDslEmitter
         return negated ? Not(test) : test;
     }
 
-    private static string WildcardEscape(string text)
-    {
-        var sb = new StringBuilder();
-        foreach (var c in text)
-        {
-            if (c is '*' or '?' or '\\')
-            {
-                sb.Append('\\');
-            }
-            sb.Append(c);
-        }
-        return sb.ToString();
-    }
-
     private static JsonObject StringTest(BoundStringTest s, bool negated)
     {
         var field = FieldOf(s.Value);
         var test = s.Op switch
         {
             StringOp.StartsWith => new JsonObject { ["prefix"] = new JsonObject { [field] = new JsonObject { ["value"] = s.Literal } } },
-            StringOp.EndsWith => new JsonObject { ["wildcard"] = new JsonObject { [field] = new JsonObject { ["value"] = "*" + WildcardEscape(s.Literal) } } },
-            _ => new JsonObject { ["wildcard"] = new JsonObject { [field] = new JsonObject { ["value"] = "*" + WildcardEscape(s.Literal) + "*", ["case_insensitive"] = true } } },
+            StringOp.EndsWith => new JsonObject { ["wildcard"] = new JsonObject { [field] = new JsonObject { ["value"] = "*" + Escapes.Wildcards(s.Literal) } } },
+            _ => new JsonObject { ["wildcard"] = new JsonObject { [field] = new JsonObject { ["value"] = "*" + Escapes.Wildcards(s.Literal) + "*", ["case_insensitive"] = true } } },
         };
         return negated ? Not(test) : test;
     }

@@ -1,4 +1,3 @@
-using System.Text;
 using KeyAbuseContent.Expressions;
 using KeyAbuseContent.Expressions.Regex;
 
@@ -156,24 +155,9 @@ public sealed class EsqlExpressionEmitter
             StringOp.StartsWith => EsqlNodes.Call("STARTS_WITH", value, EsqlLiteral.Str(s.Literal)),
             StringOp.EndsWith => EsqlNodes.Call("ENDS_WITH", value, EsqlLiteral.Str(s.Literal)),
             // KQL's contains ignores case; LIKE does not, so both sides are lowered.
-            _ => EsqlNodes.Op("LIKE", EsqlNodes.Call("TO_LOWER", value), new EsqlPattern("*" + LikeEscape(s.Literal.ToLowerInvariant()) + "*")),
+            _ => EsqlNodes.Op("LIKE", EsqlNodes.Call("TO_LOWER", value), new EsqlPattern("*" + Escapes.Wildcards(s.Literal.ToLowerInvariant()) + "*")),
         };
         return negated ? OrMissing(s.Value, value, new EsqlNot(test)) : test;
-    }
-
-    /// <summary>Escapes LIKE's wildcards (<c>*</c>, <c>?</c>) and its escape character.</summary>
-    public static string LikeEscape(string literal)
-    {
-        var sb = new StringBuilder();
-        foreach (var c in literal)
-        {
-            if (c is '*' or '?' or '\\')
-            {
-                sb.Append('\\');
-            }
-            sb.Append(c);
-        }
-        return sb.ToString();
     }
 
     private EsqlExpr Matches(BoundMatches m, bool negated)

@@ -122,39 +122,7 @@ public sealed class EsqlRenderer
     }
 
     /// <summary>A string literal, double-quoted, with ES|QL's escapes.</summary>
-    public static string StringLiteral(string value)
-    {
-        var sb = new StringBuilder("\"");
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '\\':
-                    sb.Append("\\\\");
-                    break;
-                case '"':
-                    sb.Append("\\\"");
-                    break;
-                case '\n':
-                    sb.Append("\\n");
-                    break;
-                case '\r':
-                    sb.Append("\\r");
-                    break;
-                case '\t':
-                    sb.Append("\\t");
-                    break;
-                default:
-                    if (char.IsControl(c))
-                    {
-                        throw new ArgumentException($"control character U+{(int)c:X4} cannot be written in an ES|QL literal", nameof(value));
-                    }
-                    sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    public static string StringLiteral(string value) => "\"" + Escapes.Backslash(value, '"', "ES|QL") + "\"";
 
     private static int Precedence(EsqlExpr e) => e switch
     {

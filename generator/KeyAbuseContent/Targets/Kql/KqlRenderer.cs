@@ -141,49 +141,12 @@ public static class KqlRenderer
         var plain = name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_')
             && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')
             && !Keywords.Contains(name);
-        return plain ? name : "['" + Escape(name, '\'') + "']";
+        return plain ? name : "['" + Escapes.Backslash(name, '\'', "KQL") + "']";
     }
 
     /// <summary>A string literal, double-quoted, with KQL's escapes.</summary>
-    public static string StringLiteral(string value) => "\"" + Escape(value, '"') + "\"";
+    public static string StringLiteral(string value) => "\"" + Escapes.Backslash(value, '"', "KQL") + "\"";
 
-    private static string Escape(string value, char quote)
-    {
-        var sb = new StringBuilder(value.Length + 2);
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '\\':
-                    sb.Append("\\\\");
-                    break;
-                case '\n':
-                    sb.Append("\\n");
-                    break;
-                case '\r':
-                    sb.Append("\\r");
-                    break;
-                case '\t':
-                    sb.Append("\\t");
-                    break;
-                default:
-                    if (c == quote)
-                    {
-                        sb.Append('\\').Append(c);
-                    }
-                    else if (char.IsControl(c))
-                    {
-                        throw new ArgumentException($"control character U+{(int)c:X4} cannot be written in a KQL literal", nameof(value));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
-            }
-        }
-        return sb.ToString();
-    }
 
     private static int Precedence(KqlExpr e) => e switch
     {

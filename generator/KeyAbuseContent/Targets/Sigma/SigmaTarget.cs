@@ -213,7 +213,7 @@ public static class SigmaTarget
                     StringOp.EndsWith => "|endswith|cased",
                     _ => "|contains",
                 };
-                var field = new Field(f.Field.Name + modifier, [DocumentTemplates.YamlScalar(Escape(s.Literal))]);
+                var field = new Field(f.Field.Name + modifier, [DocumentTemplates.YamlScalar(Escapes.Wildcards(s.Literal))]);
                 return s.Negated != negated ? "not " + Select(selections, field) : Select(selections, field);
             case BoundMatches m when m.Value is BoundField f:
                 var re = RegexRenderer.ToRe2(m.Pattern)["(?s)".Length..];
@@ -263,26 +263,11 @@ public static class SigmaTarget
 
     private static string Value(BoundLiteral lit, bool escape) => lit.Value switch
     {
-        string s => DocumentTemplates.YamlScalar(escape ? Escape(s) : s),
+        string s => DocumentTemplates.YamlScalar(escape ? Escapes.Wildcards(s) : s),
         long or double => Number(lit.Value),
         bool b => b ? "true" : "false",
         _ => "null",
     };
-
-    /// <summary>Sigma reads <c>*</c> and <c>?</c> in values as wildcards and <c>\</c> as their escape.</summary>
-    public static string Escape(string value)
-    {
-        var sb = new StringBuilder();
-        foreach (var c in value)
-        {
-            if (c is '*' or '?' or '\\')
-            {
-                sb.Append('\\');
-            }
-            sb.Append(c);
-        }
-        return sb.ToString();
-    }
 
     /// <summary>A name-based (v5) UUID under the rule's id, so derived Sigma ids never change.</summary>
     public static Guid Derive(Guid parent, string name)
