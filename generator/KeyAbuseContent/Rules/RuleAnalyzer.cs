@@ -32,11 +32,6 @@ public sealed class RuleAnalyzer
     private AnalyzedRule? Run()
     {
         var source = Sources.For(_rule.Source);
-        if (source is null)
-        {
-            Error(_rule.At("source"), $"source '{Sources.Name(_rule.Source)}' has no field schema yet; rules can use activity and inventory", DiagnosticCodes.Kind);
-            return null;
-        }
         if (_rule.Detect is InventoryDetection != (_rule.Source == RuleSource.Inventory))
         {
             Error(_rule.At("source"), "the inventory kind reads the inventory source, and only it does", DiagnosticCodes.Kind);
@@ -372,6 +367,8 @@ public sealed class RuleAnalyzer
         ["service"] = [ExprType.String],
         ["owner"] = [ExprType.String],
         ["user_agent"] = [ExprType.String],
+        ["host"] = [ExprType.String],
+        ["account"] = [ExprType.String],
     };
 
     private ImmutableDictionary<string, FieldBinding> Entities(ImmutableArray<FieldBinding> columns)

@@ -81,11 +81,69 @@ public static class Sources
             new("cidrs", ExprType.StringList, "Cidrs", "keyabuse.key.cidrs", "declared source ranges"),
         ]);
 
-    public static SourceSchema? For(RuleSource source) => source switch
+    /// <summary>Cloud control-plane audit events: AWS CloudTrail (Bedrock among them) and Azure Activity, normalized.</summary>
+    public static readonly SourceSchema ControlPlane = new(
+        RuleSource.ControlPlane,
+        "control-plane event",
+        "KeyAbuseControlPlane",
+        "logs-aws.cloudtrail-*,logs-azure.activitylogs-*",
+        [
+            new("time", ExprType.DateTime, "TimeGenerated", "@timestamp", "when the call was made"),
+            new("cloud", ExprType.String, "Cloud", "cloud.provider", "aws or azure"),
+            new("event_source", ExprType.String, "EventSource", "event.provider", "the service called: bedrock.amazonaws.com, Microsoft.CognitiveServices"),
+            new("event_name", ExprType.String, "EventName", "event.action", "the operation: InvokeModel, GetModelInvocationLoggingConfiguration, ..."),
+            new("actor", ExprType.String, "Actor", "user.name", "the calling principal (ARN, user or service principal)"),
+            new("key_id", ExprType.String, "KeyId", "aws.cloudtrail.user_identity.access_key_id", "the access key id of the call, when the cloud records one"),
+            new("account", ExprType.String, "AccountId", "cloud.account.id", "the account or subscription"),
+            new("region", ExprType.String, "Region", "cloud.region", "the region"),
+            new("client_ip", ExprType.Ip, "SrcIpAddr", "source.ip", "source address"),
+            new("user_agent", ExprType.String, "HttpUserAgent", "user_agent.original", "user agent"),
+            new("outcome", ExprType.String, "Outcome", "event.outcome", "success or failure"),
+            new("error_code", ExprType.String, "ErrorCode", "error.code", "the error code of a failed call"),
+            new("model", ExprType.String, "Model", "gen_ai.request.model", "the model id of a model call"),
+        ]);
+
+    /// <summary>LLM provider audit logs (OpenAI's organization audit log and the like), normalized.</summary>
+    public static readonly SourceSchema Audit = new(
+        RuleSource.Audit,
+        "provider audit event",
+        "KeyAbuseAudit",
+        "logs-keyabuse.audit-*",
+        [
+            new("time", ExprType.DateTime, "TimeGenerated", "@timestamp", "when the action took effect"),
+            new("provider", ExprType.String, "Provider", "gen_ai.provider.name", "LLM provider"),
+            new("event_type", ExprType.String, "EventType", "event.action", "api_key.created, api_key.deleted, login.failed, ..."),
+            new("actor", ExprType.String, "Actor", "user.email", "the person or service account that acted"),
+            new("actor_key_id", ExprType.String, "ActorKeyId", "keyabuse.actor.key_id", "the key the actor used, when it acted with one"),
+            new("key_id", ExprType.String, "KeyId", "keyabuse.key.id", "the key acted on"),
+            new("project", ExprType.String, "Project", "keyabuse.project.id", "the provider project"),
+            new("client_ip", ExprType.Ip, "SrcIpAddr", "source.ip", "source address"),
+            new("country", ExprType.String, "SrcGeoCountry", "source.geo.country_iso_code", "country of the source"),
+            new("user_agent", ExprType.String, "HttpUserAgent", "user_agent.original", "user agent"),
+        ]);
+
+    /// <summary>Application and CI log lines, where keys leak.</summary>
+    public static readonly SourceSchema Logs = new(
+        RuleSource.Logs,
+        "log line",
+        "KeyAbuseLogs",
+        "logs-keyabuse.logs-*",
+        [
+            new("time", ExprType.DateTime, "TimeGenerated", "@timestamp", "when the line was written"),
+            new("host", ExprType.String, "Computer", "host.name", "the host or runner"),
+            new("source", ExprType.String, "Source", "log.file.path", "the file, stream or CI job the line came from"),
+            new("pipeline", ExprType.String, "Pipeline", "keyabuse.ci.pipeline", "the CI pipeline, for CI logs"),
+            new("repository", ExprType.String, "Repository", "keyabuse.ci.repository", "the repository, for CI logs"),
+            new("message", ExprType.String, "Message", "message", "the log line"),
+        ]);
+
+    public static SourceSchema For(RuleSource source) => source switch
     {
         RuleSource.Activity => Activity,
-        RuleSource.Inventory => Inventory,
-        _ => null,
+        RuleSource.ControlPlane => ControlPlane,
+        RuleSource.Audit => Audit,
+        RuleSource.Logs => Logs,
+        _ => Inventory,
     };
 
     public static string Name(RuleSource source) => source switch

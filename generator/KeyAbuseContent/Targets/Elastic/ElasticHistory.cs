@@ -107,7 +107,7 @@ public static class ElasticHistory
         {
             filters.Add(extraFilter.DeepClone());
         }
-        var source = new JsonObject { ["index"] = new JsonArray(rule.Source.EsqlIndex) };
+        var source = new JsonObject { ["index"] = new JsonArray([.. rule.Source.EsqlIndex.Split(',').Select(i => (JsonNode)i)]) };
         if (filters.Count > 0)
         {
             source["query"] = new JsonObject { ["bool"] = new JsonObject { ["filter"] = filters } };

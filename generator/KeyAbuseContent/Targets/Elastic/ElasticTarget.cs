@@ -56,7 +56,7 @@ public static class ElasticTarget
             ["threat"] = Threat(rule, vocabulary),
             ["required_fields"] = RequiredFields(analyzed),
             ["related_integrations"] = new JsonArray(),
-            ["setup"] = Setup(plan, text),
+            ["setup"] = Setup(analyzed, plan, text),
             ["note"] = Note(analyzed),
             ["false_positives"] = new JsonArray([.. rule.FalsePositives.Select(f => (JsonNode)f)]),
         };
@@ -167,6 +167,8 @@ public static class ElasticTarget
     {
         "@timestamp", "service.name", "service.environment", "source.ip", "source.geo.country_iso_code", "source.as.number",
         "user_agent.original", "http.response.status_code", "http.request.id",
+        "cloud.provider", "cloud.account.id", "cloud.region", "event.provider", "event.action", "event.outcome", "error.code",
+        "user.name", "user.email", "host.name", "log.file.path", "message",
     };
 
     private static string EsType(ExprType type) => type switch
@@ -203,7 +205,7 @@ public static class ElasticTarget
                 Add(f);
             }
         }
-        if (analyzed.Rule.Source == RuleSource.Activity)
+        if (analyzed.Rule.Source != RuleSource.Inventory)
         {
             fields["@timestamp"] = ExprType.DateTime;
         }
@@ -294,15 +296,23 @@ public static class ElasticTarget
         return names;
     }
 
-    private static string Setup(EsqlRulePlan plan, EsqlText text)
+    private static string Setup(AnalyzedRule analyzed, EsqlRulePlan plan, EsqlText text)
     {
+        var data = analyzed.Rule.Source switch
+        {
+            RuleSource.ControlPlane => "Events come from Elastic's AWS CloudTrail and Azure activity log integrations (`logs-aws.cloudtrail-*`, `logs-azure.activitylogs-*`); model calls need `gen_ai.request.model` set from the request's model id by an ingest pipeline.",
+            RuleSource.Audit => "Events come from the KeyAbuseContent provider audit data stream (`logs-keyabuse.audit-*`).",
+            RuleSource.Logs => "Log lines come from the KeyAbuseContent logs data stream (`logs-keyabuse.logs-*`): application and CI logs shipped with their host, file or job, and pipeline.",
+            RuleSource.Inventory => "The key inventory is the lookup index `keyabuse-inventory`, one document a key, rewritten by the inventory sync.",
+            _ => "Events come from the KeyAbuseContent activity data stream (`logs-keyabuse.activity-*`), normalized to ECS and OpenTelemetry GenAI fields by the pack's ingest pipelines.",
+        };
         var lines = new List<string>
         {
             "## Setup",
             "",
             $"Requires Elastic Stack {text.MinimumVersion} or later" + (text.Gates.Count > 0 ? $" ({string.Join(", ", text.Gates)})." : "."),
             "",
-            "Events come from the KeyAbuseContent activity data stream (`logs-keyabuse.activity-*`), normalized to ECS and OpenTelemetry GenAI fields by the pack's ingest pipelines.",
+            data,
         };
         foreach (var lookup in plan.Lookups)
         {

@@ -44,7 +44,7 @@ public static class EsqlRuleCompiler
     /// <summary>FROM the source, with the derived total-tokens column when the rule reads it.</summary>
     private static List<EsqlCommand> From(AnalyzedRule rule, bool metadata = false)
     {
-        var commands = new List<EsqlCommand> { new EsqlFrom([rule.Source.EsqlIndex], metadata ? ["_id", "_index", "_version"] : []) };
+        var commands = new List<EsqlCommand> { new EsqlFrom([.. rule.Source.EsqlIndex.Split(',')], metadata ? ["_id", "_index", "_version"] : []) };
         if (rule.Source == Sources.Activity && ReadsTokens(rule))
         {
             commands.Add(new EsqlEval([EsqlNodes.As(Sources.Activity.Field("tokens")!.Esql, EsqlNodes.Op("+",

@@ -23,6 +23,16 @@ public static class SentinelParsers
     /// <summary>The table normalized activity events land in (Logs Ingestion API).</summary>
     public const string ActivityTable = "LlmActivity_CL";
 
+    /// <summary>The table provider audit events land in.</summary>
+    public const string AuditTable = "LlmAudit_CL";
+
+    /// <summary>The table application and CI log lines land in.</summary>
+    public const string LogsTable = "LlmLogs_CL";
+
+    /// <summary>The columns of a table that holds a source's normalized fields as they are (tokens is derived).</summary>
+    private static ImmutableArray<(string Name, string Type)> NormalizedColumns(SourceSchema source) =>
+        [("TimeGenerated", "datetime"), .. source.Fields.Where(f => f.Name is not ("time" or "tokens")).Select(f => (f.Kql, KqlType(f.Type)))];
+
     /// <summary>A KQL column type for a language type; addresses are strings in Log Analytics.</summary>
     public static string KqlType(ExprType type) => type switch
     {
@@ -40,9 +50,9 @@ public static class SentinelParsers
 
     public static ImmutableArray<SentinelTable> Tables =>
     [
-        new(ActivityTable,
-            [("TimeGenerated", "datetime"), .. Sources.Activity.Fields.Where(f => f.Name is not ("time" or "tokens")).Select(f => (f.Kql, KqlType(f.Type)))],
-            "Normalized LLM API requests, one row a request (KeyAbuseContent)."),
+        new(ActivityTable, NormalizedColumns(Sources.Activity), "Normalized LLM API requests, one row a request (KeyAbuseContent)."),
+        new(AuditTable, NormalizedColumns(Sources.Audit), "Normalized LLM provider audit events (KeyAbuseContent)."),
+        new(LogsTable, NormalizedColumns(Sources.Logs), "Application and CI log lines searched for key material (KeyAbuseContent)."),
         new(HistoryTables.SentinelHourly,
             [("TimeGenerated", "datetime"), ("Rule", "string"), ("Entity", "string"), ("Value", "string"), ("Metric", "real")],
             "Hourly per-rule aggregates written by KeyAbuseContent's summary rules."),
@@ -82,5 +92,56 @@ public static class SentinelParsers
         return new SentinelFunction(Sources.Inventory.KqlFunction, "", KqlRenderer.Render(body), "The KeyAbuseContent key inventory watchlist, typed.");
     }
 
-    public static ImmutableArray<SentinelFunction> Functions => [Activity(), Inventory()];
+    /// <summary>A parser that projects a normalized table's columns, in the source's order.</summary>
+    private static SentinelFunction Normalized(SourceSchema source, string table, string description)
+    {
+        var body = KqlNodes.From(table).Then(new KqlProject([.. source.Fields.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))]));
+        return new SentinelFunction(source.KqlFunction, "", KqlRenderer.Render(body), description);
+    }
+
+    /// <summary>The control-plane parser: AWS CloudTrail and Azure Activity in one shape.</summary>
+    public static SentinelFunction ControlPlane()
+    {
+        static KqlExpr Str(string s) => KqlLiteral.Str(s);
+        var aws = KqlNodes.From("AWSCloudTrail").Then(new KqlProject([
+            KqlNodes.Bare(KqlNodes.Col("TimeGenerated")),
+            KqlNodes.As("Cloud", Str("aws")),
+            KqlNodes.Bare(KqlNodes.Col("EventSource")),
+            KqlNodes.Bare(KqlNodes.Col("EventName")),
+            KqlNodes.As("Actor", KqlNodes.Col("UserIdentityArn")),
+            // Not every AWSCloudTrail schema has the access key column.
+            KqlNodes.As("KeyId", KqlNodes.Call("tostring", KqlNodes.Call("column_ifexists", Str("UserIdentityAccessKeyId"), Str("")))),
+            KqlNodes.As("AccountId", KqlNodes.Col("RecipientAccountId")),
+            KqlNodes.As("Region", KqlNodes.Col("AWSRegion")),
+            KqlNodes.As("SrcIpAddr", KqlNodes.Col("SourceIpAddress")),
+            KqlNodes.As("HttpUserAgent", KqlNodes.Col("UserAgent")),
+            KqlNodes.As("Outcome", KqlNodes.Call("iff", KqlNodes.Call("isempty", KqlNodes.Col("ErrorCode")), Str("success"), Str("failure"))),
+            KqlNodes.Bare(KqlNodes.Col("ErrorCode")),
+            KqlNodes.As("Model", KqlNodes.Call("tostring", new KqlMember(KqlNodes.Col("RequestParameters"), "modelId")))]));
+        var azure = KqlNodes.From("AzureActivity").Then(new KqlProject([
+            KqlNodes.Bare(KqlNodes.Col("TimeGenerated")),
+            KqlNodes.As("Cloud", Str("azure")),
+            KqlNodes.As("EventSource", KqlNodes.Col("ResourceProviderValue")),
+            KqlNodes.As("EventName", KqlNodes.Col("OperationNameValue")),
+            KqlNodes.As("Actor", KqlNodes.Col("Caller")),
+            KqlNodes.As("KeyId", Str("")),
+            KqlNodes.As("AccountId", KqlNodes.Col("SubscriptionId")),
+            KqlNodes.As("Region", Str("")),
+            KqlNodes.As("SrcIpAddr", KqlNodes.Col("CallerIpAddress")),
+            KqlNodes.As("HttpUserAgent", Str("")),
+            KqlNodes.As("Outcome", KqlNodes.Call("iff", KqlNodes.Op("=~", KqlNodes.Col("ActivityStatusValue"), Str("Failure")), Str("failure"), Str("success"))),
+            KqlNodes.As("ErrorCode", KqlNodes.Col("ActivitySubstatusValue")),
+            KqlNodes.As("Model", Str(""))]));
+        var query = new KqlQuery([new KqlLet("Aws", aws, null), new KqlLet("Azure", azure, null)], new KqlTabular(new KqlTableSource("Aws"), [new KqlUnion(["Azure"])]));
+        return new SentinelFunction(Sources.ControlPlane.KqlFunction, "", KqlRenderer.Render(query), "AWS CloudTrail and Azure Activity as KeyAbuseContent control-plane events.");
+    }
+
+    public static ImmutableArray<SentinelFunction> Functions =>
+    [
+        Activity(),
+        Inventory(),
+        ControlPlane(),
+        Normalized(Sources.Audit, AuditTable, "LLM provider audit events for KeyAbuseContent rules."),
+        Normalized(Sources.Logs, LogsTable, "Application and CI log lines for KeyAbuseContent rules."),
+    ];
 }

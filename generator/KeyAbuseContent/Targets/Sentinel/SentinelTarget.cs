@@ -78,6 +78,9 @@ public static class SentinelTarget
     private static ImmutableArray<SentinelDataConnector> DataConnectors(AnalyzedRule rule) => rule.Rule.Source switch
     {
         RuleSource.Inventory => [new SentinelDataConnector("KeyAbuseContentInventory", ["Watchlist"])],
+        RuleSource.ControlPlane => [new SentinelDataConnector("AWS", ["AWSCloudTrail"]), new SentinelDataConnector("AzureActivity", ["AzureActivity"])],
+        RuleSource.Audit => [new SentinelDataConnector("KeyAbuseContentAudit", [SentinelParsers.AuditTable])],
+        RuleSource.Logs => [new SentinelDataConnector("KeyAbuseContentLogs", [SentinelParsers.LogsTable])],
         _ => [new SentinelDataConnector("KeyAbuseContentActivity", [SentinelParsers.ActivityTable])],
     };
 
@@ -87,6 +90,8 @@ public static class SentinelTarget
         ["owner"] = ("Account", "FullName"),
         ["ip"] = ("IP", "Address"),
         ["service"] = ("CloudApplication", "Name"),
+        ["host"] = ("Host", "HostName"),
+        ["account"] = ("Account", "FullName"),
     };
 
     private static ImmutableArray<SentinelEntityMapping> EntityMappings(AnalyzedRule rule) =>

@@ -23,9 +23,17 @@ public sealed class SigmaNotExpressibleException(string message) : Exception(mes
 /// </summary>
 public static class SigmaTarget
 {
-    /// <summary>The log source of the normalized activity events; pySigma pipelines map it to each backend.</summary>
+    /// <summary>The log source product of the pack's normalized sources; pySigma pipelines map it to each backend.</summary>
     public const string Product = "keyabuse";
-    public const string Category = "llm_activity";
+
+    /// <summary>The log source category of each normalized source; fields keep the normalized names.</summary>
+    public static string Category(RuleSource source) => source switch
+    {
+        RuleSource.ControlPlane => "cloud_control_plane",
+        RuleSource.Audit => "llm_audit",
+        RuleSource.Logs => "application_logs",
+        _ => "llm_activity",
+    };
 
     public static SigmaArtifact Build(AnalyzedRule analyzed)
     {
@@ -141,7 +149,7 @@ public static class SigmaTarget
             Modified = rule.Modified.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             Tags = Tags(rule),
             Product,
-            Category,
+            Category = Category(rule.Source),
             Selections = selections.Select(s => new { s.Name, Fields = s.Fields.Select(f => new { f.Key, f.Values }).ToList() }).ToList(),
             Condition = condition,
             Falsepositives = rule.FalsePositives,
