@@ -142,6 +142,17 @@ public sealed class PackBuilder
             {
                 diagnostics.Error(rule.At($"tests[{i}].dataset"), rule.Name, DiagnosticCodes.UnknownDataset, $"tests: dataset '{test.Dataset}' holds no events.jsonl[.gz], raw/ or inventory.yaml");
             }
+            else if (InventoryKeys(Path.Combine(folder, "inventory.yaml")) is { } keys)
+            {
+                for (var j = 0; j < test.Expect.Length; j++)
+                {
+                    if (!keys.Contains(test.Expect[j].KeyId))
+                    {
+                        diagnostics.Error(rule.At($"tests[{i}].expect[{j}].key_id"), rule.Name, DiagnosticCodes.UnknownDataset,
+                            $"tests: key '{test.Expect[j].KeyId}' is not in the inventory of dataset '{test.Dataset}'");
+                    }
+                }
+            }
         }
         if (rule.Status == RuleStatus.Stable)
         {
@@ -154,6 +165,21 @@ public sealed class PackBuilder
                 diagnostics.Error(rule.At("tests"), rule.Name, DiagnosticCodes.Schema, "a stable rule has a negative test (a dataset that must raise nothing)");
             }
         }
+    }
+
+    /// <summary>The key ids a dataset's inventory lists; null when it has none or it does not read.</summary>
+    private static HashSet<string>? InventoryKeys(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var root = Yaml.YamlDocumentReader.Read(PathDisplay.Of(path), File.ReadAllText(path), new DiagnosticBag());
+        if (root is not Yaml.YamlMapping { } map || map["keys"] is not Yaml.YamlSequence keys)
+        {
+            return null;
+        }
+        return [.. keys.Items.OfType<Yaml.YamlMapping>().Select(k => (k["id"] as Yaml.YamlScalar)?.Text).OfType<string>()];
     }
 
     /// <summary>The tables and functions KQL queries may use: Sentinel's reference tables, the pack's tables, parsers and watchlist.</summary>

@@ -99,4 +99,15 @@ public class RuleLoaderTests
         var error = Assert.Single(TestLibrary.Errors(library.Build()));
         Assert.Contains(":18:25: error KA1301: detect.where: unexpected character '&'; combine conditions with 'and' and 'or'", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AnExpectedKeyMissingFromTheDatasetInventoryIsReported()
+    {
+        using var library = new TestLibrary();
+        library.Dataset("auth/burst");
+        File.WriteAllText(Path.Combine(library.TestDataDir, "auth", "burst", "inventory.yaml"), "keys:\n  - id: svc-a\n");
+        library.Rule("auth/test-auth-burst.yaml", RuleText.Threshold().Replace("tests: []", "tests:\n  - dataset: auth/burst\n    expect: [{key_id: svc-b, from: \"2026-11-30T00:00:00Z\", to: \"2026-11-30T01:00:00Z\"}]", StringComparison.Ordinal));
+        var error = Assert.Single(TestLibrary.Errors(library.Build()));
+        Assert.Contains("tests: key 'svc-b' is not in the inventory of dataset 'auth/burst'", error, StringComparison.Ordinal);
+    }
 }

@@ -72,6 +72,10 @@ public static class SentinelTarget
         {
             text += "\n\nFalse positives: " + string.Join(" ", rule.FalsePositives.Select(f => f.TrimEnd('.') + "."));
         }
+        if (rule.Note is { } note)
+        {
+            text += "\n\nTriage:\n" + note.Trim();
+        }
         return text;
     }
 
