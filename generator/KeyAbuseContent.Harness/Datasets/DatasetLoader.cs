@@ -1,0 +1,371 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using KeyAbuseContent.Diagnostics;
+using KeyAbuseContent.Yaml;
+
+namespace KeyAbuseContent.Harness.Datasets;
+
+/// <summary>
+/// Reads a dataset folder (DESIGN.md): <c>events.jsonl[.gz]</c>, <c>inventory.yaml</c>, <c>labels.json</c>,
+/// <c>geo.csv</c>. A line that is not valid is reported with its line number and reason and skipped;
+/// duplicate request ids are dropped; addresses are enriched from <c>geo.csv</c> where the event lacks
+/// its country or ASN. A key id shaped like a provider secret is refused: datasets carry ids, never keys.
+/// </summary>
+public static partial class DatasetLoader
+{
+    public static Dataset Load(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"dataset folder '{folder}' does not exist");
+        }
+        var problems = ImmutableArray.CreateBuilder<DatasetProblem>();
+        var geo = LoadGeo(folder, problems);
+        var events = LoadEvents(folder, geo, problems);
+        var inventory = LoadInventory(folder, problems);
+        var labels = LoadLabels(folder, problems);
+        return new Dataset(folder, events, inventory, labels, geo, problems.ToImmutable());
+    }
+
+    private static string Display(string folder, string file) => PathDisplay.Of(Path.Combine(folder, file));
+
+    private static ImmutableArray<ActivityEvent> LoadEvents(string folder, ImmutableArray<GeoRange> geo, ImmutableArray<DatasetProblem>.Builder problems)
+    {
+        var plain = Path.Combine(folder, "events.jsonl");
+        var gzip = plain + ".gz";
+        string? path = File.Exists(plain) ? plain : File.Exists(gzip) ? gzip : null;
+        if (path is null)
+        {
+            return [];
+        }
+        var display = PathDisplay.Of(path);
+        using var file = File.OpenRead(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var reader = new StreamReader(stream);
+        var events = new List<ActivityEvent>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var number = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+            var (ev, error) = ParseEvent(line);
+            if (error is not null)
+            {
+                problems.Add(new DatasetProblem(display, number, error));
+                continue;
+            }
+            if (ev!.RequestId is { } id && !seen.Add(id))
+            {
+                problems.Add(new DatasetProblem(display, number, $"duplicate request_id '{id}' dropped"));
+                continue;
+            }
+            events.Add(Enrich(ev, geo));
+        }
+        // A stable sort keeps equal times in file order.
+        return [.. events.OrderBy(e => e.Time)];
+    }
+
+    /// <summary>Parses one event line; returns the reason when it is not a valid event.</summary>
+    public static (ActivityEvent? Event, string? Error) ParseEvent(string line)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(line);
+        }
+        catch (JsonException e)
+        {
+            return (null, "not JSON: " + e.Message);
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return (null, "an event is a JSON object");
+            }
+            try
+            {
+                var time = Time(root) ?? throw new FormatException("'time' is required (RFC 3339 or Unix milliseconds)");
+                var key = Str(root, "key_id");
+                if (string.IsNullOrEmpty(key))
+                {
+                    throw new FormatException("'key_id' is required");
+                }
+                if (LooksLikeSecret(key))
+                {
+                    throw new FormatException("'key_id' is shaped like a provider secret; datasets carry key ids or fingerprints, never keys");
+                }
+                var ip = Str(root, "client_ip");
+                if (ip is not null && !IPAddress.TryParse(ip, out _))
+                {
+                    throw new FormatException($"'client_ip' '{ip}' is not an address");
+                }
+                return (new ActivityEvent(
+                    time, key, Str(root, "service"), Str(root, "env"), ip, Str(root, "country"), Long(root, "asn"),
+                    Str(root, "user_agent"), Str(root, "provider"), Str(root, "model"), Str(root, "operation"),
+                    Long(root, "input_tokens") ?? 0, Long(root, "output_tokens") ?? 0, Long(root, "status"),
+                    Double(root, "latency_ms"), Double(root, "cost_usd"), Str(root, "request_id")), null);
+            }
+            catch (FormatException e)
+            {
+                return (null, e.Message);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^(sk-(proj|svcacct|admin|ant|or)-|sk-[A-Za-z0-9]{20}T3BlbkFJ|AIza[\w-]{35}$|hf_[A-Za-z]{34}$|gsk_[A-Za-z0-9]{52}$|xai-[A-Za-z0-9_]{80}$)", RegexOptions.CultureInvariant)]
+    private static partial Regex SecretShape();
+
+    /// <summary>Whether a value looks like a provider key (KEY-FORMATS.md prefixes and shapes).</summary>
+    public static bool LooksLikeSecret(string value) => SecretShape().IsMatch(value);
+
+    private static DateTime? Time(JsonElement root)
+    {
+        if (!root.TryGetProperty("time", out var t))
+        {
+            return null;
+        }
+        switch (t.ValueKind)
+        {
+            case JsonValueKind.Number when t.TryGetInt64(out var ms):
+                return DateTime.UnixEpoch.AddMilliseconds(ms);
+            case JsonValueKind.String:
+                var text = t.GetString()!;
+                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+                    && (text.EndsWith('Z') || text.Contains('+', StringComparison.Ordinal) || text.LastIndexOf('-') > 9))
+                {
+                    return parsed.UtcDateTime;
+                }
+                throw new FormatException($"'time' '{text}' is not an RFC 3339 date-time with a zone (Z or an offset)");
+            default:
+                throw new FormatException("'time' is a string (RFC 3339) or a number (Unix milliseconds)");
+        }
+    }
+
+    private static string? Str(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw new FormatException($"'{name}' is a string");
+    }
+
+    private static long? Long(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : throw new FormatException($"'{name}' is an integer");
+    }
+
+    private static double? Double(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        return v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw new FormatException($"'{name}' is a number");
+    }
+
+    private static ActivityEvent Enrich(ActivityEvent ev, ImmutableArray<GeoRange> geo)
+    {
+        if (geo.IsEmpty || ev.ClientIp is null || (ev.Country is not null && ev.Asn is not null))
+        {
+            return ev;
+        }
+        var address = IPAddress.Parse(ev.ClientIp);
+        foreach (var range in geo)
+        {
+            if (Contains(range, address))
+            {
+                return ev with { Country = ev.Country ?? range.Country, Asn = ev.Asn ?? range.Asn };
+            }
+        }
+        return ev;
+    }
+
+    /// <summary>Whether an address is in a CIDR range (same family only).</summary>
+    public static bool Contains(GeoRange range, IPAddress address)
+    {
+        if (range.Network.AddressFamily != address.AddressFamily)
+        {
+            return false;
+        }
+        var a = range.Network.GetAddressBytes();
+        var b = address.GetAddressBytes();
+        var bits = range.PrefixLength;
+        for (var i = 0; i < a.Length && bits > 0; i++, bits -= 8)
+        {
+            var mask = bits >= 8 ? 0xFF : (byte)(0xFF << (8 - bits));
+            if ((a[i] & mask) != (b[i] & mask))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static ImmutableArray<GeoRange> LoadGeo(string folder, ImmutableArray<DatasetProblem>.Builder problems)
+    {
+        var path = Path.Combine(folder, "geo.csv");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        var display = Display(folder, "geo.csv");
+        var ranges = ImmutableArray.CreateBuilder<GeoRange>();
+        var number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            if (number == 1 || string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+            var parts = line.Split(',');
+            var slash = parts[0].IndexOf('/', StringComparison.Ordinal);
+            if (parts.Length != 3 || slash < 0 || !IPAddress.TryParse(parts[0][..slash], out var network)
+                || !int.TryParse(parts[0][(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix)
+                || prefix > (network.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)
+                || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var asn))
+            {
+                problems.Add(new DatasetProblem(display, number, "expected network,country,asn such as 203.0.113.0/24,US,64500"));
+                continue;
+            }
+            ranges.Add(new GeoRange(network, prefix, parts[1], asn));
+        }
+        return ranges.ToImmutable();
+    }
+
+    private static ImmutableArray<InventoryKey> LoadInventory(string folder, ImmutableArray<DatasetProblem>.Builder problems)
+    {
+        var path = Path.Combine(folder, "inventory.yaml");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        var display = Display(folder, "inventory.yaml");
+        var diagnostics = new DiagnosticBag();
+        var root = YamlDocumentReader.Read(display, File.ReadAllText(path), diagnostics);
+        foreach (var d in diagnostics.Items)
+        {
+            problems.Add(new DatasetProblem(display, d.Position.Line, d.Message));
+        }
+        if (root is not YamlMapping map || map["keys"] is not YamlSequence keys)
+        {
+            if (root is not null)
+            {
+                problems.Add(new DatasetProblem(display, root.Start.Line, "the inventory is a mapping with a 'keys' list"));
+            }
+            return [];
+        }
+        var result = ImmutableArray.CreateBuilder<InventoryKey>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in keys.Items)
+        {
+            if (item is not YamlMapping k || k["id"] is not YamlScalar { Type: ScalarType.String } id || id.Text.Length == 0)
+            {
+                problems.Add(new DatasetProblem(display, item.Start.Line, "each key has an id"));
+                continue;
+            }
+            if (LooksLikeSecret(id.Text))
+            {
+                problems.Add(new DatasetProblem(display, id.Start.Line, "the key id is shaped like a provider secret; the inventory holds ids, never keys"));
+                continue;
+            }
+            if (!ids.Add(id.Text))
+            {
+                problems.Add(new DatasetProblem(display, id.Start.Line, $"key '{id.Text}' is listed twice"));
+                continue;
+            }
+            try
+            {
+                result.Add(new InventoryKey(
+                    id.Text, Text(k, "provider"), Text(k, "owner"), Text(k, "team"), Text(k, "service"), Text(k, "env"),
+                    Oncall(k), Date(k, "created"), Date(k, "expires"), Date(k, "rotated"), Date(k, "last_used"),
+                    List(k, "models"), List(k, "operations"), List(k, "countries"), List(k, "cidrs")));
+            }
+            catch (FormatException e)
+            {
+                problems.Add(new DatasetProblem(display, item.Start.Line, $"key '{id.Text}': {e.Message}"));
+            }
+        }
+        return result.ToImmutable();
+    }
+
+    private static string? Text(YamlMapping k, string name) => k[name] switch
+    {
+        null or YamlScalar { Type: ScalarType.Null } => null,
+        YamlScalar s => s.Text,
+        _ => throw new FormatException($"'{name}' is a string"),
+    };
+
+    /// <summary>The on-call route name; a mapping of routes (slack/pagerduty/webhook) keeps only their names.</summary>
+    private static string? Oncall(YamlMapping k) => k["oncall"] switch
+    {
+        null => null,
+        YamlScalar s => s.Text,
+        YamlMapping m => string.Join(";", m.Entries.Select(e => $"{e.Key.Text}:{(e.Value as YamlScalar)?.Text}")),
+        _ => throw new FormatException("'oncall' is a route name"),
+    };
+
+    private static DateTime? Date(YamlMapping k, string name)
+    {
+        var text = Text(k, name);
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d))
+        {
+            return d.UtcDateTime;
+        }
+        throw new FormatException($"'{name}' '{text}' is not a date");
+    }
+
+    private static ImmutableArray<string> List(YamlMapping k, string name) => k[name] switch
+    {
+        null or YamlScalar { Type: ScalarType.Null } => [],
+        YamlSequence s => [.. s.Items.Select(i => i is YamlScalar v ? v.Text : throw new FormatException($"'{name}' lists strings"))],
+        _ => throw new FormatException($"'{name}' is a list"),
+    };
+
+    private static ImmutableArray<AttackLabel> LoadLabels(string folder, ImmutableArray<DatasetProblem>.Builder problems)
+    {
+        var path = Path.Combine(folder, "labels.json");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        var display = Display(folder, "labels.json");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var labels = ImmutableArray.CreateBuilder<AttackLabel>();
+            foreach (var item in doc.RootElement.EnumerateArray())
+            {
+                var start = DateTimeOffset.Parse(item.GetProperty("start").GetString()!, CultureInfo.InvariantCulture).UtcDateTime;
+                var end = DateTimeOffset.Parse(item.GetProperty("end").GetString()!, CultureInfo.InvariantCulture).UtcDateTime;
+                labels.Add(new AttackLabel(item.GetProperty("scenario").GetString()!, item.GetProperty("key_id").GetString()!, start, end));
+            }
+            return labels.ToImmutable();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
+        {
+            problems.Add(new DatasetProblem(display, 0, "labels.json is a list of {scenario, key_id, start, end}: " + e.Message));
+            return [];
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Collections.Immutable;
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Expressions;
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Rules;
+using KeyAbuseContent.Targets.Sentinel;
+
+namespace KeyAbuseContent.Harness.Tables;
+
+/// <summary>
+/// A dataset as each platform stores it: Sentinel's tables (PascalCase columns, strings never null, the
+/// inventory as a watchlist) and Elastic's indices (ECS and OpenTelemetry names, missing values null, lists
+/// as multi-values). Column names come from <see cref="Sources"/>, the one mapping the rules use too.
+/// </summary>
+public static class TargetTables
+{
+    /// <summary>The Elastic data stream backing index the activity events are written to.</summary>
+    public const string ElasticActivityIndex = "logs-keyabuse.activity-default";
+
+    /// <summary>The table _GetWatchlist('KeyAbuseInventory') reads in the harness.</summary>
+    public const string WatchlistTable = "Watchlist_" + SentinelParsers.InventoryWatchlist;
+
+    private static object? Value(ActivityEvent e, string field) => field switch
+    {
+        "time" => e.Time,
+        "key_id" => e.KeyId,
+        "service" => e.Service,
+        "env" => e.Env,
+        "client_ip" => e.ClientIp,
+        "country" => e.Country,
+        "asn" => e.Asn,
+        "user_agent" => e.UserAgent,
+        "provider" => e.Provider,
+        "model" => e.Model,
+        "operation" => e.Operation,
+        "input_tokens" => e.InputTokens,
+        "output_tokens" => e.OutputTokens,
+        "tokens" => e.InputTokens + e.OutputTokens,
+        "status" => e.Status,
+        "latency_ms" => e.LatencyMs,
+        "cost_usd" => e.CostUsd,
+        "request_id" => e.RequestId,
+        _ => throw new ArgumentException("unknown activity field " + field, nameof(field)),
+    };
+
+    /// <summary>Sentinel's <c>LlmActivity_CL</c>: the normalized columns, as the parser function reads them.</summary>
+    public static DataTable SentinelActivity(Dataset dataset)
+    {
+        var table = SentinelParsers.Tables.Single(t => t.Name == SentinelParsers.ActivityTable);
+        var fields = table.Columns.Select(c => c.Name == "TimeGenerated" ? Sources.Activity.Field("time")! : Sources.Activity.Fields.Single(f => f.Kql == c.Name)).ToList();
+        var rows = dataset.Events.Select(e => fields.Select(f => Kql(Value(e, f.Name), f.Type)).ToArray()).ToList();
+        return new DataTable(table.Name, [.. table.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], rows);
+    }
+
+    /// <summary>KQL values: a missing string is the empty string; other types keep null.</summary>
+    private static object? Kql(object? value, ExprType type) => type is ExprType.String or ExprType.Ip ? value ?? "" : value;
+
+    /// <summary>The inventory watchlist as <c>_GetWatchlist</c> returns it: SearchKey and the CSV's columns, all strings.</summary>
+    public static DataTable SentinelWatchlist(Dataset dataset)
+    {
+        var names = SentinelParsers.WatchlistColumns;
+        var columns = new List<ColumnSchema> { new("SearchKey", "string") };
+        columns.AddRange(names.Select(n => new ColumnSchema(n, "string")));
+        var rows = dataset.Inventory.Select(k => new object?[] { k.Id }.Concat(names.Select(n => (object?)WatchlistCell(k, n))).ToArray()).ToList();
+        return new DataTable(WatchlistTable, columns, rows);
+    }
+
+    private static string WatchlistCell(InventoryKey k, string field) => field switch
+    {
+        "key_id" => k.Id,
+        "provider" => k.Provider ?? "",
+        "owner" => k.Owner ?? "",
+        "team" => k.Team ?? "",
+        "service" => k.Service ?? "",
+        "env" => k.Env ?? "",
+        "oncall" => k.Oncall ?? "",
+        "created" => Day(k.Created),
+        "expires" => Day(k.Expires),
+        "rotated" => Day(k.Rotated),
+        "last_used" => Day(k.LastUsed),
+        "models" => string.Join(';', k.Models),
+        "operations" => string.Join(';', k.Operations),
+        "countries" => string.Join(';', k.Countries),
+        "cidrs" => string.Join(';', k.Cidrs),
+        _ => throw new ArgumentException("unknown inventory field " + field, nameof(field)),
+    };
+
+    private static string Day(DateTime? d) => d?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) ?? "";
+
+    private static string EsType(ExprType type) => type switch
+    {
+        ExprType.Long => "long",
+        ExprType.Real => "double",
+        ExprType.DateTime => "date",
+        ExprType.Ip => "ip",
+        ExprType.Bool => "boolean",
+        _ => "keyword",
+    };
+
+    /// <summary>The Elastic activity index: ECS and GenAI field names, missing values null.</summary>
+    public static DataTable ElasticActivity(Dataset dataset)
+    {
+        // total_tokens is computed by the query (EVAL), not stored.
+        var fields = Sources.Activity.Fields.Where(f => f.Name != "tokens").ToList();
+        var rows = dataset.Events.Select(e => fields.Select(f => Value(e, f.Name)).ToArray()).ToList();
+        return new DataTable(ElasticActivityIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, EsType(f.Type)))], rows);
+    }
+
+    /// <summary>The Elastic inventory lookup index: one document a key, lists as multi-values, @timestamp the sync time.</summary>
+    public static DataTable ElasticInventory(Dataset dataset, DateTime syncedAt)
+    {
+        var fields = Sources.Inventory.Fields;
+        var columns = new List<ColumnSchema> { new("@timestamp", "date") };
+        columns.AddRange(fields.Select(f => new ColumnSchema(f.Esql, f.Type == ExprType.DateTime ? "date" : "keyword")));
+        var rows = dataset.Inventory.Select(k => new object?[] { syncedAt }.Concat(fields.Select(f => InventoryValue(k, f.Name))).ToArray()).ToList();
+        return new DataTable(Sources.Inventory.EsqlIndex, columns, rows);
+    }
+
+    private static object? InventoryValue(InventoryKey k, string field) => field switch
+    {
+        "key_id" => k.Id,
+        "provider" => k.Provider,
+        "owner" => k.Owner,
+        "team" => k.Team,
+        "service" => k.Service,
+        "env" => k.Env,
+        "oncall" => k.Oncall,
+        "created" => k.Created,
+        "expires" => k.Expires,
+        "rotated" => k.Rotated,
+        "last_used" => k.LastUsed,
+        "models" => Multi(k.Models),
+        "operations" => Multi(k.Operations),
+        "countries" => Multi(k.Countries),
+        "cidrs" => Multi(k.Cidrs),
+        _ => throw new ArgumentException("unknown inventory field " + field, nameof(field)),
+    };
+
+    /// <summary>An empty list is a missing field in Elasticsearch; one value is a single value; more are a multi-value.</summary>
+    private static object? Multi(ImmutableArray<string> values) => values.Length switch
+    {
+        0 => null,
+        1 => values[0],
+        _ => values.Cast<object?>().ToImmutableArray(),
+    };
+}

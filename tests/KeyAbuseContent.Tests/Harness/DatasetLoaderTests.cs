@@ -1,0 +1,122 @@
+using System.IO.Compression;
+using System.Text;
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Tables;
+
+namespace KeyAbuseContent.Tests.Harness;
+
+public sealed class DatasetLoaderTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "keyabuse-dataset-" + Guid.NewGuid().ToString("N"));
+
+    public DatasetLoaderTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private const string Valid = """{"time":"2026-11-30T10:00:00Z","key_id":"k1","client_ip":"203.0.113.9","status":200,"input_tokens":10,"output_tokens":5,"request_id":"r1"}""";
+
+    private void Events(params string[] lines) => File.WriteAllText(Path.Combine(_folder, "events.jsonl"), string.Join("\n", lines) + "\n");
+
+    [Fact]
+    public void AnInvalidLineIsReportedWithItsNumberAndSkipped()
+    {
+        Events(Valid, """{"key_id":"k1"}""", "not json");
+        var dataset = DatasetLoader.Load(_folder);
+        Assert.Single(dataset.Events);
+        Assert.Equal([2, 3], dataset.Problems.Select(p => p.Line));
+        Assert.Contains("'time' is required", dataset.Problems[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATimeWithAnOffsetIsConvertedToUtc()
+    {
+        Events("""{"time":"2026-11-30T12:00:00+02:00","key_id":"k1"}""");
+        Assert.Equal(new DateTime(2026, 11, 30, 10, 0, 0, DateTimeKind.Utc), DatasetLoader.Load(_folder).Events[0].Time);
+    }
+
+    [Fact]
+    public void ATimeWithoutAZoneIsRefused()
+    {
+        Events("""{"time":"2026-11-30T12:00:00","key_id":"k1"}""");
+        Assert.Contains("with a zone", Assert.Single(DatasetLoader.Load(_folder).Problems).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnixMillisecondsAreTimes()
+    {
+        Events("""{"time":1764496800000,"key_id":"k1"}""");
+        Assert.Equal(new DateTime(2025, 11, 30, 10, 0, 0, DateTimeKind.Utc), DatasetLoader.Load(_folder).Events[0].Time);
+    }
+
+    [Fact]
+    public void DuplicateRequestIdsAreDropped()
+    {
+        Events(Valid, Valid);
+        var dataset = DatasetLoader.Load(_folder);
+        Assert.Single(dataset.Events);
+        Assert.Contains("duplicate request_id 'r1'", dataset.Problems[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AKeyIdShapedLikeASecretIsRefused()
+    {
+        Events("""{"time":"2026-11-30T10:00:00Z","key_id":"sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"}""");
+        Assert.Contains("shaped like a provider secret", Assert.Single(DatasetLoader.Load(_folder).Problems).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GzippedEventsAreRead()
+    {
+        using (var file = File.Create(Path.Combine(_folder, "events.jsonl.gz")))
+        using (var gzip = new GZipStream(file, CompressionLevel.SmallestSize))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(Valid + "\n"));
+        }
+        Assert.Single(DatasetLoader.Load(_folder).Events);
+    }
+
+    [Fact]
+    public void GeoRangesFillAMissingCountryAndAsn()
+    {
+        Events(Valid);
+        File.WriteAllText(Path.Combine(_folder, "geo.csv"), "network,country,asn\n203.0.113.0/24,BR,64511\n");
+        var ev = DatasetLoader.Load(_folder).Events[0];
+        Assert.Equal(("BR", 64511L), (ev.Country, ev.Asn));
+    }
+
+    [Fact]
+    public void InventoryDatesAndListsAreRead()
+    {
+        File.WriteAllText(Path.Combine(_folder, "inventory.yaml"), "keys:\n  - id: k1\n    owner: a@example.com\n    expires: 2027-01-01\n    models: [gpt-4o-mini, gpt-4.1]\n");
+        var key = Assert.Single(DatasetLoader.Load(_folder).Inventory);
+        Assert.Equal(new DateTime(2027, 1, 1, 0, 0, 0, DateTimeKind.Utc), key.Expires);
+        Assert.Equal(["gpt-4o-mini", "gpt-4.1"], key.Models.ToArray());
+    }
+
+    [Fact]
+    public void SentinelStringsAreNeverNull()
+    {
+        Events("""{"time":"2026-11-30T10:00:00Z","key_id":"k1"}""");
+        var table = TargetTables.SentinelActivity(DatasetLoader.Load(_folder));
+        Assert.Equal("", table.Rows[0][table.IndexOf("Model")]);
+        Assert.Null(table.Rows[0][table.IndexOf("HttpStatusCode")]);
+    }
+
+    [Fact]
+    public void ElasticMissingValuesAreNull()
+    {
+        Events("""{"time":"2026-11-30T10:00:00Z","key_id":"k1"}""");
+        var table = TargetTables.ElasticActivity(DatasetLoader.Load(_folder));
+        Assert.Null(table.Rows[0][table.IndexOf("gen_ai.request.model")]);
+        Assert.Equal("k1", table.Rows[0][table.IndexOf("keyabuse.key.id")]);
+    }
+
+    [Fact]
+    public void TheBundledDatasetsLoadWithoutProblems()
+    {
+        foreach (var folder in Directory.GetDirectories(TestPaths.TestData, "*", SearchOption.AllDirectories).Where(d => File.Exists(Path.Combine(d, "README.md")) && Directory.GetFiles(d).Length > 1))
+        {
+            Assert.Empty(DatasetLoader.Load(folder).Problems);
+        }
+    }
+}
