@@ -1,0 +1,260 @@
+using System.Collections.Immutable;
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Esql.Execution;
+using KeyAbuseContent.Engine.Esql.Planning;
+using KeyAbuseContent.Engine.Esql.Syntax;
+using KeyAbuseContent.Engine.Esql.Types;
+
+namespace KeyAbuseContent.Engine.Esql.Commands;
+
+/// <summary>
+/// FROM: the indices its patterns match (<c>*</c> wildcards, comma lists, <c>-name</c> exclusions), their columns
+/// merged and sorted by name as Elasticsearch's field capabilities list them, the rows of each index in turn,
+/// then the requested METADATA fields. A column whose type differs between indices is <c>unsupported</c>.
+/// </summary>
+internal static class FromSource
+{
+    private static readonly HashSet<string> MetadataFields = ["_id", "_index", "_version", "_score"];
+
+    public static (Schema Schema, Page Page) Load(
+        FromCommand from,
+        IReadOnlyDictionary<string, DataTable> indices,
+        (DateTime From, DateTime To)? window,
+        SourceText source)
+    {
+        var tables = Resolve(from.Indices, indices, source);
+        var schema = MergeColumns(tables);
+        var pages = tables.Select(t => IndexPage(t.Name, t.Table, schema, from.Metadata, window, source)).ToList();
+        var attributes = schema.Attributes.AddRange(from.Metadata.Select(m => new Planning.Attribute(m.Pattern, MetadataType(m.Pattern))));
+        var page = pages.Count == 1 ? pages[0] : Concatenate(pages, attributes);
+        return (new Schema(attributes), page);
+    }
+
+    /// <summary>The index names matching the patterns, in name order; also used by LOOKUP JOIN.</summary>
+    public static List<(string Name, DataTable Table)> Resolve(IEnumerable<IndexPattern> patterns, IReadOnlyDictionary<string, DataTable> indices, SourceText source)
+    {
+        var included = new SortedDictionary<string, DataTable>(StringComparer.Ordinal);
+        var list = patterns.ToList();
+        foreach (var pattern in list)
+        {
+            var exclude = pattern.Pattern.StartsWith('-');
+            var text = exclude ? pattern.Pattern[1..] : pattern.Pattern;
+            if (!exclude && !text.Contains('*', StringComparison.Ordinal) && !indices.ContainsKey(text))
+            {
+                throw source.Error(pattern.Span, $"Unknown index [{text}]");
+            }
+            foreach (var (name, table) in indices)
+            {
+                if (Wildcard.Matches(text, name))
+                {
+                    if (exclude)
+                    {
+                        included.Remove(name);
+                    }
+                    else
+                    {
+                        included[name] = table;
+                    }
+                }
+            }
+        }
+        if (included.Count == 0)
+        {
+            throw source.Error(list[0].Span, $"Unknown index [{string.Join(',', list.Select(p => p.Pattern))}]");
+        }
+        return [.. included.Select(kv => (kv.Key, kv.Value))];
+    }
+
+    private static EsqlType MetadataType(string field) => field switch
+    {
+        "_version" => EsqlType.Long,
+        "_score" => EsqlType.Double,
+        _ => EsqlType.Keyword,
+    };
+
+    public static void CheckMetadata(FromCommand from, SourceText source)
+    {
+        foreach (var m in from.Metadata)
+        {
+            if (!MetadataFields.Contains(m.Pattern))
+            {
+                throw source.Error(m.Span, $"unsupported metadata field [{m.Pattern}]; the embedded executor knows _id, _index, _version and _score");
+            }
+        }
+    }
+
+    private static Schema MergeColumns(List<(string Name, DataTable Table)> tables)
+    {
+        var columns = new SortedDictionary<string, (EsqlType Type, string? Conflict)>(StringComparer.Ordinal);
+        foreach (var (name, table) in tables)
+        {
+            for (var c = 0; c < table.Columns.Count; c++)
+            {
+                var column = table.Columns[c].Name;
+                if (MetadataFields.Contains(column))
+                {
+                    continue;
+                }
+                var type = TableImport.ColumnType(table, c);
+                if (!columns.TryGetValue(column, out var existing))
+                {
+                    columns[column] = (type, type == EsqlType.Unsupported ? table.Columns[c].Type : null);
+                }
+                else if (EsqlTypes.Widen(existing.Type) != EsqlTypes.Widen(type) && existing.Type != EsqlType.Unsupported)
+                {
+                    columns[column] = (EsqlType.Unsupported, $"conflicting types [{EsqlTypes.Name(existing.Type)}] and [{EsqlTypes.Name(type)}] in [{name}]");
+                }
+                else if (existing.Type == EsqlType.Text && type == EsqlType.Keyword)
+                {
+                    columns[column] = (EsqlType.Keyword, null);
+                }
+            }
+        }
+        return new Schema([.. columns.Select(kv => new Planning.Attribute(kv.Key, kv.Value.Type, kv.Value.Conflict))]);
+    }
+
+    private static Page IndexPage(string name, DataTable table, Schema schema, ImmutableArray<NamePattern> metadata, (DateTime From, DateTime To)? window, SourceText source)
+    {
+        var rows = table.Rows.Count;
+        var blocks = new List<Block>(schema.Count + metadata.Length);
+        foreach (var attribute in schema.Attributes)
+        {
+            var index = table.IndexOf(attribute.Name);
+            if (index < 0 || attribute.Type == EsqlType.Unsupported)
+            {
+                blocks.Add(Block.AllNull(attribute.Type, rows));
+                continue;
+            }
+            var block = TableImport.Column(table, index);
+            blocks.Add(block.Type == attribute.Type ? block : Evaluation.Cast.Retype(block, attribute.Type));
+        }
+        foreach (var m in metadata)
+        {
+            blocks.Add(m.Pattern switch
+            {
+                "_index" => Block.Constant(EsqlType.Keyword, name, rows),
+                "_version" => Block.Constant(EsqlType.Long, 1L, rows),
+                "_score" => Block.Constant(EsqlType.Double, 0.0, rows),
+                _ => Ids(table, name),
+            });
+        }
+        var page = new Page(rows, blocks);
+        return window is { } w ? Window(page, table, w) : page;
+    }
+
+    /// <summary>The table's <c>_id</c> column when it has one, else the row number.</summary>
+    private static Block Ids(DataTable table, string name)
+    {
+        var index = table.IndexOf("_id");
+        if (index >= 0 && TableImport.ColumnType(table, index) is EsqlType.Keyword or EsqlType.Text)
+        {
+            return Evaluation.Cast.Retype(TableImport.Column(table, index), EsqlType.Keyword);
+        }
+        var ids = new string[table.Rows.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = $"{name}:{i + 1}";
+        }
+        return new Block<string>(EsqlType.Keyword, ids.Length, ids);
+    }
+
+    /// <summary>The rule's time range as Kibana filters it: <c>@timestamp</c> in [from, to); rows without one are out.</summary>
+    private static Page Window(Page page, DataTable table, (DateTime From, DateTime To) window)
+    {
+        var index = table.IndexOf("@timestamp");
+        if (index < 0 || TableImport.ColumnType(table, index) != EsqlType.Date)
+        {
+            return page.Filter([]);
+        }
+        var block = (Block<long>)TableImport.Column(table, index);
+        var from = ValueFormat.ToMillis(window.From);
+        var to = ValueFormat.ToMillis(window.To);
+        var selected = new List<int>();
+        for (var p = 0; p < block.PositionCount; p++)
+        {
+            var n = block.ValueCount(p);
+            var first = block.FirstValueIndex(p);
+            for (var i = 0; i < n; i++)
+            {
+                var v = block.Values[first + i];
+                if (v >= from && v < to)
+                {
+                    selected.Add(p);
+                    break;
+                }
+            }
+        }
+        return page.Filter([.. selected]);
+    }
+
+    private static Page Concatenate(List<Page> pages, ImmutableArray<Planning.Attribute> attributes)
+    {
+        var total = pages.Sum(p => p.PositionCount);
+        var blocks = new Block[attributes.Length];
+        for (var c = 0; c < attributes.Length; c++)
+        {
+            var builder = BlockBuilder.Create(attributes[c].Type, total);
+            foreach (var page in pages)
+            {
+                var block = page.Block(c);
+                for (var p = 0; p < page.PositionCount; p++)
+                {
+                    if (block.Type is EsqlType.Null or EsqlType.Unsupported)
+                    {
+                        builder.AppendNull();
+                    }
+                    else
+                    {
+                        builder.CopyPosition(block, p);
+                    }
+                }
+            }
+            blocks[c] = builder.Build();
+        }
+        return new Page(total, blocks);
+    }
+}
+
+/// <summary>Name patterns with <c>*</c> wildcards (index patterns, KEEP and DROP); <c>\*</c> is a literal star.</summary>
+internal static class Wildcard
+{
+    public static bool Matches(string pattern, string name)
+    {
+        if (!pattern.Contains('*', StringComparison.Ordinal))
+        {
+            return pattern.Replace("\\*", "*", StringComparison.Ordinal) == name;
+        }
+        return Match(pattern, 0, name, 0);
+    }
+
+    private static bool Match(string pattern, int p, string name, int n)
+    {
+        while (p < pattern.Length)
+        {
+            var c = pattern[p];
+            if (c == '*')
+            {
+                for (var k = n; k <= name.Length; k++)
+                {
+                    if (Match(pattern, p + 1, name, k))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            if (c == '\\' && p + 1 < pattern.Length && pattern[p + 1] == '*')
+            {
+                c = '*';
+                p++;
+            }
+            if (n >= name.Length || name[n] != c)
+            {
+                return false;
+            }
+            p++;
+            n++;
+        }
+        return n == name.Length;
+    }
+}

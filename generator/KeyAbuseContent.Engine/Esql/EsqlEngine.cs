@@ -1,0 +1,45 @@
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Esql.Execution;
+using KeyAbuseContent.Engine.Esql.Planning;
+using KeyAbuseContent.Engine.Esql.Syntax;
+using KeyAbuseContent.Engine.Esql.Types;
+
+namespace KeyAbuseContent.Engine.Esql;
+
+/// <summary>
+/// Runs ES|QL text over in-memory tables, so the pack's Elastic rules can be executed offline exactly as
+/// published. Values in and out are the interchange's (see <see cref="DataTable"/>); an <c>ip</c> comes out as
+/// its canonical string, a <c>date</c> as a UTC <see cref="DateTime"/> with millisecond precision.
+/// The supported subset and where it differs from Elasticsearch are in the README next to this file.
+/// </summary>
+public sealed class EsqlEngine
+{
+    /// <summary>Rows a query without LIMIT returns at most (Elasticsearch's <c>esql.query.result_truncation_default_size</c>, 1000).</summary>
+    public int DefaultLimit { get; init; } = QueryPlanner.DefaultLimit;
+
+    /// <summary>Rows any query returns at most, whatever its LIMIT (<c>esql.query.result_truncation_max_size</c>, 10000).</summary>
+    public int MaxLimit { get; init; } = QueryPlanner.MaxLimit;
+
+    /// <summary>
+    /// Runs <paramref name="query"/>. <paramref name="indices"/> are the tables by concrete index name (FROM
+    /// patterns match them); <paramref name="now"/> is what NOW() returns; <paramref name="window"/>, when given,
+    /// keeps only rows of every FROM index whose <c>@timestamp</c> is in [From, To), as Kibana filters a rule's
+    /// run. Throws <see cref="EsqlException"/> for a query it refuses; rows that fail to evaluate become nulls
+    /// with warnings, as in Elasticsearch.
+    /// </summary>
+    public EsqlResult Execute(string query, IReadOnlyDictionary<string, DataTable> indices, DateTime now, (DateTime From, DateTime To)? window = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(indices);
+        var parsed = Parser.Parse(query);
+        var context = new EvalContext(parsed.Source, ValueFormat.ToMillis(now));
+        var plan = new QueryPlanner(parsed, indices, window, context) { DefaultLimitRows = DefaultLimit, MaxLimitRows = MaxLimit }.Build();
+        var page = plan.SourcePage;
+        foreach (var op in plan.Operators)
+        {
+            page = op.Run(page, context);
+        }
+        var table = TableExport.ToTable("result", plan.Output, page);
+        return new EsqlResult(table, context.Warnings.Messages.ToList());
+    }
+}

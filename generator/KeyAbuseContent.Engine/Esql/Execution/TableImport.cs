@@ -1,0 +1,133 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Net;
+using System.Runtime.CompilerServices;
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Esql.Types;
+
+namespace KeyAbuseContent.Engine.Esql.Execution;
+
+/// <summary>
+/// Reads the interchange table into blocks, one column at a time and only when a query reads it. The blocks
+/// are cached with the table (tables are immutable), so running many queries over one dataset converts each
+/// column once.
+/// </summary>
+internal static class TableImport
+{
+    private static readonly ConditionalWeakTable<DataTable, Block?[]> Cache = [];
+
+    /// <summary>The ES|QL type of an input column.</summary>
+    public static EsqlType ColumnType(DataTable table, int column) => EsqlTypes.FromColumnType(table.Columns[column].Type);
+
+    public static Block Column(DataTable table, int column)
+    {
+        var blocks = Cache.GetValue(table, t => new Block?[t.Columns.Count]);
+        lock (blocks)
+        {
+            return blocks[column] ??= Convert(table, column);
+        }
+    }
+
+    private static Block Convert(DataTable table, int column)
+    {
+        var type = ColumnType(table, column);
+        var rows = table.Rows;
+        if (type is EsqlType.Null or EsqlType.Unsupported)
+        {
+            return Block.AllNull(type, rows.Count);
+        }
+        var builder = BlockBuilder.Create(type, rows.Count);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var value = rows[r][column];
+            if (value is ImmutableArray<object?> many)
+            {
+                var converted = many.Where(v => v is not null).Select(v => ToStorage(v!, type, table, column, r)).ToImmutableArray();
+                builder.AppendBoxed(converted.Length switch
+                {
+                    0 => null,
+                    1 => converted[0],
+                    _ => converted,
+                });
+            }
+            else
+            {
+                builder.AppendBoxed(value is null ? null : ToStorage(value, type, table, column, r));
+            }
+        }
+        return builder.Build();
+    }
+
+    /// <summary>A neutral value as the block of <paramref name="type"/> stores it.</summary>
+    public static object? ToStorage(object value, EsqlType type, DataTable table, int column, int row)
+    {
+        object? result = (type, value) switch
+        {
+            (EsqlType.Keyword or EsqlType.Text, string s) => s,
+            (EsqlType.Keyword or EsqlType.Text, char c) => c.ToString(),
+            (EsqlType.Keyword or EsqlType.Text, Guid g) => g.ToString(),
+            (EsqlType.Keyword or EsqlType.Text, System.Text.Json.Nodes.JsonNode n) => n.ToJsonString(),
+            (EsqlType.Integer, int i) => i,
+            (EsqlType.Integer, short s) => (int)s,
+            (EsqlType.Integer, byte b) => (int)b,
+            (EsqlType.Integer, long l) when l is >= int.MinValue and <= int.MaxValue => (int)l,
+            (EsqlType.Long, long l) => l,
+            (EsqlType.Long, int i) => (long)i,
+            (EsqlType.Long, short s) => (long)s,
+            (EsqlType.Long, byte b) => (long)b,
+            (EsqlType.Long, uint u) => (long)u,
+            (EsqlType.Long, ulong u) when u <= long.MaxValue => (long)u,
+            (EsqlType.Double, double d) when double.IsFinite(d) => d,
+            (EsqlType.Double, float f) when float.IsFinite(f) => (double)f,
+            (EsqlType.Double, decimal m) => (double)m,
+            (EsqlType.Double, int i) => (double)i,
+            (EsqlType.Double, long l) => (double)l,
+            (EsqlType.Boolean, bool b) => b,
+            (EsqlType.Date, DateTime t) => ValueFormat.ToMillis(t),
+            (EsqlType.Date, DateTimeOffset t) => ValueFormat.ToMillis(t.UtcDateTime),
+            (EsqlType.Date, long l) => l,
+            (EsqlType.Date, string s) when ValueFormat.TryParseDate(s, out var millis) => millis,
+            (EsqlType.Ip, IPAddress a) when ValueFormat.FromAddress(a, out var ip) => ip,
+            (EsqlType.Ip, string s) when ValueFormat.TryParseIp(s, out var ip) => ip,
+            (EsqlType.TimeDuration, TimeSpan t) => (long)t.TotalMilliseconds,
+            _ => null,
+        };
+        return result ?? throw new EsqlException(
+            $"index [{table.Name}] column [{table.Columns[column].Name}] row {row + 1}: the value [{System.Convert.ToString(value, CultureInfo.InvariantCulture)}] ({value.GetType().Name}) is not a {EsqlTypes.Name(type)}");
+    }
+}
+
+/// <summary>Writes a page as the interchange table, with each type's public value (see <see cref="EsqlEngine"/>).</summary>
+internal static class TableExport
+{
+    public static DataTable ToTable(string name, Planning.Schema schema, Page page)
+    {
+        var columns = schema.Attributes.Select(a => new ColumnSchema(a.Name, EsqlTypes.Name(a.Type))).ToList();
+        var blocks = Enumerable.Range(0, schema.Count).Select(page.Block).ToArray();
+        var rows = new List<object?[]>(page.PositionCount);
+        for (var p = 0; p < page.PositionCount; p++)
+        {
+            var row = new object?[blocks.Length];
+            for (var c = 0; c < blocks.Length; c++)
+            {
+                row[c] = Public(schema[c].Type, blocks[c].BoxPosition(p));
+            }
+            rows.Add(row);
+        }
+        return new DataTable(name, columns, rows);
+    }
+
+    public static object? Public(EsqlType type, object? value) => value switch
+    {
+        null => null,
+        ImmutableArray<object?> many => many.Select(v => Public(type, v)).ToImmutableArray(),
+        _ => type switch
+        {
+            EsqlType.Date => ValueFormat.ToDateTime((long)value),
+            EsqlType.Ip => ValueFormat.Ip((UInt128)value),
+            EsqlType.TimeDuration => TimeSpan.FromMilliseconds((long)value),
+            EsqlType.DatePeriod => value.ToString(),
+            _ => value,
+        },
+    };
+}
