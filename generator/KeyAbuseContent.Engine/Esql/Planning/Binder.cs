@@ -19,6 +19,9 @@ internal sealed class Binder(SourceText source, Schema schema, EvalContext conte
     /// <summary>Binds aggregate calls inside STATS; outside STATS there is none and aggregates are refused.</summary>
     public Func<CallExpr, Binder, Evaluator?>? AggregateHook { get; init; }
 
+    /// <summary>Inside a STATS aggregate expression: the input columns, which may only be read inside an aggregate.</summary>
+    public Schema? AggregateInput { get; init; }
+
     public SourceText Source => source;
 
     public Schema Schema => schema;
@@ -88,6 +91,10 @@ internal sealed class Binder(SourceText source, Schema schema, EvalContext conte
     private FieldEvaluator BindField(FieldExpr field)
     {
         var index = schema.IndexOf(field.Name);
+        if (index < 0 && AggregateInput?.IndexOf(field.Name) >= 0)
+        {
+            throw Error(field.Span, $"column [{field.Name}] must appear in the STATS BY clause or be used in an aggregate function");
+        }
         if (index < 0)
         {
             var suggestions = schema.Suggestions(field.Name).ToList();

@@ -93,6 +93,7 @@ internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, Data
         RenameCommand rename => Projections.Rename(rename, schema, Source),
         SortCommand sort => BindSort(sort, schema),
         LimitCommand limit => new LimitOperator(schema, limit.Count),
+        StatsCommand stats => StatsBinder.Bind(stats, schema, Source, context),
         _ => throw Source.Error(command.Span, $"[{Source.Slice(command.Span).Split(' ')[0].ToUpperInvariant()}] is not supported yet by the embedded executor"),
     };
 
