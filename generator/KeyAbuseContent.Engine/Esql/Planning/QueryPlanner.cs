@@ -3,6 +3,7 @@ using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Esql.Commands;
 using KeyAbuseContent.Engine.Esql.Evaluation;
 using KeyAbuseContent.Engine.Esql.Execution;
+using KeyAbuseContent.Engine.Esql.Patterns;
 using KeyAbuseContent.Engine.Esql.Syntax;
 using KeyAbuseContent.Engine.Esql.Types;
 
@@ -94,6 +95,10 @@ internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, Data
         SortCommand sort => BindSort(sort, schema),
         LimitCommand limit => new LimitOperator(schema, limit.Count),
         StatsCommand stats => StatsBinder.Bind(stats, schema, Source, context),
+        LookupJoinCommand join => BindLookupJoin(join, schema),
+        MvExpandCommand expand => BindMvExpand(expand, schema),
+        DissectCommand dissect => BindDissect(dissect, schema),
+        GrokCommand grok => BindGrok(grok, schema),
         _ => throw Source.Error(command.Span, $"[{Source.Slice(command.Span).Split(' ')[0].ToUpperInvariant()}] is not supported yet by the embedded executor"),
     };
 
@@ -130,5 +135,124 @@ internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, Data
             keys.Add(new SortSpec(value, key.Descending, key.NullsFirst));
         }
         return new SortOperator(schema, keys);
+    }
+
+    private LookupJoinOperator BindLookupJoin(LookupJoinCommand join, Schema schema)
+    {
+        var name = join.Index.Pattern;
+        if (name.Contains('*', StringComparison.Ordinal))
+        {
+            throw Source.Error(join.Index.Span, $"invalid index pattern [{name}], * is not allowed in LOOKUP JOIN");
+        }
+        if (!indices.TryGetValue(name, out var lookup))
+        {
+            throw Source.Error(join.Index.Span, $"Unknown index [{name}]");
+        }
+        var inputKeys = new List<int>();
+        var lookupKeys = new List<int>();
+        var keyTypes = new List<EsqlType>();
+        foreach (var field in join.On)
+        {
+            var left = schema.IndexOf(field.Name);
+            if (left < 0)
+            {
+                throw Source.Error(field.Span, $"Unknown column [{field.Name}] in left side of join");
+            }
+            var right = lookup.IndexOf(field.Name);
+            if (right < 0)
+            {
+                throw Source.Error(field.Span, $"Unknown column [{field.Name}] in right side of join");
+            }
+            var leftType = EsqlTypes.Widen(schema[left].Type);
+            var rightType = EsqlTypes.Widen(TableImport.ColumnType(lookup, right));
+            var keyType = leftType == rightType || rightType == EsqlType.Null ? leftType
+                : EsqlTypes.IsNumeric(leftType) && EsqlTypes.IsNumeric(rightType) ? Binder.CommonType(leftType, rightType)!.Value
+                : throw Source.Error(field.Span, $"JOIN left field [{field.Name}] of type [{EsqlTypes.Name(schema[left].Type)}] is incompatible with right field [{field.Name}] of type [{EsqlTypes.Name(TableImport.ColumnType(lookup, right))}]");
+            if (keyType != leftType)
+            {
+                throw Source.Error(field.Span, $"JOIN left field [{field.Name}] of type [{EsqlTypes.Name(schema[left].Type)}] is incompatible with right field [{field.Name}] of type [{EsqlTypes.Name(TableImport.ColumnType(lookup, right))}]");
+            }
+            inputKeys.Add(left);
+            lookupKeys.Add(right);
+            keyTypes.Add(keyType);
+        }
+        var keyNames = join.On.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var added = Enumerable.Range(0, lookup.Columns.Count)
+            .Where(c => !keyNames.Contains(lookup.Columns[c].Name) && !lookup.Columns[c].Name.StartsWith('_'))
+            .OrderBy(c => lookup.Columns[c].Name, StringComparer.Ordinal)
+            .Select(c => (Column: c, Type: TableImport.ColumnType(lookup, c)))
+            .ToList();
+        var addedNames = added.Select(a => lookup.Columns[a.Column].Name).ToHashSet(StringComparer.Ordinal);
+        var kept = Enumerable.Range(0, schema.Count).Where(i => !addedNames.Contains(schema[i].Name)).ToList();
+        var output = new Schema([.. kept.Select(i => schema[i]).Concat(added.Select(a => new Attribute(lookup.Columns[a.Column].Name, a.Type, a.Type == EsqlType.Unsupported ? lookup.Columns[a.Column].Type : null)))]);
+        return new LookupJoinOperator(output, join.Span, lookup, inputKeys, lookupKeys, keyTypes, kept, added);
+    }
+
+    private MvExpandOperator BindMvExpand(MvExpandCommand expand, Schema schema)
+    {
+        var column = schema.IndexOf(expand.Field.Name);
+        if (column < 0)
+        {
+            throw Source.Error(expand.Field.Span, $"Unknown column [{expand.Field.Name}]");
+        }
+        return new MvExpandOperator(schema, column);
+    }
+
+    private ExtractOperator BindDissect(DissectCommand dissect, Schema schema)
+    {
+        var input = BindExtractInput(dissect.Input, schema, "DISSECT");
+        DissectPattern pattern;
+        try
+        {
+            pattern = DissectPattern.Compile((string)dissect.Pattern.Value!);
+        }
+        catch (Patterns.PatternException e)
+        {
+            throw Source.Error(dissect.Pattern.Span, e.Message);
+        }
+        var extractor = new DissectExtractor(pattern, dissect.AppendSeparator ?? "");
+        return Extract(dissect.Span, input, extractor, schema);
+    }
+
+    private ExtractOperator BindGrok(GrokCommand grok, Schema schema)
+    {
+        var input = BindExtractInput(grok.Input, schema, "GROK");
+        GrokPattern pattern;
+        try
+        {
+            pattern = GrokPattern.Compile((string)grok.Pattern.Value!);
+        }
+        catch (Patterns.PatternException e)
+        {
+            throw Source.Error(grok.Pattern.Span, e.Message);
+        }
+        var columns = pattern.Captures.Select(c => (c.Name, c.Type.ToLowerInvariant() switch
+        {
+            "keyword" or "string" => EsqlType.Keyword,
+            "int" or "integer" => EsqlType.Integer,
+            "long" => EsqlType.Long,
+            "float" or "double" => EsqlType.Double,
+            "boolean" or "bool" => EsqlType.Boolean,
+            _ => throw Source.Error(grok.Pattern.Span, $"Unsupported type [{c.Type}] for GROK capture [{c.Name}]; use int, long, float, double or boolean"),
+        })).ToList();
+        return Extract(grok.Span, input, new GrokExtractor(pattern, columns), schema);
+    }
+
+    private Evaluator BindExtractInput(Expr input, Schema schema, string command)
+    {
+        var value = Bind(schema).Bind(input);
+        if (!EsqlTypes.IsString(value.Type) && value.Type != EsqlType.Null)
+        {
+            throw Source.Error(input.Span, $"{command} only supports KEYWORD or TEXT values, found expression [{Source.Slice(input.Span)}] type [{EsqlTypes.Name(value.Type)}]");
+        }
+        return value;
+    }
+
+    private static ExtractOperator Extract(TextSpan span, Evaluator input, IExtractor extractor, Schema schema)
+    {
+        var names = extractor.Columns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var kept = Enumerable.Range(0, schema.Count).Where(i => !names.Contains(schema[i].Name)).ToList();
+        var output = new Schema([.. kept.Select(i => schema[i]).Concat(extractor.Columns.Select(c => new Attribute(c.Name, c.Type)))]);
+        return new ExtractOperator(output, span, input, extractor, kept);
     }
 }

@@ -1,0 +1,173 @@
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Esql.Evaluation;
+using KeyAbuseContent.Engine.Esql.Execution;
+using KeyAbuseContent.Engine.Esql.Planning;
+using KeyAbuseContent.Engine.Esql.Syntax;
+using KeyAbuseContent.Engine.Esql.Types;
+
+namespace KeyAbuseContent.Engine.Esql.Commands;
+
+/// <summary>
+/// LOOKUP JOIN index ON a[, b]: a left join on equal keys. Each input row becomes one row per matching lookup
+/// row, or one row with nulls when none matches; the lookup's other fields come after the input's and replace
+/// input columns of the same name. A null key matches nothing; a multi-valued key, on either side, matches
+/// nothing with a warning (as Elasticsearch's "LOOKUP JOIN encountered multi-value").
+/// </summary>
+internal sealed class LookupJoinOperator(
+    Schema output,
+    TextSpan span,
+    DataTable lookup,
+    IReadOnlyList<int> inputKeys,
+    IReadOnlyList<int> lookupKeys,
+    IReadOnlyList<EsqlType> keyTypes,
+    IReadOnlyList<int> keptInput,
+    IReadOnlyList<(int Column, EsqlType Type)> added) : Operator(output)
+{
+    private const string MultiValue = "java.lang.IllegalArgumentException: LOOKUP JOIN encountered multi-value";
+
+    public override Page Run(Page input, EvalContext context)
+    {
+        var index = BuildIndex(context);
+        var left = inputKeys.Select((c, k) => Cast.Retype(input.Block(c), keyTypes[k])).ToArray();
+        var leftRows = new List<int>(input.PositionCount);
+        var rightRows = new List<int>(input.PositionCount);
+        var values = new object[left.Length];
+        for (var p = 0; p < input.PositionCount; p++)
+        {
+            var usable = true;
+            for (var k = 0; k < left.Length && usable; k++)
+            {
+                var n = left[k].ValueCount(p);
+                if (n > 1)
+                {
+                    context.Warnings.Failure(span, MultiValue);
+                }
+                usable = n == 1;
+                if (usable)
+                {
+                    values[k] = left[k].BoxValue(left[k].FirstValueIndex(p))!;
+                }
+            }
+            if (usable && index.TryGetValue(new Key(values), out var matches))
+            {
+                foreach (var m in matches)
+                {
+                    leftRows.Add(p);
+                    rightRows.Add(m);
+                }
+            }
+            else
+            {
+                leftRows.Add(p);
+                rightRows.Add(-1);
+            }
+        }
+        var page = input.Filter([.. leftRows]).Project(keptInput);
+        foreach (var (column, type) in added)
+        {
+            page = page.Append(LookupColumn(column, type, rightRows));
+        }
+        return page;
+    }
+
+    private Dictionary<Key, List<int>> BuildIndex(EvalContext context)
+    {
+        var blocks = lookupKeys.Select((c, k) => Cast.Retype(Convert(TableImport.Column(lookup, c), keyTypes[k]), keyTypes[k])).ToArray();
+        var index = new Dictionary<Key, List<int>>();
+        for (var r = 0; r < lookup.Rows.Count; r++)
+        {
+            var values = new object[blocks.Length];
+            var usable = true;
+            for (var k = 0; k < blocks.Length && usable; k++)
+            {
+                var n = blocks[k].ValueCount(r);
+                if (n > 1)
+                {
+                    context.Warnings.Failure(span, MultiValue);
+                }
+                usable = n == 1;
+                if (usable)
+                {
+                    values[k] = blocks[k].BoxValue(blocks[k].FirstValueIndex(r))!;
+                }
+            }
+            if (usable)
+            {
+                var key = new Key(values);
+                if (!index.TryGetValue(key, out var rows))
+                {
+                    index[key] = rows = [];
+                }
+                rows.Add(r);
+            }
+        }
+        return index;
+    }
+
+    /// <summary>Lookup keys of another numeric type are widened to the join's key type.</summary>
+    private static Block Convert(Block block, EsqlType type)
+    {
+        if (EsqlTypes.Widen(block.Type) == EsqlTypes.Widen(type) || block.Type is EsqlType.Null or EsqlType.Unsupported)
+        {
+            return block.Type is EsqlType.Null or EsqlType.Unsupported ? Block.AllNull(type, block.PositionCount) : block;
+        }
+        var builder = BlockBuilder.Create(type, block.PositionCount);
+        for (var p = 0; p < block.PositionCount; p++)
+        {
+            var value = block.BoxPosition(p);
+            builder.AppendBoxed(value is null or System.Collections.Immutable.ImmutableArray<object?> ? value : Conversions.Convert(value, block.Type, type));
+        }
+        return builder.Build();
+    }
+
+    private Block LookupColumn(int column, EsqlType type, List<int> rows)
+    {
+        var source = TableImport.Column(lookup, column);
+        if (source.Type is EsqlType.Null or EsqlType.Unsupported)
+        {
+            return Block.AllNull(type, rows.Count);
+        }
+        var builder = BlockBuilder.Create(source.Type, rows.Count);
+        foreach (var r in rows)
+        {
+            if (r < 0)
+            {
+                builder.AppendNull();
+            }
+            else
+            {
+                builder.CopyPosition(source, r);
+            }
+        }
+        return Cast.Retype(builder.Build(), type);
+    }
+
+    private readonly struct Key(object[] values) : IEquatable<Key>
+    {
+        private readonly object[] values = values;
+
+        public bool Equals(Key other)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (!values[i].Equals(other.values[i]))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public override bool Equals(object? obj) => obj is Key other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            foreach (var v in values)
+            {
+                hash.Add(v);
+            }
+            return hash.ToHashCode();
+        }
+    }
+}
