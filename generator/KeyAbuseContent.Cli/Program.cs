@@ -16,5 +16,9 @@ app.Configure(config =>
         .WithDescription("Compile every rule for Sentinel, Elastic and Sigma into a folder; nothing is written when any rule fails.")
         .WithExample("build", "--out", "dist")
         .WithExample("build", "--rules", "detections", "--out", "dist");
+    config.AddCommand<QueryCommand>("query")
+        .WithDescription("Run one query on local CSV or JSON Lines tables with the embedded executor.")
+        .WithExample("query", "--table", "logs-x=events.jsonl", "--now", "2026-11-30T10:00:00Z", "FROM logs-x | STATS n = COUNT(*) BY keyabuse.key.id")
+        .WithExample("query", "--format", "json", "ROW a = 1 + 1");
 });
 return ExitCodes.Run(app, args);

@@ -65,4 +65,36 @@ public class CommandLineTests
         Assert.Contains("EXAMPLES:", output, StringComparison.Ordinal);
         Assert.Contains("keyabuse " + verb, output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void QueryRunsEsqlOnAJsonLinesIndexAndPrintsJson()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "keyabuse-query-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var events = Path.Combine(folder, "events.jsonl");
+            File.WriteAllText(events, """
+                {"@timestamp":"2026-11-30T10:00:00Z","keyabuse.key.id":"k1","http.response.status_code":401}
+                {"@timestamp":"2026-11-30T10:01:00Z","keyabuse.key.id":"k1","http.response.status_code":401}
+                {"@timestamp":"2026-11-30T10:02:00Z","keyabuse.key.id":"k2","http.response.status_code":200}
+                """);
+            var (exit, output) = Run(folder, "query", "--format", "json", "--table", "logs-x=" + events,
+                "FROM logs-* | WHERE http.response.status_code IN (401, 403) | STATS n = COUNT(*) BY keyabuse.key.id");
+            Assert.Equal(0, exit);
+            Assert.Equal("""{"columns":[{"name":"n","type":"long"},{"name":"keyabuse.key.id","type":"keyword"}],"rows":[[2,"k1"]]}""", output.Trim());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AQueryOnAnUnknownIndexIsBadInputWithItsPosition()
+    {
+        var (exit, output) = Run(TestPaths.RepositoryRoot, "query", "FROM nope");
+        Assert.Equal(2, exit);
+        Assert.Contains("1:6", output, StringComparison.Ordinal);
+    }
 }
