@@ -82,7 +82,7 @@ internal sealed class KqlLexer
             _pos = end + 3;
             return new Token(TokenKind.String, _text[start.._pos], value, start, _pos);
         }
-        if (c == '[' && _pos + 1 < _text.Length && _text[_pos + 1] is '"' or '\'')
+        if (c == '[' && _pos + 1 < _text.Length && _text[_pos + 1] is '"' or '\'' && !FollowsOperand(start))
         {
             // ['name'] is a quoted identifier; ["a", 1] is the start of a list.
             _pos++;
@@ -118,6 +118,9 @@ internal sealed class KqlLexer
     }
 
     private bool PreviousIsDot(int start) => start > 0 && _text[start - 1] == '.';
+
+    /// <summary>Whether a '[' right after a name or a closing bracket indexes it (d["key"]) rather than quoting a name.</summary>
+    private bool FollowsOperand(int start) => start > 0 && (char.IsLetterOrDigit(_text[start - 1]) || _text[start - 1] is '_' or ')' or ']' or '"' or '\'');
 
     private void SkipTrivia()
     {

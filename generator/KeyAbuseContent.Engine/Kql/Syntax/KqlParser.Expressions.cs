@@ -436,6 +436,12 @@ internal sealed partial class KqlParser
             Expect("]", "to close a dynamic array");
             return array;
         }
+        if (token.Kind == TokenKind.Identifier && token.Quoted)
+        {
+            // The lexer reads ['x'] as a bracketed name; inside dynamic(...) it is an array of one string.
+            Advance();
+            return new JsonArray(JsonValue.Create(token.Text));
+        }
         var negative = false;
         if (token.Is("-") || token.Is("+"))
         {

@@ -77,6 +77,14 @@ public sealed class ParserTests
     }
 
     [Fact]
+    public void A_bracket_right_after_a_value_indexes_it()
+    {
+        var index = Assert.IsType<IndexSyntax>(Print("""d["key"]"""));
+
+        Assert.Equal("key", Assert.IsType<LiteralSyntax>(index.Index).Value);
+    }
+
+    [Fact]
     public void Comments_are_skipped()
     {
         var pipe = Assert.IsType<PipeSyntax>(Parse("T // the table\n| take 5 // five").Body);
