@@ -36,6 +36,11 @@ internal abstract class DateRounding
             error = "Zero or negative time interval is not supported";
             return null!;
         }
+        if (period.Months > 120_000 || period.Days > 3_660_000)
+        {
+            error = "Time interval is not supported";
+            return null!;
+        }
         if (period.Months != 0 && period.Days != 0)
         {
             error = "Time interval with multiple periods is not supported";
@@ -55,9 +60,9 @@ internal abstract class DateRounding
         }
         if (period.Months % 12 == 0 && period.Months != 3)
         {
-            return new MonthRounding(period.Months, years: true);
+            return new MonthRounding((int)period.Months, years: true);
         }
-        return new MonthRounding(period.Months == 3 ? 3 : period.Months, years: false, quarter: period.Months == 3);
+        return new MonthRounding((int)period.Months, years: false, quarter: period.Months == 3);
     }
 
     public static DateRounding FromDuration(long millis, out string? error)

@@ -51,7 +51,18 @@ internal sealed class FunctionCall(CallExpr syntax, ImmutableArray<Evaluator> ar
 
     public void ExpectString(int i) => Expect(i, "string", EsqlTypes.IsString);
 
-    public void ExpectNumeric(int i) => Expect(i, "numeric", EsqlTypes.IsNumeric);
+    /// <summary>Checks for a number; a string literal that reads as one is one, as Elasticsearch's implicit casting does.</summary>
+    public void ExpectNumeric(int i)
+    {
+        if (Type(i) == EsqlType.Keyword && Args[i] is ConstantEvaluator { Value: string text })
+        {
+            var type = int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _) ? EsqlType.Integer
+                : long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _) ? EsqlType.Long
+                : EsqlType.Double;
+            Replace(i, Binder.Implicit(Args[i], type, Syntax.Args[i]));
+        }
+        Expect(i, "numeric", EsqlTypes.IsNumeric);
+    }
 
     public void ExpectInteger(int i) => Expect(i, "integer", t => t is EsqlType.Integer or EsqlType.Long);
 
@@ -101,7 +112,7 @@ internal static class FunctionRegistry
         "match", "qstr", "kql", "match_phrase", "multi_match", "knn", "score", "term", "st_distance", "st_intersects",
         "st_contains", "st_within", "st_disjoint", "st_x", "st_y", "st_centroid_agg", "st_extent_agg", "to_geopoint",
         "to_geoshape", "to_cartesianpoint", "to_cartesianshape", "to_version", "to_unsigned_long", "to_date_nanos",
-        "categorize", "hash", "md5", "sha1", "sha256", "to_aggregate_metric_double", "from_base64", "to_base64",
+        "categorize", "to_ul", "to_ulong", "hash", "md5", "sha1", "sha256", "to_aggregate_metric_double", "from_base64", "to_base64",
     };
 
     public static Evaluator Bind(FunctionCall call)

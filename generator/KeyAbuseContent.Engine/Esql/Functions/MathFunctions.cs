@@ -32,6 +32,7 @@ internal static class MathFunctions
         functions["TAU"] = call => Constant(call, Math.Tau);
         functions["POW"] = call => TwoDoubles(call, (b, e) => Finite(Math.Pow(b, e)));
         functions["ATAN2"] = call => TwoDoubles(call, Math.Atan2);
+        functions["HYPOT"] = call => TwoDoubles(call, (a, b) => Finite(double.Hypot(a, b)));
         functions["LOG"] = call =>
         {
             if (call.Count == 1)

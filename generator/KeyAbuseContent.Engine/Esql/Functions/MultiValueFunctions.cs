@@ -197,9 +197,9 @@ internal static class MultiValueFunctions
         }
         return type switch
         {
-            EsqlType.Integer => (int)DateRounding.FloorDiv((long)(int)sorted[mid - 1]! + (int)sorted[mid]!, 2),
-            EsqlType.Long => (long)Math.Floor(((decimal)(long)sorted[mid - 1]! + (long)sorted[mid]!) / 2),
-            _ => ((double)sorted[mid - 1]! + (double)sorted[mid]!) / 2,
+            EsqlType.Integer => (object)(int)DateRounding.FloorDiv((long)(int)sorted[mid - 1]! + (int)sorted[mid]!, 2),
+            EsqlType.Long => (object)(long)Math.Floor(((decimal)(long)sorted[mid - 1]! + (long)sorted[mid]!) / 2),
+            _ => (object)(((double)sorted[mid - 1]! + (double)sorted[mid]!) / 2),
         };
     }
 }

@@ -81,7 +81,7 @@ internal sealed class Parser
         if (word.Is("row"))
         {
             Advance();
-            var fields = Fields(requireName: true);
+            var fields = Fields();
             return new RowCommand(TextSpan.Between(word.Span, fields[^1].Span), fields);
         }
         if (word.Kind == TokenKind.Identifier && UnsupportedCommands.Contains(word.Text))
@@ -109,7 +109,7 @@ internal sealed class Parser
             case "EVAL":
                 {
                     Advance();
-                    var fields = Fields(requireName: false);
+                    var fields = Fields();
                     return new EvalCommand(TextSpan.Between(word.Span, fields[^1].Span), fields);
                 }
             case "STATS":
@@ -238,7 +238,7 @@ internal sealed class Parser
         {
             do
             {
-                var field = Field(requireName: false);
+                var field = Field();
                 Expr? filter = null;
                 end = field.Span;
                 if (current.Is("where"))
@@ -255,7 +255,7 @@ internal sealed class Parser
         if (current.Is("by"))
         {
             Advance();
-            groupings = Fields(requireName: false);
+            groupings = Fields();
             end = groupings[^1].Span;
         }
         if (aggregates.Count == 0 && groupings.IsEmpty)
@@ -395,18 +395,18 @@ internal sealed class Parser
         return new LookupJoinCommand(TextSpan.Between(start, on[^1].Span), new IndexPattern(index.Span, index.Text), on.ToImmutable());
     }
 
-    private ImmutableArray<NamedExpr> Fields(bool requireName)
+    private ImmutableArray<NamedExpr> Fields()
     {
         var fields = ImmutableArray.CreateBuilder<NamedExpr>();
         do
         {
-            fields.Add(Field(requireName));
+            fields.Add(Field());
         }
         while (Accept(TokenKind.Comma));
         return fields.ToImmutable();
     }
 
-    private NamedExpr Field(bool requireName)
+    private NamedExpr Field()
     {
         if (current.Kind is TokenKind.Identifier or TokenKind.QuotedIdentifier && !IsReserved(current))
         {
@@ -421,10 +421,6 @@ internal sealed class Parser
             (offset, current) = save;
         }
         var expr = BooleanExpression();
-        if (requireName)
-        {
-            throw source.Error(expr.Span, "ROW fields need a name: name = value");
-        }
         return new NamedExpr(expr.Span, source.Slice(expr.Span), expr);
     }
 

@@ -61,10 +61,10 @@ internal static class TimeUnits
         TimeUnit.Minute => TimeSpan.FromMinutes(quantity),
         TimeUnit.Hour => TimeSpan.FromHours(quantity),
         TimeUnit.Day => new DatePeriod(0, quantity),
-        TimeUnit.Week => new DatePeriod(0, checked(quantity * 7)),
+        TimeUnit.Week => new DatePeriod(0, quantity * 7L),
         TimeUnit.Month => new DatePeriod(quantity, 0),
-        TimeUnit.Quarter => new DatePeriod(checked(quantity * 3), 0),
-        _ => new DatePeriod(checked(quantity * 12), 0),
+        TimeUnit.Quarter => new DatePeriod(quantity * 3L, 0),
+        _ => new DatePeriod(quantity * 12L, 0),
     };
 
     /// <summary>Parses "1 hour", "5 minutes", "2d" as a cast from a string does.</summary>

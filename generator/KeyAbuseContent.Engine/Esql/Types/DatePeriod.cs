@@ -1,9 +1,17 @@
 namespace KeyAbuseContent.Engine.Esql.Types;
 
 /// <summary>An ES|QL <c>date_period</c>: calendar months and days, added to a date on the calendar (UTC).</summary>
-internal readonly record struct DatePeriod(int Months, int Days)
+internal readonly record struct DatePeriod(long Months, long Days)
 {
-    public DateTime AddTo(DateTime time) => time.AddMonths(Months).AddDays(Days);
+    /// <summary>The date plus the period; beyond the calendar's range it throws <see cref="ArgumentOutOfRangeException"/>.</summary>
+    public DateTime AddTo(DateTime time)
+    {
+        if (Math.Abs(Months) > 120_000 || Math.Abs(Days) > 3_660_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(time), "the period takes the date beyond the calendar");
+        }
+        return time.AddMonths((int)Months).AddDays(Days);
+    }
 
     public DatePeriod Negate() => new(-Months, -Days);
 
