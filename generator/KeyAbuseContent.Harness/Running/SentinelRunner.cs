@@ -1,0 +1,245 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using KeyAbuseContent.Build;
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Kql;
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Tables;
+using KeyAbuseContent.Rules;
+using KeyAbuseContent.Targets;
+using KeyAbuseContent.Targets.Kql;
+using KeyAbuseContent.Targets.Sentinel;
+
+namespace KeyAbuseContent.Harness.Running;
+
+/// <summary>How the harness plays the platforms' clocks.</summary>
+public sealed record RunOptions
+{
+    /// <summary>How long after its scheduled time Sentinel runs a scheduled rule.</summary>
+    public TimeSpan SentinelRunDelay { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long after it happened an event becomes visible to queries.</summary>
+    public TimeSpan IngestionDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>The most alerts a Sentinel run makes.</summary>
+    public int SentinelMaxAlertsPerRun { get; init; } = 150;
+
+    /// <summary>
+    /// When a dataset has no events (an inventory audit, say), each rule runs once, at its first scheduled time
+    /// at or after this clock. Default: the current day.
+    /// </summary>
+    public DateTime? Clock { get; init; }
+
+    /// <summary>The span the rules run over: the events', or one instant at the clock when there are none.</summary>
+    public (DateTime First, DateTime Last, bool Once) Span(Datasets.Dataset dataset) => dataset.Span is { } span
+        ? (span.First, span.Last, false)
+        : (Clock ?? RunSchedule.Floor(DateTime.UtcNow, TimeSpan.FromDays(1)), Clock ?? RunSchedule.Floor(DateTime.UtcNow, TimeSpan.FromDays(1)), true);
+
+    /// <summary>The scheduled times of a job over the run span.</summary>
+    public IEnumerable<DateTime> Times(Datasets.Dataset dataset, TimeSpan every)
+    {
+        var (first, last, once) = Span(dataset);
+        var times = RunSchedule.Times(first, last, every);
+        return once ? times.Take(1) : times;
+    }
+}
+
+/// <summary>One scheduled run of a rule and what its query returned, before the platform's alerting.</summary>
+public sealed record RunResult(string Rule, Target Target, DateTime ScheduledAt, DateTime ExecutedAt, DataTable Rows);
+
+/// <summary>
+/// Plays Microsoft Sentinel over a dataset: the workspace's tables and parser functions, the summary rules
+/// (hourly) and baseline refreshes (daily) writing the history tables, and every analytics rule on its
+/// schedule — run <see cref="RunOptions.SentinelRunDelay"/> after its scheduled time over its query period,
+/// with the trigger threshold, alert-per-result and the per-run alert cap. Queries are the published text,
+/// executed by the embedded KQL engine with <c>now()</c> the run time.
+/// </summary>
+public sealed class SentinelRunner
+{
+    private readonly KqlEngine _engine = new();
+    private readonly RunOptions _options;
+    private readonly string _referenceTables;
+
+    public SentinelRunner(RunOptions options, string rulesDir)
+    {
+        _options = options;
+        _referenceTables = Path.Combine(rulesDir, "reference", "sentinel-tables");
+    }
+
+    private static readonly KqlFunction Watchlist = new("_GetWatchlist", [("watchlistAlias", "string")], TargetTables.WatchlistTable);
+
+    private static IReadOnlyList<KqlFunction> Functions() =>
+        [.. SentinelParsers.Functions.Select(f => new KqlFunction(f.Name, [], f.Body)), Watchlist];
+
+    /// <summary>The tables every run sees besides the activity slice: empty ones for sources the dataset lacks.</summary>
+    private Dictionary<string, DataTable> StaticTables(Dataset dataset)
+    {
+        var tables = new Dictionary<string, DataTable>(StringComparer.Ordinal);
+        foreach (var t in SentinelParsers.Tables)
+        {
+            tables[t.Name] = new DataTable(t.Name, [.. t.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], []);
+        }
+        foreach (var reference in Validation.Kql.SentinelTableSchemas.Load(_referenceTables).Where(t => t.Name is "AWSCloudTrail" or "AzureActivity"))
+        {
+            tables[reference.Name] = new DataTable(reference.Name, [.. reference.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], []);
+        }
+        tables[TargetTables.WatchlistTable] = TargetTables.SentinelWatchlist(dataset);
+        return tables;
+    }
+
+    private abstract record Job(DateTime At, int Order);
+
+    private sealed record SummaryJob(DateTime At, KqlSummaryRule Summary) : Job(At, 0);
+
+    private sealed record RefreshJob(DateTime At, KqlRefresh Refresh) : Job(At, 1);
+
+    private sealed record DetectionJob(DateTime At, DateTime Scheduled, CompiledRule Rule) : Job(At, 2);
+
+    /// <summary>Runs every rule over the dataset; returns the raw run results and the alerts raised.</summary>
+    public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset)
+    {
+        var runs = new List<RunResult>();
+        var alerts = new List<Alert>();
+        if (dataset.Events.IsEmpty && dataset.Inventory.IsEmpty)
+        {
+            return (runs, alerts);
+        }
+        var tables = StaticTables(dataset);
+        var activity = new TimeSlices(TargetTables.SentinelActivity(dataset), "TimeGenerated");
+        var hourly = new List<object?[]>();
+        var baseline = new List<object?[]>();
+        var hourlySchema = tables[HistoryTables.SentinelHourly].Columns;
+        var baselineSchema = tables[HistoryTables.SentinelBaseline].Columns;
+        var functions = Functions();
+
+        var jobs = new List<Job>();
+        foreach (var rule in rules)
+        {
+            foreach (var s in rule.Sentinel.Plan.SummaryRules)
+            {
+                jobs.AddRange(_options.Times(dataset, s.BinSize).Select(t => new SummaryJob(t, s)));
+            }
+            foreach (var r in rule.Sentinel.Plan.Refreshes)
+            {
+                jobs.AddRange(_options.Times(dataset, r.Every).Select(t => new RefreshJob(t, r)));
+            }
+            var every = rule.Sentinel.Rule.QueryFrequency;
+            jobs.AddRange(_options.Times(dataset, every).Select(t => new DetectionJob(t + _options.SentinelRunDelay, t, rule)));
+        }
+        foreach (var job in jobs.OrderBy(j => j.At).ThenBy(j => j.Order))
+        {
+            var visibleUntil = job.At - _options.IngestionDelay;
+            switch (job)
+            {
+                case SummaryJob s:
+                    {
+                        var bin = s.Summary.BinSize;
+                        tables[SentinelParsers.ActivityTable] = activity.Slice(s.At - bin, Min(s.At, visibleUntil));
+                        var result = _engine.Execute(KqlRenderer.Render(s.Summary.Query), tables, functions, s.At).Table;
+                        hourly.AddRange(Project(result, hourlySchema, null));
+                        tables[HistoryTables.SentinelHourly] = new DataTable(HistoryTables.SentinelHourly, hourlySchema, [.. hourly]);
+                        break;
+                    }
+                case RefreshJob r:
+                    {
+                        var result = _engine.Execute(KqlRenderer.Render(r.Refresh.Query), tables, functions, r.At).Table;
+                        baseline.AddRange(Project(result, baselineSchema, r.At));
+                        tables[HistoryTables.SentinelBaseline] = new DataTable(HistoryTables.SentinelBaseline, baselineSchema, [.. baseline]);
+                        break;
+                    }
+                case DetectionJob d:
+                    {
+                        var period = d.Rule.Sentinel.Rule.QueryPeriod;
+                        tables[SentinelParsers.ActivityTable] = activity.Slice(d.At - period, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
+                        var result = _engine.Execute(d.Rule.Sentinel.Rule.Query, tables, functions, d.At).Table;
+                        runs.Add(new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, d.Scheduled, d.At, result));
+                        alerts.AddRange(Alerts(d.Rule, result, d.At));
+                        break;
+                    }
+            }
+        }
+        return (runs, alerts);
+    }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
+    /// <summary>A result's rows in a history table's column order; the refresh's rows get the time it wrote them.</summary>
+    private static IEnumerable<object?[]> Project(DataTable result, IReadOnlyList<ColumnSchema> schema, DateTime? writtenAt)
+    {
+        var indices = schema.Select(c => result.IndexOf(c.Name)).ToArray();
+        foreach (var row in result.Rows)
+        {
+            var projected = new object?[schema.Count];
+            for (var i = 0; i < schema.Count; i++)
+            {
+                projected[i] = schema[i].Name == "TimeGenerated" && writtenAt is { } at ? at
+                    : indices[i] >= 0 ? row[indices[i]]
+                    : schema[i].Type == "string" ? "" : null;
+            }
+            yield return projected;
+        }
+    }
+
+    /// <summary>The alerts a run raises: a trigger over the row count, then one alert a result row, at most the cap.</summary>
+    private IEnumerable<Alert> Alerts(CompiledRule rule, DataTable result, DateTime at)
+    {
+        var sentinel = rule.Sentinel.Rule;
+        var count = result.Rows.Count;
+        var fires = sentinel.TriggerOperator switch
+        {
+            "lt" => count < sentinel.TriggerThreshold,
+            "eq" => count == sentinel.TriggerThreshold,
+            "ne" => count != sentinel.TriggerThreshold,
+            _ => count > sentinel.TriggerThreshold,
+        };
+        if (!fires)
+        {
+            return [];
+        }
+        var analyzed = rule.Analyzed;
+        var keyColumn = analyzed.Entities.TryGetValue("key", out var key) ? result.IndexOf(key.KqlName) : result.IndexOf("KeyId");
+        var first = result.IndexOf("FirstSeen");
+        var title = result.IndexOf("AlertTitle");
+        var summary = result.IndexOf("AlertSummary");
+        var severity = analyzed.Rule.Severity == Severity.Critical ? "high" : analyzed.Rule.Severity.ToString().ToLowerInvariant();
+        var tags = analyzed.Rule.Tags.Select(t => t.AlertForm).ToImmutableArray();
+        return result.Rows.Take(_options.SentinelMaxAlertsPerRun).Select(row => new Alert(
+            analyzed.Rule.Name, analyzed.Rule.Id, Target.Sentinel, at,
+            keyColumn >= 0 ? row[keyColumn] as string : null,
+            severity,
+            title >= 0 ? row[title] as string ?? "" : analyzed.Rule.Title,
+            summary >= 0 ? row[summary] as string ?? "" : "",
+            Evidence.Of(result, row),
+            first >= 0 ? row[first] as DateTime? : null,
+            tags));
+    }
+}
+
+/// <summary>A result row as the alert's evidence: column to value, dates ISO 8601.</summary>
+public static class Evidence
+{
+    public static JsonObject Of(DataTable table, object?[] row)
+    {
+        var evidence = new JsonObject();
+        for (var i = 0; i < table.Columns.Count; i++)
+        {
+            evidence[table.Columns[i].Name] = Node(row[i]);
+        }
+        return evidence;
+    }
+
+    private static JsonNode? Node(object? value) => value switch
+    {
+        null => null,
+        string s => JsonValue.Create(s),
+        bool b => JsonValue.Create(b),
+        int i => JsonValue.Create(i),
+        long l => JsonValue.Create(l),
+        double d => double.IsFinite(d) ? JsonValue.Create(d) : JsonValue.Create(d.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        DateTime t => JsonValue.Create(Alert.Iso(t)),
+        TimeSpan t => JsonValue.Create(t.ToString("c", System.Globalization.CultureInfo.InvariantCulture)),
+        JsonNode n => n.DeepClone(),
+        ImmutableArray<object?> multi => new JsonArray([.. multi.Select(Node)]),
+        _ => JsonValue.Create(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)),
+    };
+}

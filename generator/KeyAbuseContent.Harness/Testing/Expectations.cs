@@ -1,0 +1,41 @@
+using System.Collections.Immutable;
+using KeyAbuseContent.Harness.Running;
+using KeyAbuseContent.Rules;
+
+namespace KeyAbuseContent.Harness.Testing;
+
+/// <summary>The verdict of one rule test on one target.</summary>
+public sealed record TestOutcome(string Rule, Target Target, string Dataset, bool Passed, ImmutableArray<string> Failures, ImmutableArray<Alert> Alerts);
+
+/// <summary>
+/// Judges a rule's alerts on a dataset against the test's expectations: each expected key has at least
+/// <c>min</c> (and at most <c>max</c>) alerts whose time falls in its window; an alert no expectation
+/// covers is a false alert; a dataset that expects nothing must raise nothing.
+/// </summary>
+public static class Expectations
+{
+    public static TestOutcome Judge(Rule rule, RuleTest test, Target target, IReadOnlyList<Alert> alerts)
+    {
+        var mine = alerts.Where(a => a.Rule == rule.Name && a.Target == target).OrderBy(a => a.Time).ToImmutableArray();
+        var failures = ImmutableArray.CreateBuilder<string>();
+        foreach (var e in test.Expect)
+        {
+            var hits = mine.Count(a => a.KeyId == e.KeyId && a.Time >= e.From.UtcDateTime && a.Time <= e.To.UtcDateTime);
+            if (hits < e.Min)
+            {
+                failures.Add($"expected at least {e.Min} alert(s) for {e.KeyId} between {Alert.Iso(e.From.UtcDateTime)} and {Alert.Iso(e.To.UtcDateTime)}, got {hits}");
+            }
+            if (e.Max is { } max && hits > max)
+            {
+                failures.Add($"expected at most {max} alert(s) for {e.KeyId} between {Alert.Iso(e.From.UtcDateTime)} and {Alert.Iso(e.To.UtcDateTime)}, got {hits}");
+            }
+        }
+        var unexpected = mine.Where(a => !test.Expect.Any(e => a.KeyId == e.KeyId && a.Time >= e.From.UtcDateTime && a.Time <= e.To.UtcDateTime)).ToList();
+        if (unexpected.Count > 0)
+        {
+            var sample = string.Join("; ", unexpected.Take(3).Select(a => $"{a.KeyId} at {Alert.Iso(a.Time)}: {a.Title}"));
+            failures.Add($"{unexpected.Count} alert(s) no expectation covers, the first: {sample}");
+        }
+        return new TestOutcome(rule.Name, target, test.Dataset, failures.Count == 0, failures.ToImmutable(), mine);
+    }
+}
