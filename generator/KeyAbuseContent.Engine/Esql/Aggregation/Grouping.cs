@@ -69,16 +69,80 @@ internal sealed class Grouping
             var ordinals = columns[0].Ordinals;
             return new Grouping(columns[0].Cardinality, rows, ordinals, true, [columns[0].KeyBlock([.. Enumerable.Range(0, columns[0].Cardinality)])]);
         }
-        var groups = new int[positionCount];
-        var tuples = new List<int[]>();
-        var ids = new Dictionary<long, int>();
-        var wide = new Dictionary<TupleKey, int>();
-        var fits = FitsInLong(columns);
-        for (var p = 0; p < positionCount; p++)
+        if (!FitsInLong(columns))
         {
-            groups[p] = fits ? GroupOfPacked(columns, p, null, ids, tuples) : GroupOfTuple(columns, p, null, wide, tuples);
+            return CombineExpanding(columns, positionCount);
         }
-        return new Grouping(tuples.Count, rows, groups, true, KeyBlocks(columns, tuples));
+        // Several keys: pack their ordinals into one number; a small key space is a direct table, else a hash map.
+        var product = 1L;
+        foreach (var c in columns)
+        {
+            product *= Math.Max(1, c.Cardinality);
+        }
+        var groups = new int[positionCount];
+        var groupKeys = new GroupKeys(columns.Length);
+        if (product <= Math.Max(1L << 16, 2L * positionCount))
+        {
+            var table = new int[product];
+            Array.Fill(table, -1);
+            for (var p = 0; p < positionCount; p++)
+            {
+                var packed = Pack(columns, p);
+                var group = table[packed];
+                if (group < 0)
+                {
+                    group = table[packed] = groupKeys.Add(columns, p);
+                }
+                groups[p] = group;
+            }
+        }
+        else
+        {
+            var map = new LongIntHashMap(Math.Min(positionCount, 1 << 20));
+            for (var p = 0; p < positionCount; p++)
+            {
+                var group = map.GetOrAdd(Pack(columns, p));
+                if (group == groupKeys.Count)
+                {
+                    groupKeys.Add(columns, p);
+                }
+                groups[p] = group;
+            }
+        }
+        return new Grouping(groupKeys.Count, rows, groups, true, [.. columns.Select((c, k) => c.KeyBlock(groupKeys.Ordinals(k)))]);
+    }
+
+    private static long Pack(KeyColumn[] columns, int position)
+    {
+        long packed = 0;
+        for (var k = 0; k < columns.Length; k++)
+        {
+            packed = (packed * columns[k].Cardinality) + columns[k].Ordinals[position];
+        }
+        return packed;
+    }
+
+    /// <summary>The key ordinals of each group, one growing array a key.</summary>
+    private sealed class GroupKeys(int keyCount)
+    {
+        private readonly int[][] ordinals = [.. Enumerable.Range(0, keyCount).Select(_ => new int[64])];
+
+        public int Count { get; private set; }
+
+        public int Add(KeyColumn[] columns, int position)
+        {
+            for (var k = 0; k < columns.Length; k++)
+            {
+                if (Count == ordinals[k].Length)
+                {
+                    Array.Resize(ref ordinals[k], Count * 2);
+                }
+                ordinals[k][Count] = columns[k].Ordinals[position];
+            }
+            return Count++;
+        }
+
+        public int[] Ordinals(int key) => ordinals[key][..Count];
     }
 
     private static Grouping CombineExpanding(KeyColumn[] columns, int positionCount)
@@ -159,7 +223,9 @@ internal sealed class Grouping
     private static KeyColumn Ordinalize(Block block, int positionCount) => EsqlTypes.Widen(block.Type) switch
     {
         EsqlType.Integer => KeyColumn.Of((Block<int>)block, positionCount, EqualityComparer<int>.Default),
+        EsqlType.Long or EsqlType.Date or EsqlType.TimeDuration when block.IsDense => KeyColumn.OfDenseLongs((Block<long>)block, positionCount),
         EsqlType.Long or EsqlType.Date or EsqlType.TimeDuration => KeyColumn.Of((Block<long>)block, positionCount, EqualityComparer<long>.Default),
+        EsqlType.Keyword when block is Block<string> { Encoding: not null, FirstValues: null, IsConstant: false } encoded => KeyColumn.OfEncoded(encoded, positionCount),
         EsqlType.Double => KeyColumn.Of((Block<double>)block, positionCount, EqualityComparer<double>.Default),
         EsqlType.Boolean => KeyColumn.Of((Block<bool>)block, positionCount, EqualityComparer<bool>.Default),
         EsqlType.Ip => KeyColumn.Of((Block<UInt128>)block, positionCount, EqualityComparer<UInt128>.Default),
@@ -191,6 +257,76 @@ internal sealed class Grouping
 
         /// <summary>A block with the value of each ordinal listed.</summary>
         public Block KeyBlock(int[] ordinals) => keyBlock(ordinals);
+
+        /// <summary>A long column without nulls or multi-values: ids from an open-addressing map.</summary>
+        public static KeyColumn OfDenseLongs(Block<long> block, int positionCount)
+        {
+            var map = new LongIntHashMap(1024);
+            var distinct = new List<long>();
+            var ordinals = new int[positionCount];
+            var values = block.Values;
+            for (var p = 0; p < positionCount; p++)
+            {
+                var ordinal = map.GetOrAdd(values[p]);
+                if (ordinal == distinct.Count)
+                {
+                    distinct.Add(values[p]);
+                }
+                ordinals[p] = ordinal;
+            }
+            var type = block.Type;
+            return new KeyColumn(ordinals, null, distinct.Count, chosen =>
+            {
+                var keys = new long[chosen.Length];
+                for (var i = 0; i < chosen.Length; i++)
+                {
+                    keys[i] = distinct[chosen[i]];
+                }
+                return new Block<long>(type, chosen.Length, keys);
+            });
+        }
+
+        /// <summary>A keyword column read from a table: its dictionary codes renumbered in order of first appearance.</summary>
+        public static KeyColumn OfEncoded(Block<string> block, int positionCount)
+        {
+            var encoding = block.Encoding!;
+            var remap = new int[encoding.Dictionary.Length + 1];
+            Array.Fill(remap, -1);
+            var distinct = new List<int>();
+            var ordinals = new int[positionCount];
+            var codes = encoding.Codes;
+            for (var p = 0; p < positionCount; p++)
+            {
+                var code = codes[p] + 1;
+                var ordinal = remap[code];
+                if (ordinal < 0)
+                {
+                    ordinal = remap[code] = distinct.Count;
+                    distinct.Add(code - 1);
+                }
+                ordinals[p] = ordinal;
+            }
+            var type = block.Type;
+            return new KeyColumn(ordinals, null, distinct.Count, chosen =>
+            {
+                var keys = new string[chosen.Length];
+                bool[]? nulls = null;
+                for (var i = 0; i < chosen.Length; i++)
+                {
+                    var code = distinct[chosen[i]];
+                    if (code < 0)
+                    {
+                        nulls ??= new bool[chosen.Length];
+                        nulls[i] = true;
+                    }
+                    else
+                    {
+                        keys[i] = encoding.Dictionary[code];
+                    }
+                }
+                return new Block<string>(type, chosen.Length, keys, nulls);
+            });
+        }
 
         public static KeyColumn AllNull(Block block, int positionCount) =>
             new(new int[positionCount], null, positionCount > 0 ? 1 : 0, ordinals => Block.AllNull(block.Type, ordinals.Length));

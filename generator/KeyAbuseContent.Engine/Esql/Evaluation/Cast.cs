@@ -72,9 +72,9 @@ internal static class Cast
         }
         return block switch
         {
-            Block<string> s => new Block<string>(type, s.PositionCount, s.Values, s.Nulls, s.FirstValues, s.IsConstant),
-            Block<long> l => new Block<long>(type, l.PositionCount, l.Values, l.Nulls, l.FirstValues, l.IsConstant),
-            Block<bool> b => new Block<bool>(type, b.PositionCount, b.Values, b.Nulls, b.FirstValues, b.IsConstant),
+            Block<string> s => s.WithType(type),
+            Block<long> l => l.WithType(type),
+            Block<bool> b => b.WithType(type),
             _ => throw new InvalidOperationException($"cannot retype {block.Type} as {type}"),
         };
     }

@@ -51,6 +51,24 @@ internal sealed class InEvaluator(TextSpan span, Evaluator value, ImmutableArray
                     set.Add((T)item.Value);
                 }
             }
+            if (block.IsDense && !anyNull)
+            {
+                // The common case: a plain column against a few constants, without hashing.
+                var source = block.Values;
+                var candidates = set.ToArray();
+                var equality = EqualityComparer<T>.Default;
+                for (var p = 0; p < count; p++)
+                {
+                    var v = source[p];
+                    var found = false;
+                    foreach (var c in candidates)
+                    {
+                        found |= equality.Equals(v, c);
+                    }
+                    values[p] = found;
+                }
+                return new Block<bool>(EsqlType.Boolean, count, values);
+            }
             for (var p = 0; p < count; p++)
             {
                 if (BinaryLoop.Single(block, p, Span, context) && set.Contains(block.Value(p)))

@@ -129,13 +129,23 @@ internal abstract class Block
 /// <summary>A block whose values are stored as <typeparamref name="T"/>.</summary>
 internal sealed class Block<T> : Block
 {
-    public Block(EsqlType type, int positionCount, T[] values, bool[]? nulls = null, int[]? firstValues = null, bool constant = false)
+    public Block(EsqlType type, int positionCount, T[] values, bool[]? nulls = null, int[]? firstValues = null, bool constant = false, DictionaryEncoding<T>? encoding = null)
         : base(type, positionCount, nulls, firstValues, constant)
     {
         Values = values;
+        Encoding = encoding;
     }
 
     public T[] Values { get; }
+
+    /// <summary>
+    /// For columns read from a table: each value's code in a dictionary of the column's distinct values, so that
+    /// grouping by the column needs no hashing of its values. Kept through selections, dropped by computations.
+    /// </summary>
+    public DictionaryEncoding<T>? Encoding { get; }
+
+    /// <summary>This block's values under another type name (text and keyword, long and date).</summary>
+    public Block<T> WithType(EsqlType type) => new(type, PositionCount, Values, Nulls, FirstValues, IsConstant, Encoding);
 
     public static Block<T> ConstantNull(EsqlType type, int positionCount) => new(type, positionCount, new T[1], [true], null, constant: true);
 
@@ -157,6 +167,17 @@ internal sealed class Block<T> : Block
             var values = new T[positions.Length];
             bool[]? nulls = null;
             var source = Values;
+            DictionaryEncoding<T>? encoding = null;
+            if (Encoding is { } sourceEncoding)
+            {
+                var codes = new int[positions.Length];
+                var sourceCodes = sourceEncoding.Codes;
+                for (var i = 0; i < positions.Length; i++)
+                {
+                    codes[i] = sourceCodes[positions[i]];
+                }
+                encoding = sourceEncoding with { Codes = codes };
+            }
             if (Nulls is null)
             {
                 for (var i = 0; i < positions.Length; i++)
@@ -175,7 +196,7 @@ internal sealed class Block<T> : Block
                     nulls[i] = sourceNulls[p];
                 }
             }
-            return new Block<T>(Type, positions.Length, values, nulls);
+            return new Block<T>(Type, positions.Length, values, nulls, encoding: encoding);
         }
         var builder = new BlockBuilder<T>(Type, positions.Length);
         foreach (var p in positions)
@@ -199,3 +220,6 @@ internal sealed class Block<T> : Block
         return builder.Build();
     }
 }
+
+/// <summary>A column's values as codes into its distinct values; a null position's code is -1.</summary>
+internal sealed record DictionaryEncoding<T>(int[] Codes, T[] Dictionary);

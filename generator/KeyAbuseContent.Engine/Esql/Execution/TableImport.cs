@@ -55,7 +55,33 @@ internal static class TableImport
                 builder.AppendBoxed(value is null ? null : ToStorage(value, type, table, column, r));
             }
         }
-        return builder.Build();
+        var block = builder.Build();
+        return block is Block<string> { FirstValues: null } keywords ? Encode(keywords) : block;
+    }
+
+    /// <summary>A keyword column with its dictionary of distinct values, for grouping without hashing each row.</summary>
+    private static Block<string> Encode(Block<string> block)
+    {
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var dictionary = new List<string>();
+        var codes = new int[block.PositionCount];
+        for (var p = 0; p < codes.Length; p++)
+        {
+            if (block.IsNull(p))
+            {
+                codes[p] = -1;
+                continue;
+            }
+            var value = block.Values[p];
+            if (!ids.TryGetValue(value, out var code))
+            {
+                code = dictionary.Count;
+                ids[value] = code;
+                dictionary.Add(value);
+            }
+            codes[p] = code;
+        }
+        return new Block<string>(block.Type, block.PositionCount, block.Values, block.Nulls, encoding: new DictionaryEncoding<string>(codes, [.. dictionary]));
     }
 
     /// <summary>A neutral value as the block of <paramref name="type"/> stores it.</summary>

@@ -132,4 +132,29 @@ public class StatsTests
     [Fact]
     public void InlineStatsReplacesAColumnOfTheSameName() =>
         Assert.Equal([175L, 175L, null, 175L], Column("FROM calls | KEEP key, tokens | INLINE STATS tokens = SUM(tokens) BY key", "tokens", Calls));
+
+    [Fact]
+    public void ANullKeywordOfATableIsItsOwnGroup()
+    {
+        var t = Table("t", ["k:keyword", "b:long"], ["x", 1L], [null, 1L], ["x", 2L], [null, 1L]);
+        Assert.Equal([1L, 1L, 2L], Column("FROM t | STATS n = COUNT(*) BY k, b | SORT k, b", "n", t));
+    }
+
+    [Fact]
+    public void AWideKeySpaceGroupsThroughTheHashMap()
+    {
+        var rows = Enumerable.Range(0, 300).Select(i => new object?[] { $"k{i}", (long)i * 7919 }).ToArray();
+        var t = Table("t", ["k:keyword", "b:long"], rows);
+        Assert.Equal(300, Run("FROM t | STATS n = COUNT(*) BY k, b", t).Table.Rows.Count);
+    }
+
+    [Fact]
+    public void TheGroupMapNumbersKeysInOrderOfFirstInsertion()
+    {
+        var map = new KeyAbuseContent.Engine.Esql.Aggregation.LongIntHashMap(2);
+        var ids = Enumerable.Range(0, 1000).Select(i => map.GetOrAdd(i * 31L)).ToList();
+        Assert.Equal(Enumerable.Range(0, 1000), ids);
+        Assert.Equal(500, map.GetOrAdd(500 * 31L));
+        Assert.Equal(1000, map.Count);
+    }
 }
