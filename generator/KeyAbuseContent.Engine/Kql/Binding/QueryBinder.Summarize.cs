@@ -100,7 +100,13 @@ internal sealed partial class QueryBinder
         {
             case "count":
                 Arity(0, 1);
-                return (new CountAggregate(args.Length == 1 ? Predicate(0) : null), ["count_"]);
+                if (args.Length == 0)
+                {
+                    return (new CountAggregate(null), ["count_"]);
+                }
+                // count(expr): a bool counts the rows it keeps (the old countif); anything else counts every row.
+                var counted = Arg(0);
+                return (new CountAggregate(counted.Type == KqlType.Bool ? counted : null), [Named("count")]);
             case "countif":
                 Arity(1, 1);
                 return (new CountAggregate(Predicate(0)), ["countif_"]);

@@ -207,6 +207,7 @@ internal sealed partial class QueryBinder
             Syntax = call.Arguments,
             Context = _context,
             Error = message => source.Error(KqlErrorKind.Binding, call.Position, message),
+            RuntimeError = message => source.Error(KqlErrorKind.Runtime, call.Position, message),
         });
         return Fold(node);
     }
@@ -229,17 +230,33 @@ internal sealed partial class QueryBinder
     private Bound InvokeLetFunction(FunctionSymbol function, ImmutableArray<ExprSyntax> arguments, int position, RowContext row)
     {
         var parameters = function.Syntax.Parameters;
-        if (arguments.Length > parameters.Length || arguments.Length < parameters.Count(p => p.Default is null))
+        if (arguments.Length > parameters.Length)
         {
             throw Error(position, $"the function '{function.Syntax.Name}' takes {parameters.Length} argument(s), not {arguments.Length}");
         }
-        var args = arguments.Select(a => BindScalar(a, row)).ToList();
+        // Arguments bind in the caller's scope, by position or by name (f(len = 3, x)).
+        var values = new ScalarNode?[parameters.Length];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            var (target, syntax) = (i, arguments[i]);
+            if (arguments[i] is NamedSyntax named)
+            {
+                target = parameters.IndexOf(parameters.FirstOrDefault(p => p.Name == named.Names[0])!);
+                if (target < 0)
+                {
+                    throw Error(named.Position, $"the function '{function.Syntax.Name}' has no parameter '{named.Names[0]}'");
+                }
+                syntax = named.Value;
+            }
+            values[target] = BindScalar(syntax, row);
+        }
         var scope = new Scope(function.Closure);
         return WithScope(scope, function.Source, () =>
         {
             for (var i = 0; i < parameters.Length; i++)
             {
-                var value = i < args.Count ? args[i] : BindScalar(parameters[i].Default!, RowContext.None);
+                var value = values[i] ?? (parameters[i].Default is { } d ? BindScalar(d, RowContext.None)
+                    : throw Error(position, $"the function '{function.Syntax.Name}' needs its argument '{parameters[i].Name}'"));
                 scope.Declare(parameters[i].Name, new ScalarSymbol(value));
             }
             return BindBlock(function.Syntax.Statements, function.Syntax.Body);

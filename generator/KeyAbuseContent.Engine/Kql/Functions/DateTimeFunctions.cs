@@ -262,15 +262,21 @@ internal static class DateTimeFormat
     public static string Format(TimeSpan t, string format)
     {
         var total = t.Duration();
-        return (t < TimeSpan.Zero ? "-" : "") + Translate(format, spec => spec[0] switch
+        return (t < TimeSpan.Zero ? "-" : "") + Translate(format, run => Part(total, run.TrimStart('%')));
+    }
+
+    private static string Part(TimeSpan total, string spec)
+    {
+        var digits = new string('0', spec.Length);
+        return spec[0] switch
         {
-            'd' => ((int)total.TotalDays).ToString(new string('0', spec.Length), CultureInfo.InvariantCulture),
-            'h' or 'H' => total.Hours.ToString(new string('0', spec.Length), CultureInfo.InvariantCulture),
-            'm' => total.Minutes.ToString(new string('0', spec.Length), CultureInfo.InvariantCulture),
-            's' => total.Seconds.ToString(new string('0', spec.Length), CultureInfo.InvariantCulture),
-            'f' or 'F' => new DateTime(total.Ticks % TimeSpan.TicksPerSecond).ToString(spec, CultureInfo.InvariantCulture),
+            'd' => ((int)total.TotalDays).ToString(digits, CultureInfo.InvariantCulture),
+            'h' or 'H' => total.Hours.ToString(digits, CultureInfo.InvariantCulture),
+            'm' => total.Minutes.ToString(digits, CultureInfo.InvariantCulture),
+            's' => total.Seconds.ToString(digits, CultureInfo.InvariantCulture),
+            'f' or 'F' => new DateTime(total.Ticks % TimeSpan.TicksPerSecond).ToString(spec.Length == 1 ? "%" + spec : spec, CultureInfo.InvariantCulture),
             _ => spec,
-        });
+        };
     }
 
     /// <summary>Runs of one specifier letter are formatted by <paramref name="format"/>; everything else is copied.</summary>

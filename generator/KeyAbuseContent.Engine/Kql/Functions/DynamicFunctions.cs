@@ -13,21 +13,7 @@ internal static partial class ScalarFunctions
         yield return F("pack_array", 1, 64, ResultNaming.None, c => c.Row(KqlType.Dynamic, a => DynamicValues.NewArray(a)));
         yield return F("set_has_element", 2, 2, ResultNaming.None, c => c.Row(KqlType.Bool, a =>
             a[0] is JsonArray array ? array.Any(e => SameValue(e, a[1])) : null));
-        yield return F("array_index_of", 2, 2, ResultNaming.None, c => c.Row(KqlType.Long, a =>
-        {
-            if (a[0] is not JsonArray array)
-            {
-                return null;
-            }
-            for (var i = 0; i < array.Count; i++)
-            {
-                if (SameValue(array[i], a[1]))
-                {
-                    return (long)i;
-                }
-            }
-            return -1L;
-        }));
+        yield return F("array_index_of", 2, 5, ResultNaming.None, c => c.Row(KqlType.Long, ArrayIndexOf));
         yield return F("array_concat", 1, 64, ResultNaming.None, c => c.Row(KqlType.Dynamic, a =>
             a.All(v => v is JsonArray) ? DynamicValues.NewArray(a.SelectMany(v => (JsonArray)v!)) : null));
         yield return F("array_slice", 3, 3, ResultNaming.None, c => c.Row(KqlType.Dynamic, a =>
@@ -76,8 +62,46 @@ internal static partial class ScalarFunctions
             var length = arrays.Max(x => x.Count);
             return new JsonArray([.. Enumerable.Range(0, length).Select(i => (JsonNode?)DynamicValues.NewArray(arrays.Select(x => i < x.Count ? x[i] : null)))]);
         }));
+        yield return F("dynamic_to_json", 1, 1, ResultNaming.None, c => c.Row(KqlType.String, a => Scalars.Json(Sorted(Scalars.ToDynamic(a[0])))));
         yield return F("repeat", 2, 2, ResultNaming.None, c => c.Row(KqlType.Dynamic, a =>
             Scalars.ToLong(a[1]) is { } n ? DynamicValues.NewArray(Enumerable.Repeat(a[0], (int)Math.Clamp(n, 0, 1_000_000))) : null));
+    }
+
+    /// <summary>A copy of a value with the keys of every bag in ordinal order (dynamic_to_json's canonical form).</summary>
+    private static JsonNode? Sorted(JsonNode? node) => node switch
+    {
+        JsonObject bag => new JsonObject(bag.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Sorted(p.Value)))),
+        JsonArray array => new JsonArray([.. array.Select(Sorted)]),
+        _ => Scalars.Detached(node),
+    };
+
+    /// <summary>array_index_of(array, value[, start[, length[, occurrence]]]): like indexof, over elements.</summary>
+    private static object? ArrayIndexOf(object?[] a)
+    {
+        if (a[0] is not JsonArray array)
+        {
+            return null;
+        }
+        var start = a.Length > 2 ? Scalars.ToLong(a[2]) ?? 0 : 0;
+        var length = a.Length > 3 ? Scalars.ToLong(a[3]) ?? -1 : -1;
+        var occurrence = a.Length > 4 ? Scalars.ToLong(a[4]) ?? 1 : 1;
+        if (start < 0)
+        {
+            start = Math.Max(0, array.Count + start);
+        }
+        if (start > array.Count || occurrence < 1)
+        {
+            return null;
+        }
+        var end = length < 0 ? array.Count : (int)Math.Min(array.Count, start + length);
+        for (var i = (int)start; i < end; i++)
+        {
+            if (SameValue(array[i], a[1]) && --occurrence == 0)
+            {
+                return (long)i;
+            }
+        }
+        return -1L;
     }
 
     /// <summary>Whether an array element holds a value (elements and values compare as their scalars).</summary>

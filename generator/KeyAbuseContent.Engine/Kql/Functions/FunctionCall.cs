@@ -32,6 +32,9 @@ internal sealed class FunctionCall
     /// <summary>An error at the call, in its source.</summary>
     public required Func<string, KqlException> Error { get; init; }
 
+    /// <summary>An error raised while the call runs (assert), at the call.</summary>
+    public required Func<string, KqlException> RuntimeError { get; init; }
+
     public KqlType Type(int i) => Args[i].Type;
 
     /// <summary>The value of a constant argument; an error naming the argument when it is not constant.</summary>

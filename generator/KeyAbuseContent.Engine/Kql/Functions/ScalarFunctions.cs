@@ -69,6 +69,11 @@ internal static partial class ScalarFunctions
         yield return F("isnotnull", 1, 1, ResultNaming.None, c => new NullTestNode(c.Args[0], empty: false, negated: true));
         yield return F("isempty", 1, 1, ResultNaming.None, c => new NullTestNode(c.Args[0], empty: true, negated: false));
         yield return F("isnotempty", 1, 1, ResultNaming.None, c => new NullTestNode(c.Args[0], empty: true, negated: true));
+        yield return F("assert", 2, 2, ResultNaming.None, c =>
+        {
+            c.Expect(0, t => t == KqlType.Bool, "a bool");
+            return c.Row(KqlType.Bool, a => a[0] is false ? throw c.RuntimeError("assert: " + Scalars.ToKqlString(a[1])) : a[0]);
+        });
         yield return F("not", 1, 1, ResultNaming.None, c =>
         {
             c.Expect(0, t => t is KqlType.Bool or KqlType.Dynamic, "a bool");

@@ -436,6 +436,10 @@ internal sealed partial class KqlParser
             Expect("]", "to close a dynamic array");
             return array;
         }
+        if (token.IsKeyword("dynamic") && Peek().Is("("))
+        {
+            return (JsonNode?)ParseDynamicLiteral().Value;
+        }
         if (token.Kind == TokenKind.Identifier && token.Quoted)
         {
             // The lexer reads ['x'] as a bracketed name; inside dynamic(...) it is an array of one string.

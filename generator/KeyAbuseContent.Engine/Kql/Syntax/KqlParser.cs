@@ -91,6 +91,11 @@ internal sealed partial class KqlParser
         var let = Advance();
         var name = ExpectName("after 'let'");
         Expect("=", $"after 'let {name.Text}'");
+        if (Current.IsKeyword("view") && Peek().Is("("))
+        {
+            // let V = view () { ... }: a function without parameters that union wildcards may also see.
+            Advance();
+        }
         if (IsLambdaStart())
         {
             return ParseLambda(let.Start, name.Text);

@@ -128,6 +128,23 @@ public sealed class SummarizeTests
     }
 
     [Fact]
+    public void Make_set_of_arrays_is_the_set_of_their_elements()
+    {
+        var value = (JsonNode)Scalar("datatable(a:dynamic)[dynamic(['x', 'y']), dynamic(['y', 'z'])] | summarize make_set(a)")!;
+
+        Assert.Equal("""["x","y","z"]""", value.ToJsonString());
+    }
+
+    [Fact]
+    public void Count_of_an_expression_counts_every_row_and_is_named_after_it()
+    {
+        var result = Run("Requests | summarize count(Latency)", Requests);
+
+        Assert.Equal(["count_Latency"], Names(result));
+        Assert.Equal(5L, result.Rows[0][0]);
+    }
+
+    [Fact]
     public void Make_list_keeps_every_non_null_value_and_honours_its_limit()
     {
         var result = Run("Requests | summarize l = make_list(Tokens), two = make_list(Tokens, 2)", Requests);

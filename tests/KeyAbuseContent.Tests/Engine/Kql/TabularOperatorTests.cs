@@ -166,6 +166,18 @@ public sealed class TabularOperatorTests
     }
 
     [Fact]
+    public void A_let_function_takes_arguments_by_name()
+    {
+        Assert.Equal(["k3"], Column(Run("let big = (min:long, t:long) { t > min }; Events | where big(t = Tokens, min = 1000)", Events), "KeyId"));
+    }
+
+    [Fact]
+    public void A_let_view_is_a_table_named_by_its_let()
+    {
+        Assert.Equal(["V", "V"], Column(Run("let V = view () { print x = 1 }; union withsource = Source V, V"), "Source"));
+    }
+
+    [Fact]
     public void A_scalar_let_function_is_inlined_over_columns()
     {
         Assert.Equal([101L, 1L, null, 2501L], Column(Run("let plus1 = (x:long) { x + 1 }; Events | project p = plus1(Tokens)", Events), "p"));

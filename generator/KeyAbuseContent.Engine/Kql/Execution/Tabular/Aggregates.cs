@@ -366,11 +366,23 @@ internal sealed class MakeListAggregate : Aggregate
                 continue;
             }
             var g = groups.RowGroups[r];
+            var list = lists[g] ??= [];
+            if (_set && m.GetValue(r) is JsonArray elements)
+            {
+                // make_set of arrays is the set of their elements.
+                foreach (var element in elements)
+                {
+                    if (list.Count < _maxSize && element is not null && !list.Any(e => JsonNode.DeepEquals(e, element)))
+                    {
+                        list.Add(Scalars.Detached(element));
+                    }
+                }
+                continue;
+            }
             if (codes is not null && !seen.Add(((long)g << 32) | (uint)codes[r]))
             {
                 continue;
             }
-            var list = lists[g] ??= [];
             if (list.Count < _maxSize)
             {
                 list.Add(Scalars.Detached(Scalars.ToDynamic(m.GetValue(r))));
