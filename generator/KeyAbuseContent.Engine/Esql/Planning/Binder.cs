@@ -198,16 +198,16 @@ internal sealed class Binder(SourceText source, Schema schema, EvalContext conte
         }
         if (op is BinaryOp.Add or BinaryOp.Subtract)
         {
-            // A string literal beside a date or a time span reads as one, as Elasticsearch's implicit casting does.
+            // A string literal beside a time span reads as a date, as Elasticsearch's implicit casting does.
             if (l == EsqlType.Keyword && left is ConstantEvaluator && r is EsqlType.TimeDuration or EsqlType.DatePeriod)
             {
                 left = Implicit(left, EsqlType.Date, binary.Left);
                 l = EsqlType.Date;
             }
-            if (r == EsqlType.Keyword && right is ConstantEvaluator && l == EsqlType.Date)
+            if (r == EsqlType.Keyword && right is ConstantEvaluator && l is EsqlType.TimeDuration or EsqlType.DatePeriod)
             {
-                right = Implicit(right, TimeUnits.ParseText((string)((ConstantEvaluator)right).Value!) is DatePeriod ? EsqlType.DatePeriod : EsqlType.TimeDuration, binary.Right);
-                r = right.Type;
+                right = Implicit(right, EsqlType.Date, binary.Right);
+                r = EsqlType.Date;
             }
             if (l == EsqlType.Date && r is EsqlType.TimeDuration or EsqlType.DatePeriod)
             {

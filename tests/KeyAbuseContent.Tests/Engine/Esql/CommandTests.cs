@@ -107,4 +107,8 @@ public class CommandTests
 
     [Fact]
     public void GrokOfAnUnknownPatternIsAnError() => Assert.Contains("Unable to find pattern [NOPE]", Error("ROW a = \"x\" | GROK a \"%{NOPE:x}\"").Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void DissectOfAMultiValueMatchesEachValue() =>
+        Assert.Equal(Many("a", "c"), Value("ROW x = [\"a b\", \"c d\", \"e\"] | DISSECT x \"%{p} %{q}\" | KEEP p"));
 }

@@ -231,4 +231,28 @@ public class ExecutorTests
 
     [Fact]
     public void AWhereConditionMustBeBoolean() => Assert.Contains("Condition expression needs to be boolean", Error("ROW x = 1 | WHERE x").Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void AStringLiteralBesideATimeSpanIsADate() => Assert.Equal(Time("2024-01-02T00:00:00Z"), Value("ROW x = 1 day + \"2024-01-01\""));
+
+    [Fact]
+    public void AColumnTypedDifferentlyInTwoIndicesIsUnsupported()
+    {
+        var a = Table("idx-a", ["v:long"], [1L]);
+        var b = Table("idx-b", ["v:keyword"], ["x"]);
+        Assert.Equal("unsupported", Run("FROM idx-*", a, b).Table.Columns[0].Type);
+        Assert.Contains("Cannot use field [v] with unsupported type", Error("FROM idx-* | WHERE v IS NULL", a, b).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IdsComeFromTheTablesIdColumn()
+    {
+        var t = Table("t", ["_id:keyword", "v:long"], ["doc-1", 1L]);
+        var table = Run("FROM t METADATA _id", t).Table;
+        Assert.Equal(["v", "_id"], table.Columns.Select(c => c.Name));
+        Assert.Equal("doc-1", table.Rows[0][1]);
+    }
+
+    [Fact]
+    public void IdsAreTheIndexAndRowWithoutAnIdColumn() => Assert.Equal("t:2", Run("FROM t METADATA _id | KEEP _id", Table("t", ["v:long"], [1L], [2L])).Table.Rows[1][0]);
 }
