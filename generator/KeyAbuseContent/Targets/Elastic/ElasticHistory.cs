@@ -238,7 +238,9 @@ public static class ElasticHistory
         }
         statistic["keyabuse.history.samples"] = Agg("value_count", "keyabuse.hour");
         statistic["keyabuse.history.last_hour"] = Agg("max", "keyabuse.hour");
-        var recent = new JsonObject { ["range"] = new JsonObject { ["keyabuse.hour"] = new JsonObject { ["gte"] = "now-" + KqlRenderer.Span(h.Length) } } };
+        // Whole days of history before today, as Sentinel's daily refresh reads them: the current day never
+        // becomes its own baseline, whatever it holds.
+        var recent = new JsonObject { ["range"] = new JsonObject { ["keyabuse.hour"] = new JsonObject { ["gt"] = "now-" + KqlRenderer.Span(h.Length) + "/d", ["lt"] = "now/d" } } };
         return
         [
             new("PUT", "/" + buckets, PlainIndex(new JsonObject
@@ -293,7 +295,7 @@ public static class ElasticHistory
                 },
                 new JsonObject { ["keyabuse.lookup_key"] = Terms("keyabuse.lookup_key") },
                 statistic,
-                baseline, Updated, "keyabuse.history.last_hour", h.Length, "1h", stamp: false), $"{name}: keeps {baseline}"),
+                baseline, Updated, "keyabuse.history.last_hour", h.Length + TimeSpan.FromDays(1), "1h", stamp: false), $"{name}: keeps {baseline}"),
         ];
     }
 }

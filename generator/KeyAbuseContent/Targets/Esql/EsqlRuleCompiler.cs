@@ -7,6 +7,13 @@ namespace KeyAbuseContent.Targets.Esql;
 /// <summary>A lookup-mode index a rule joins, with the pieces that keep it up to date.</summary>
 public sealed record EsqlLookup(string Index, string JoinField, string Purpose);
 
+/// <summary>
+/// The ES|QL equivalents of a rule's transforms, for the harness: the hourly peaks (stored as
+/// <paramref name="HourlyIndex"/>), one slot-baseline query a seasonality scheme over them, and the keyed
+/// events whose first and last sightings the known-values transforms keep.
+/// </summary>
+public sealed record EsqlHistoryQueries(EsqlQuery? HourlyPeaks, string? HourlyIndex, ImmutableArray<EsqlQuery> SlotBaselines, EsqlQuery? KeyedValues);
+
 /// <summary>Everything a rule needs on Elastic: its query, whether it aggregates, and the lookup indices it joins.</summary>
 public sealed record EsqlRulePlan(EsqlQuery Query, bool Aggregates, ImmutableArray<string> ResultColumns, ImmutableArray<EsqlLookup> Lookups);
 
@@ -312,6 +319,79 @@ public static class EsqlRuleCompiler
         commands.Add(Texts(rule));
         commands.Add(Keep(rule));
         return Plan(rule, commands);
+    }
+
+    /// <summary>
+    /// The ES|QL a test harness runs in place of a rule's transforms, computing what they keep: the busiest
+    /// bucket of each hour per entity (baselines), the baseline of each slot from those hourly peaks over the
+    /// whole days of history before the run's day, and the keyed events of known values. Never published as
+    /// rules (these call NOW() for the run time); they exist so the transforms' logic is executed too.
+    /// </summary>
+    /// <summary>The LIMIT of the harness's history queries: every row, since they stand for transforms, not rules.</summary>
+    public const long HarnessLimit = 100_000_000;
+
+    public static EsqlHistoryQueries HistoryQueries(AnalyzedRule rule)
+    {
+        switch (rule.Detection)
+        {
+            case BoundBaselineDetection b:
+                {
+                    var name = rule.Rule.Name;
+                    var h = b.Syntax.History;
+                    var hourly = From(rule);
+                    hourly.AddRange(Filter(b.Where));
+                    EsqlExpr metric = b.SumField is { } f ? EsqlNodes.Call("SUM", Col(f.Esql)) : EsqlNodes.Call("COUNT", new EsqlStar());
+                    hourly.Add(new EsqlEval([EsqlNodes.As("keyabuse.entity", EntityKey(b.By)), EsqlNodes.As("keyabuse.bucket", EsqlNodes.Call("DATE_TRUNC", EsqlLiteral.Span(b.Syntax.Metric.Per), Col(Timestamp)))]));
+                    hourly.Add(new EsqlStats([EsqlNodes.As("keyabuse.value", metric)], [EsqlNodes.Bare(Col("keyabuse.entity")), EsqlNodes.Bare(Col("keyabuse.bucket"))]));
+                    hourly.Add(new EsqlEval([EsqlNodes.As("keyabuse.hour", EsqlNodes.Call("DATE_TRUNC", EsqlLiteral.Span(TimeSpan.FromHours(1)), Col("keyabuse.bucket")))]));
+                    hourly.Add(new EsqlStats([EsqlNodes.As("keyabuse.metric", EsqlNodes.Call("TO_DOUBLE", EsqlNodes.Call("MAX", Col("keyabuse.value"))))], [EsqlNodes.Bare(Col("keyabuse.entity")), EsqlNodes.Bare(Col("keyabuse.hour"))]));
+                    hourly.Add(new EsqlLimit(HarnessLimit));
+                    var hourlyIndex = $"keyabuse-hourly-{name}";
+                    var schemes = new List<Seasonality> { h.Seasonality };
+                    if (h.Fallback != Fallback.None)
+                    {
+                        schemes.Add(Kql.KqlRuleCompiler.AsSeasonality(h.Fallback));
+                    }
+                    var today = EsqlNodes.Call("DATE_TRUNC", EsqlLiteral.Span(TimeSpan.FromDays(1)), EsqlNodes.Call("NOW"));
+                    EsqlExpr statistic = h.Statistic switch
+                    {
+                        Statistic.Mean => EsqlNodes.Call("AVG", Col("keyabuse.metric")),
+                        Statistic.Median => EsqlNodes.Call("PERCENTILE", Col("keyabuse.metric"), EsqlLiteral.Long(50)),
+                        Statistic.P90 => EsqlNodes.Call("PERCENTILE", Col("keyabuse.metric"), EsqlLiteral.Long(90)),
+                        Statistic.P95 => EsqlNodes.Call("PERCENTILE", Col("keyabuse.metric"), EsqlLiteral.Long(95)),
+                        Statistic.P99 => EsqlNodes.Call("PERCENTILE", Col("keyabuse.metric"), EsqlLiteral.Long(99)),
+                        _ => EsqlNodes.Call("MAX", Col("keyabuse.metric")),
+                    };
+                    var slots = schemes.Select(scheme => new EsqlQuery([
+                        new EsqlFrom([hourlyIndex], []),
+                        new EsqlWhere(EsqlNodes.Op("AND",
+                            EsqlNodes.Op(">", Col("keyabuse.hour"), EsqlNodes.Op("-", today, EsqlLiteral.Span(h.Length))),
+                            EsqlNodes.Op("<", Col("keyabuse.hour"), today))),
+                        new EsqlEval([EsqlNodes.As("keyabuse.hour_of_week", HourOfWeek(Col("keyabuse.hour")))]),
+                        new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), SlotKey(scheme, Col("keyabuse.hour_of_week"))))]),
+                        new EsqlStats([EsqlNodes.As("keyabuse.history.value", statistic), EsqlNodes.As("keyabuse.history.samples", EsqlNodes.Call("COUNT", new EsqlStar()))], [EsqlNodes.Bare(Col(LookupKey))]),
+                        new EsqlLimit(HarnessLimit)])).ToImmutableArray();
+                    return new EsqlHistoryQueries(new EsqlQuery([.. hourly]), hourlyIndex, slots, null);
+                }
+            case BoundNewValueDetection n:
+                return new EsqlHistoryQueries(null, null, [], KeyedValues(rule, n.Where, n.By, n.Field));
+            case BoundProfileDetection { Syntax.Learned: not null } p:
+                return new EsqlHistoryQueries(null, null, [], KeyedValues(rule, p.Where, p.By, p.Field));
+            default:
+                return new EsqlHistoryQueries(null, null, [], null);
+        }
+    }
+
+    private static EsqlQuery KeyedValues(AnalyzedRule rule, Bound? where, ImmutableArray<SourceField> by, SourceField field)
+    {
+        var commands = From(rule);
+        commands.AddRange(Filter(where));
+        commands.Add(new EsqlWhere(E(new BoundCall("isnotempty", [new BoundField(field.Binding, default)], ExprType.Bool, default))));
+        commands.Add(new EsqlEval([EsqlNodes.As(EntityKeyField, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(rule.Rule.Name + "|"), EntityKey(by)))]));
+        commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", Col(EntityKeyField), EsqlLiteral.Str("|"), EsqlNodes.Call("TO_STRING", Col(field.Esql))))]));
+        commands.Add(new EsqlKeep([Timestamp, EntityKeyField, LookupKey]));
+        commands.Add(new EsqlLimit(HarnessLimit));
+        return new EsqlQuery([.. commands]);
     }
 
     private static EsqlRulePlan Inventory(AnalyzedRule rule, BoundInventoryDetection i)
