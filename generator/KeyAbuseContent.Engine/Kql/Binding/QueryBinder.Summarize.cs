@@ -104,9 +104,13 @@ internal sealed partial class QueryBinder
                 {
                     return (new CountAggregate(null), ["count_"]);
                 }
-                // count(expr): a bool counts the rows it keeps (the old countif); anything else counts every row.
+                // count(predicate) is the old countif; Microsoft's language service refuses other arguments.
                 var counted = Arg(0);
-                return (new CountAggregate(counted.Type == KqlType.Bool ? counted : null), [Named("count")]);
+                if (counted.Type != KqlType.Bool)
+                {
+                    throw Unsupported(args[0].Position, $"count() of a {counted.Type.Name()} (count takes no argument, or a bool predicate)");
+                }
+                return (new CountAggregate(counted), [Named("count")]);
             case "countif":
                 Arity(1, 1);
                 return (new CountAggregate(Predicate(0)), ["countif_"]);

@@ -46,7 +46,6 @@ internal static partial class ScalarFunctions
         yield return F("format_timespan", 2, 2, ResultNaming.FirstArgument, c => c.Row(KqlType.String, a =>
             Scalars.ToTimeSpan(a[0]) is { } t && a[1] is string format ? DateTimeFormat.Format(t, format) : ""));
         yield return F("make_datetime", 1, 7, ResultNaming.None, c => c.Row(KqlType.DateTime, MakeDateTime));
-        yield return F("make_timespan", 1, 5, ResultNaming.None, c => c.Row(KqlType.TimeSpan, MakeTimeSpan));
         yield return F("unixtime_seconds_todatetime", 1, 1, ResultNaming.None, c => FromUnix(c, TimeSpan.TicksPerSecond));
         yield return F("unixtime_milliseconds_todatetime", 1, 1, ResultNaming.None, c => FromUnix(c, TimeSpan.TicksPerMillisecond));
         yield return F("unixtime_microseconds_todatetime", 1, 1, ResultNaming.None, c => FromUnix(c, 10));
@@ -220,27 +219,6 @@ internal static partial class ScalarFunctions
         {
             return null;
         }
-    }
-
-    private static object? MakeTimeSpan(object?[] a)
-    {
-        if (a.Length == 1)
-        {
-            return Scalars.ToTimeSpan(a[0]);
-        }
-        var parts = a.Select(v => Scalars.ToReal(v)).ToArray();
-        if (parts.Any(p => p is null))
-        {
-            return null;
-        }
-        // (hours, minutes), (hours, minutes, seconds) or (days, hours, minutes, seconds).
-        var (days, hours, minutes, seconds) = parts.Length switch
-        {
-            2 => (0.0, parts[0]!.Value, parts[1]!.Value, 0.0),
-            3 => (0.0, parts[0]!.Value, parts[1]!.Value, parts[2]!.Value),
-            _ => (parts[0]!.Value, parts[1]!.Value, parts[2]!.Value, parts[3]!.Value),
-        };
-        return TimeSpan.FromDays(days) + TimeSpan.FromHours(hours) + TimeSpan.FromMinutes(minutes) + TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
     }
 
     private static ScalarNode FromUnix(FunctionCall call, double ticksPerUnit) => call.Row1(KqlType.DateTime, v =>

@@ -10,7 +10,7 @@ internal static partial class ScalarFunctions
         yield return F("round", 1, 2, ResultNaming.FirstArgument, c =>
         {
             c.Expect(0, t => t.IsNumeric(), "a number");
-            var type = c.Type(0) == KqlType.Real ? KqlType.Real : KqlType.Long;
+            var type = c.Type(0);
             return c.Row(type, a =>
             {
                 var digits = a.Length > 1 ? (int)Math.Clamp(Scalars.ToLong(a[1]) ?? 0, -15, 15) : 0;
@@ -19,7 +19,12 @@ internal static partial class ScalarFunctions
                     return null;
                 }
                 var rounded = digits >= 0 ? Math.Round(v, digits, MidpointRounding.AwayFromZero) : Math.Round(v / Math.Pow(10, -digits), MidpointRounding.AwayFromZero) * Math.Pow(10, -digits);
-                return type == KqlType.Real ? rounded : (object)(long)rounded;
+                return type switch
+                {
+                    KqlType.Real => rounded,
+                    KqlType.Int => (int)rounded,
+                    _ => (object)(long)rounded,
+                };
             });
         });
         yield return Real1("log", Math.Log, ResultNaming.FirstArgument);
@@ -29,17 +34,21 @@ internal static partial class ScalarFunctions
         yield return Real1("exp2", v => Math.Pow(2, v), ResultNaming.FirstArgument);
         yield return Real1("exp10", v => Math.Pow(10, v), ResultNaming.FirstArgument);
         yield return Real1("sqrt", Math.Sqrt, ResultNaming.FirstArgument);
-        yield return Real1("ceiling", Math.Ceiling, ResultNaming.FirstArgument);
+        yield return F("ceiling", 1, 1, ResultNaming.FirstArgument, c =>
+        {
+            c.Expect(0, t => t.IsNumeric(), "a number");
+            return c.Type(0) == KqlType.Real ? c.Row1(KqlType.Real, v => Math.Ceiling((double)v)) : c.Args[0];
+        });
         yield return Real1("sign", v => Math.Sign(v), ResultNaming.None);
         yield return F("pow", 2, 2, ResultNaming.FirstArgument, c => c.Row(KqlType.Real, a =>
             Scalars.ToReal(a[0]) is { } x && Scalars.ToReal(a[1]) is { } y ? Math.Pow(x, y) : null));
         yield return F("abs", 1, 1, ResultNaming.FirstArgument, c =>
         {
             c.Expect(0, t => t.IsNumeric() || t == KqlType.TimeSpan, "a number or a timespan");
-            return c.Row1(c.Type(0), v => v switch
+            return c.Row1(c.Type(0) == KqlType.Int ? KqlType.Long : c.Type(0), v => v switch
             {
                 long l => Math.Abs(l),
-                int i => Math.Abs(i),
+                int i => Math.Abs((long)i),
                 double d => Math.Abs(d),
                 TimeSpan t => t.Duration(),
                 _ => null,

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Kql;
 using static KeyAbuseContent.Tests.Engine.Kql.KqlTestKit;
 
 namespace KeyAbuseContent.Tests.Engine.Kql;
@@ -136,12 +137,18 @@ public sealed class SummarizeTests
     }
 
     [Fact]
-    public void Count_of_an_expression_counts_every_row_and_is_named_after_it()
+    public void Count_of_a_predicate_counts_the_rows_it_keeps_and_is_named_after_it()
     {
-        var result = Run("Requests | summarize count(Latency)", Requests);
+        var result = Run("Requests | summarize count(Latency > 2.5)", Requests);
 
-        Assert.Equal(["count_Latency"], Names(result));
-        Assert.Equal(5L, result.Rows[0][0]);
+        Assert.Equal(["count_"], Names(result));
+        Assert.Equal(2L, result.Rows[0][0]);
+    }
+
+    [Fact]
+    public void Count_of_a_value_is_refused_as_Microsofts_language_service_refuses_it()
+    {
+        Assert.Equal(KqlErrorKind.Unsupported, Fails("Requests | summarize count(Latency)", Requests).Kind);
     }
 
     [Fact]
