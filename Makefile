@@ -4,9 +4,10 @@ CONFIG ?= Release
 KEYABUSE = $(DOTNET) generator/KeyAbuseContent.Cli/bin/$(CONFIG)/net10.0/keyabuse.dll
 KQL_CHECK = tools/kql-check/node_modules/@kusto/language-service-next/Kusto.Language.Bridge.js
 
-.PHONY: all tools restore compile validate dist test golden format clean
+.PHONY: all tools restore compile validate dist rule-tests test golden format clean
 
-all: dist
+# Builds the pack, then runs every rule's tests on the bundled datasets as Sentinel and Elastic would.
+all: dist rule-tests
 	@cat dist/REPORT.md
 
 # Microsoft's Kusto language service (npm, pinned by tools/kql-check/package-lock.json) checks every KQL query.
@@ -29,9 +30,16 @@ validate: tools compile
 dist: tools compile
 	$(KEYABUSE) build --rules detections --out dist
 
+# Each rule's declared tests, on both targets, with parity between them; JUnit XML for CI.
+rule-tests: tools compile
+	@mkdir -p TestResults
+	$(KEYABUSE) test --rules detections --datasets test-data --junit TestResults/rule-tests.xml
+
 test: tools compile
 	$(DOTNET) test KeyAbuseContent.sln -c $(CONFIG) --no-build -nologo --logger "console;verbosity=minimal"
 	$(KEYABUSE) validate --rules detections
+	@mkdir -p TestResults
+	$(KEYABUSE) test --rules detections --datasets test-data --junit TestResults/rule-tests.xml
 
 # Rewrites the golden files of tests/KeyAbuseContent.Tests/Golden from the current generator; review the diff.
 golden: tools compile

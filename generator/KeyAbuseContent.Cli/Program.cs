@@ -16,6 +16,15 @@ app.Configure(config =>
         .WithDescription("Compile every rule for Sentinel, Elastic and Sigma into a folder; nothing is written when any rule fails.")
         .WithExample("build", "--out", "dist")
         .WithExample("build", "--rules", "detections", "--out", "dist");
+    config.AddCommand<TestCommand>("test")
+        .WithDescription("Run each rule's declared tests on Sentinel and Elastic (the published queries, on the platforms' schedules), with parity between them.")
+        .WithExample("test")
+        .WithExample("test", "--target", "elastic", "--junit", "rule-tests.xml")
+        .WithExample("test", "--rule", "llm-key-rpm-above-baseline");
+    config.AddCommand<RunCommand>("run")
+        .WithDescription("Run the whole library on the rules' schedules over a dataset; write the alerts and score them against its labels.")
+        .WithExample("run", "--dataset", "test-data/volume/rpm-burst", "--out", "alerts.jsonl")
+        .WithExample("run", "--dataset", "test-data/network/new-country-burst", "--target", "sentinel", "--ingestion-delay", "2m");
     config.AddCommand<QueryCommand>("query")
         .WithDescription("Run one query on local CSV or JSON Lines tables with the embedded executor.")
         .WithExample("query", "--table", "logs-x=events.jsonl", "--now", "2026-11-30T10:00:00Z", "FROM logs-x | STATS n = COUNT(*) BY keyabuse.key.id")

@@ -4,8 +4,8 @@ using KeyAbuseContent.Rules;
 
 namespace KeyAbuseContent.Harness.Testing;
 
-/// <summary>The verdict of one rule test on one target.</summary>
-public sealed record TestOutcome(string Rule, Target Target, string Dataset, bool Passed, ImmutableArray<string> Failures, ImmutableArray<Alert> Alerts);
+/// <summary>The verdict of one rule test: on a target (sentinel, elastic), or the parity of the two.</summary>
+public sealed record TestOutcome(string Rule, string Check, string Dataset, bool Passed, ImmutableArray<string> Failures, ImmutableArray<Alert> Alerts);
 
 /// <summary>
 /// Judges a rule's alerts on a dataset against the test's expectations: each expected key has at least
@@ -36,6 +36,6 @@ public static class Expectations
             var sample = string.Join("; ", unexpected.Take(3).Select(a => $"{a.KeyId} at {Alert.Iso(a.Time)}: {a.Title}"));
             failures.Add($"{unexpected.Count} alert(s) no expectation covers, the first: {sample}");
         }
-        return new TestOutcome(rule.Name, target, test.Dataset, failures.Count == 0, failures.ToImmutable(), mine);
+        return new TestOutcome(rule.Name, target.ToString().ToLowerInvariant(), test.Dataset, failures.Count == 0, failures.ToImmutable(), mine);
     }
 }

@@ -1,12 +1,13 @@
 using KeyAbuseContent.Build;
-using KeyAbuseContent.Harness.Datasets;
-using KeyAbuseContent.Harness.Running;
 using KeyAbuseContent.Harness.Testing;
 
 namespace KeyAbuseContent.Tests.Harness;
 
-/// <summary>The library's Sentinel rules, run as Sentinel runs them, on their declared datasets.</summary>
-public class SentinelRunnerTests
+/// <summary>
+/// The library's rules, run as Sentinel and Elastic run them, on the datasets each declares: every
+/// expectation met on both targets, and the two targets' results equal on every run.
+/// </summary>
+public class LibraryRuleTests
 {
     private static readonly Lazy<PackBuild> Pack = new(() => new PackBuilder(TestPaths.RepositoryRoot, TestPaths.Detections).Build());
 
@@ -25,14 +26,12 @@ public class SentinelRunnerTests
 
     [Theory]
     [MemberData(nameof(Tests))]
-    public void TheRulePassesItsDeclaredTest(string ruleName, string dataset)
+    public void TheRulePassesItsDeclaredTestOnBothTargets(string ruleName, string dataset)
     {
         var rule = Pack.Value.Rules.Single(r => r.Analyzed.Rule.Name == ruleName);
-        var test = rule.Analyzed.Rule.Tests.Single(t => t.Dataset == dataset);
-        var data = DatasetLoader.Load(Path.Combine(TestPaths.TestData, dataset));
-        var clock = test.Expect.IsEmpty ? (DateTime?)null : test.Expect.Min(e => e.From.UtcDateTime);
-        var (_, alerts) = new SentinelRunner(new RunOptions { Clock = clock }, TestPaths.Detections).Run([rule], data);
-        var outcome = Expectations.Judge(rule.Analyzed.Rule, test, Target.Sentinel, alerts);
-        Assert.True(outcome.Passed, string.Join("\n", outcome.Failures));
+        var only = rule with { Analyzed = rule.Analyzed with { Rule = rule.Analyzed.Rule with { Tests = [.. rule.Analyzed.Rule.Tests.Where(t => t.Dataset == dataset)] } } };
+        var outcomes = new RuleTestRunner(TestPaths.Detections, TestPaths.TestData).Run(only, sentinel: true, elastic: true).ToList();
+        Assert.Equal(3, outcomes.Count);
+        Assert.All(outcomes, o => Assert.True(o.Passed, $"{o.Check}: {string.Join("\n", o.Failures)}"));
     }
 }

@@ -1,0 +1,109 @@
+using System.ComponentModel;
+using System.Globalization;
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Reporting;
+using KeyAbuseContent.Harness.Running;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace KeyAbuseContent.Cli.Verbs;
+
+/// <summary><c>keyabuse run</c>: the whole library on the rules' schedules over one dataset.</summary>
+public sealed class RunCommand : Command<RunCommand.Settings>
+{
+    public sealed class Settings : TargetSettings
+    {
+        [CommandOption("--dataset <DIR>")]
+        [Description("The dataset folder (DESIGN.md): events.jsonl[.gz], inventory.yaml, labels.json, geo.csv")]
+        public string Dataset { get; init; } = "";
+
+        [CommandOption("--out <FILE>")]
+        [Description("Where the alert lines go (JSON Lines). Default: none")]
+        public string? Out { get; init; }
+
+        [CommandOption("--ingestion-delay <SPAN>")]
+        [Description("How long after it happens an event becomes visible: 0s, 2m, 15m. Default: 0s")]
+        [DefaultValue("0s")]
+        public string IngestionDelay { get; init; } = "0s";
+
+        [CommandOption("--no-parity")]
+        [Description("Skip the check that both targets return the same rows on every run")]
+        public bool NoParity { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (Dataset.Length == 0)
+            {
+                return ValidationResult.Error("--dataset is required");
+            }
+            return base.Validate();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var (rules, root) = settings.Resolve();
+        if (!Directory.Exists(settings.Dataset))
+        {
+            throw new BadInputException($"the dataset folder '{settings.Dataset}' does not exist");
+        }
+        TimeSpan delay;
+        try
+        {
+            delay = ElasticRunner.Span(settings.IngestionDelay);
+        }
+        catch (FormatException)
+        {
+            throw new BadInputException($"--ingestion-delay '{settings.IngestionDelay}': a number and s, m, h or d");
+        }
+        var console = AnsiConsole.Console;
+        var build = Reporter.Build(console, root, rules);
+        if (!build.Succeeded)
+        {
+            Reporter.Print(Console.Out, build.Diagnostics);
+            return ExitCodes.Findings;
+        }
+        var dataset = DatasetLoader.Load(settings.Dataset);
+        foreach (var problem in dataset.Problems)
+        {
+            Console.Error.WriteLine("warning: " + problem);
+        }
+        PackRun? run = null;
+        console.Status().Start($"running {build.Rules.Length} rule(s) over {dataset.Events.Length} event(s)", _ =>
+            run = new PackRunner(new RunOptions { IngestionDelay = delay }, rules).Run(build.Rules, dataset, settings.Sentinel, settings.Elastic, parity: !settings.NoParity));
+        if (settings.Out is { } path)
+        {
+            File.WriteAllLines(path, run!.Alerts.Select(a => a.ToJsonLine()));
+        }
+        var names = build.Rules.Select(r => r.Analyzed.Rule.Name).ToList();
+        foreach (var target in new[] { Target.Sentinel, Target.Elastic }.Where(t => t == Target.Sentinel ? settings.Sentinel : settings.Elastic))
+        {
+            var score = RunReport.Score(dataset, run!.Alerts, target, names);
+            var table = new Table().Title(target.ToString()).AddColumns("rule", "alerts", "attacks detected", "false alerts (medium+)", "per 1000 key-days", "first / median time to detect");
+            foreach (var r in score.Rules)
+            {
+                table.AddRow(Markup.Escape(r.Rule), Num(r.Alerts), $"{r.Detected} of {r.Labels}", Num(r.FalseAlerts), r.FalsePer1000KeyDays.ToString("0.00", CultureInfo.InvariantCulture), $"{Span(r.FirstTimeToDetect)} / {Span(r.MedianTimeToDetect)}");
+            }
+            table.AddRow("[bold]all rules[/]", Num(score.Alerts), $"{score.Detected} of {score.Labels}", Num(score.FalseAlerts), score.FalsePer1000KeyDays.ToString("0.00", CultureInfo.InvariantCulture), $"median {Span(score.MedianTimeToDetect)}");
+            console.Write(table);
+            foreach (var missed in score.Missed)
+            {
+                console.MarkupLine($"[yellow]missed[/] {Markup.Escape(missed)}");
+            }
+        }
+        foreach (var d in run!.Parity.Take(20))
+        {
+            Console.Out.WriteLine($"parity: {d.Rule} at {Alert.Iso(d.At)}: {d.Message}");
+        }
+        if (!run.Parity.IsEmpty)
+        {
+            console.MarkupLine($"[red]{run.Parity.Length} run(s) where Sentinel and Elastic disagree[/]");
+            return ExitCodes.Findings;
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string Span(TimeSpan? t) => t is { } v ? (v.TotalMinutes < 60 ? $"{v.TotalMinutes:0} min" : $"{v.TotalHours:0.0} h") : "-";
+}

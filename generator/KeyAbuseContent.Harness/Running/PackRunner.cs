@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using KeyAbuseContent.Build;
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Expressions;
+using KeyAbuseContent.Harness.Datasets;
+
+namespace KeyAbuseContent.Harness.Running;
+
+/// <summary>A difference between the Sentinel and Elastic results of one run of a rule.</summary>
+public sealed record ParityDifference(string Rule, DateTime At, string Message);
+
+/// <summary>Everything a run of the library over a dataset gives.</summary>
+public sealed record PackRun(
+    Dataset Dataset,
+    ImmutableArray<Alert> Alerts,
+    ImmutableArray<ParityDifference> Parity);
+
+/// <summary>
+/// Runs a compiled library over a dataset on the chosen targets, and checks parity: on every scheduled run,
+/// with the same clock and data, a rule's Sentinel and Elastic queries return the same rows (entities and
+/// figures) before each platform's alerting.
+/// </summary>
+public sealed class PackRunner(RunOptions options, string rulesDir)
+{
+    public PackRun Run(IReadOnlyList<CompiledRule> rules, Dataset dataset, bool sentinel, bool elastic, bool parity)
+    {
+        var alerts = new List<Alert>();
+        IReadOnlyList<RunResult> elasticRuns = [];
+        if (sentinel)
+        {
+            alerts.AddRange(new SentinelRunner(options, rulesDir).Run(rules, dataset).Alerts);
+        }
+        if (elastic)
+        {
+            var (runs, raised) = new ElasticRunner(options).Run(rules, dataset);
+            elasticRuns = runs;
+            alerts.AddRange(raised);
+        }
+        var differences = new List<ParityDifference>();
+        if (parity && sentinel && elastic)
+        {
+            // Sentinel's results again, at Elastic's clock: no run delay, so both read the same data.
+            var (sentinelRuns, _) = new SentinelRunner(options with { SentinelRunDelay = TimeSpan.Zero }, rulesDir).Run(rules, dataset);
+            var byTime = sentinelRuns.ToDictionary(r => (r.Rule, r.ScheduledAt));
+            foreach (var e in elasticRuns)
+            {
+                if (byTime.TryGetValue((e.Rule, e.ScheduledAt), out var s))
+                {
+                    var rule = rules.Single(r => r.Analyzed.Rule.Name == e.Rule);
+                    var message = Compare(rule, s.Rows, e.Rows);
+                    if (message is not null)
+                    {
+                        differences.Add(new ParityDifference(e.Rule, e.ScheduledAt, message));
+                    }
+                }
+            }
+        }
+        return new PackRun(dataset, [.. alerts.OrderBy(a => a.Time).ThenBy(a => a.Rule, StringComparer.Ordinal)], [.. differences]);
+    }
+
+    /// <summary>Compares the result columns of the two targets' rows as multisets; null when they agree.</summary>
+    public static string? Compare(CompiledRule rule, DataTable sentinel, DataTable elastic)
+    {
+        var columns = rule.Analyzed.ResultColumns;
+        var s = Rows(sentinel, columns.Select(c => c.KqlName).ToList(), columns);
+        var e = Rows(elastic, columns.Select(c => c.EsqlName).ToList(), columns);
+        var onlySentinel = s.Except(e, StringComparer.Ordinal).ToList();
+        var onlyElastic = e.Except(s, StringComparer.Ordinal).ToList();
+        if (onlySentinel.Count == 0 && onlyElastic.Count == 0 && s.Count == e.Count)
+        {
+            return null;
+        }
+        return $"Sentinel returned {s.Count} row(s), Elastic {e.Count}; only on Sentinel: {string.Join(" ; ", onlySentinel.Take(2))}; only on Elastic: {string.Join(" ; ", onlyElastic.Take(2))}";
+    }
+
+    private static List<string> Rows(DataTable table, List<string> names, ImmutableArray<FieldBinding> columns)
+    {
+        var indices = names.Select(table.IndexOf).ToArray();
+        return [.. table.Rows.Select(r => string.Join(" | ", indices.Select((i, c) => Canonical(i >= 0 ? r[i] : null, columns[c].Type)))).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>A value both platforms write alike: numbers to 6 significant digits, an empty string as null, lists sorted.</summary>
+    private static string Canonical(object? value, ExprType type) => type == ExprType.StringList ? List(value) : value switch
+    {
+        null => "null",
+        string s when s.Length == 0 => "null",
+        string s => s,
+        long or int => Convert.ToDouble(value, CultureInfo.InvariantCulture).ToString("G6", CultureInfo.InvariantCulture),
+        double d => d.ToString("G6", CultureInfo.InvariantCulture),
+        DateTime t => Alert.Iso(t),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "null",
+    };
+
+    /// <summary>A list: KQL's dynamic array, ES|QL's multi-value (one value is a plain value, none is null).</summary>
+    private static string List(object? value)
+    {
+        IEnumerable<string?> items = value switch
+        {
+            null => [],
+            System.Text.Json.Nodes.JsonArray a => a.Select(x => x?.ToString()),
+            ImmutableArray<object?> m => m.Select(x => Convert.ToString(x, CultureInfo.InvariantCulture)),
+            _ => [Convert.ToString(value, CultureInfo.InvariantCulture)],
+        };
+        return "[" + string.Join(",", items.Order(StringComparer.Ordinal)) + "]";
+    }
+}

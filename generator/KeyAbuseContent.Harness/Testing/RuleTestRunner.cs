@@ -1,0 +1,52 @@
+using System.Collections.Immutable;
+using KeyAbuseContent.Build;
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Running;
+
+namespace KeyAbuseContent.Harness.Testing;
+
+/// <summary>
+/// Runs the tests each rule declares: the rule alone over each of its datasets on each target it names,
+/// judged against the expectations, plus the parity of the two targets' results on every run.
+/// </summary>
+public sealed class RuleTestRunner(string rulesDir, string testDataDir)
+{
+    private readonly Dictionary<string, Dataset> _datasets = new(StringComparer.Ordinal);
+
+    public IEnumerable<TestOutcome> Run(CompiledRule rule, bool sentinel, bool elastic)
+    {
+        var definition = rule.Analyzed.Rule;
+        foreach (var test in definition.Tests)
+        {
+            var onSentinel = sentinel && test.Targets.Contains("sentinel");
+            var onElastic = elastic && test.Targets.Contains("elastic");
+            if (!onSentinel && !onElastic)
+            {
+                continue;
+            }
+            if (!_datasets.TryGetValue(test.Dataset, out var dataset))
+            {
+                _datasets[test.Dataset] = dataset = DatasetLoader.Load(Path.Combine(testDataDir, test.Dataset));
+            }
+            var clock = test.Expect.IsEmpty ? (DateTime?)null : test.Expect.Min(e => e.From.UtcDateTime);
+            var run = new PackRunner(new RunOptions { Clock = clock }, rulesDir).Run([rule], dataset, onSentinel, onElastic, parity: onSentinel && onElastic);
+            if (onSentinel)
+            {
+                yield return Expectations.Judge(definition, test, Target.Sentinel, run.Alerts);
+            }
+            if (onElastic)
+            {
+                yield return Expectations.Judge(definition, test, Target.Elastic, run.Alerts);
+            }
+            if (onSentinel && onElastic)
+            {
+                var failures = run.Parity.Take(5).Select(d => $"run at {Alert.Iso(d.At)}: {d.Message}").ToImmutableArray();
+                if (run.Parity.Length > 5)
+                {
+                    failures = failures.Add($"and {run.Parity.Length - 5} more run(s) differ");
+                }
+                yield return new TestOutcome(definition.Name, "parity", test.Dataset, run.Parity.IsEmpty, failures, []);
+            }
+        }
+    }
+}
