@@ -197,7 +197,7 @@ internal sealed class DCountAggregate : Aggregate
         var value = arguments[0];
         var codes = KeyEncoder.For(value.Type).Encode(value);
         var m = value.Materialize();
-        var seen = new HashSet<long>();
+        var seen = new LongIntMap();
         var counts = new long[groups.Count];
         for (var r = 0; r < codes.Length; r++)
         {
@@ -357,7 +357,7 @@ internal sealed class MakeListAggregate : Aggregate
         var mask = arguments.Length > 1 ? Mask(arguments[1]) : null;
         var m = arguments[0].Materialize();
         var codes = _set ? KeyEncoder.For(m.Type).Encode(m) : null;
-        var seen = new HashSet<long>();
+        var seen = new LongIntMap();
         var lists = new JsonArray?[groups.Count];
         for (var r = 0; r < groups.RowGroups.Length; r++)
         {

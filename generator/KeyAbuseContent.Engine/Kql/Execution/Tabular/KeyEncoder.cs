@@ -38,18 +38,12 @@ internal abstract class KeyEncoder
         var count = firstCardinality;
         for (var k = 1; k < codes.Count; k++)
         {
-            var pairs = new Dictionary<long, int>();
+            var pairs = new LongIntMap();
             var ids = new int[rowCount];
             var key = codes[k];
             for (var r = 0; r < rowCount; r++)
             {
-                var pair = ((long)combined[r] << 32) | (uint)key[r];
-                if (!pairs.TryGetValue(pair, out var id))
-                {
-                    id = pairs.Count;
-                    pairs[pair] = id;
-                }
-                ids[r] = id;
+                ids[r] = pairs.GetOrAdd(((long)combined[r] << 32) | (uint)key[r]);
             }
             combined = ids;
             count = pairs.Count;
@@ -59,7 +53,7 @@ internal abstract class KeyEncoder
 
     private sealed class LongEncoder : KeyEncoder
     {
-        private readonly Dictionary<long, int> _codes = [];
+        private readonly LongIntMap _codes = new();
         private int _nullCode = -1;
 
         public override int Cardinality => _codes.Count + (_nullCode >= 0 ? 1 : 0);
@@ -91,11 +85,7 @@ internal abstract class KeyEncoder
                     codes[i] = lastCode;
                     continue;
                 }
-                if (!_codes.TryGetValue(v, out var code))
-                {
-                    code = Cardinality;
-                    _codes[v] = code;
-                }
+                var code = CodeOf(v);
                 codes[i] = code;
                 (hasLast, last, lastCode) = (true, v, code);
             }
@@ -112,12 +102,7 @@ internal abstract class KeyEncoder
                 }
                 return _nullCode;
             }
-            if (!_codes.TryGetValue(v, out var code))
-            {
-                code = Cardinality;
-                _codes[v] = code;
-            }
-            return code;
+            return _codes.GetOrAdd(v, Cardinality);
         }
     }
 
