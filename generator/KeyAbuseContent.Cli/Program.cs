@@ -27,7 +27,8 @@ app.Configure(config =>
         .WithExample("run", "--dataset", "test-data/network/new-country-burst", "--target", "sentinel", "--ingestion-delay", "2m");
     config.AddCommand<QueryCommand>("query")
         .WithDescription("Run one query on local CSV or JSON Lines tables with the embedded executor.")
-        .WithExample("query", "--table", "logs-x=events.jsonl", "--now", "2026-11-30T10:00:00Z", "FROM logs-x | STATS n = COUNT(*) BY keyabuse.key.id")
-        .WithExample("query", "--format", "json", "ROW a = 1 + 1");
+        .WithExample("query", "--table", "Events=events.csv", "--now", "2026-11-30T10:00:00Z", "Events | where TimeGenerated > ago(1h) | summarize count() by KeyId")
+        .WithExample("query", "--lang", "esql", "--table", "logs-x=events.jsonl", "FROM logs-x | STATS n = COUNT(*) BY keyabuse.key.id")
+        .WithExample("query", "--format", "json", "print x = 1 + 1");
 });
 return ExitCodes.Run(app, args);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Esql;
+using KeyAbuseContent.Engine.Kql;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -17,9 +18,9 @@ public sealed class QueryCommand : Command<QueryCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--lang <LANG>")]
-        [Description("The query language: esql. Default: esql")]
-        [DefaultValue("esql")]
-        public string Lang { get; init; } = "esql";
+        [Description("The query language: kql or esql. Default: kql")]
+        [DefaultValue("kql")]
+        public string Lang { get; init; } = "kql";
 
         [CommandOption("--table <NAME=FILE>")]
         [Description("A table (for ES|QL an index) from a CSV file (column:type headers) or a JSON Lines file; repeatable")]
@@ -40,9 +41,9 @@ public sealed class QueryCommand : Command<QueryCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (Lang != "esql")
+            if (Lang is not ("kql" or "esql"))
             {
-                return ValidationResult.Error($"--lang '{Lang}': the embedded executor runs esql");
+                return ValidationResult.Error($"--lang '{Lang}': kql or esql");
             }
             if (Format is not ("table" or "json" or "csv"))
             {
@@ -74,42 +75,55 @@ public sealed class QueryCommand : Command<QueryCommand.Settings>
             var name = spec[..eq];
             try
             {
-                tables[name] = TableFiles.Load(name, spec[(eq + 1)..], TableDialect.Esql);
+                tables[name] = TableFiles.Load(name, spec[(eq + 1)..], settings.Lang == "kql" ? TableDialect.Kql : TableDialect.Esql);
             }
             catch (TableFileException e)
             {
                 throw new BadInputException(e.Message);
             }
         }
-        EsqlResult result;
+        DataTable result;
         try
         {
-            result = new EsqlEngine().Execute(settings.Query, tables, now);
+            if (settings.Lang == "kql")
+            {
+                result = new KqlEngine().Execute(settings.Query, tables, [], now).Table;
+            }
+            else
+            {
+                var esql = new EsqlEngine().Execute(settings.Query, tables, now);
+                foreach (var warning in esql.Warnings)
+                {
+                    Console.Error.WriteLine("warning: " + warning);
+                }
+                result = esql.Table;
+            }
+        }
+        catch (KqlException e)
+        {
+            Console.Error.WriteLine($"error: query:{e.Line}:{e.Column}: {e.Message}");
+            return ExitCodes.BadInput;
         }
         catch (EsqlException e)
         {
             Console.Error.WriteLine("error: query " + e.Message);
             return ExitCodes.BadInput;
         }
-        foreach (var warning in result.Warnings)
-        {
-            Console.Error.WriteLine("warning: " + warning);
-        }
         switch (settings.Format)
         {
             case "json":
-                Console.Out.WriteLine(Json(result.Table));
+                Console.Out.WriteLine(Json(result));
                 break;
             case "csv":
-                Console.Out.Write(Csv(result.Table));
+                Console.Out.Write(Csv(result));
                 break;
             default:
                 var table = new Table();
-                foreach (var c in result.Table.Columns)
+                foreach (var c in result.Columns)
                 {
                     table.AddColumn(Markup.Escape($"{c.Name}:{c.Type}"));
                 }
-                foreach (var row in result.Table.Rows)
+                foreach (var row in result.Rows)
                 {
                     table.AddRow([.. row.Select(v => Markup.Escape(Text(v)))]);
                 }
@@ -123,7 +137,7 @@ public sealed class QueryCommand : Command<QueryCommand.Settings>
     public static string Text(object? value) => value switch
     {
         null => "",
-        DateTime d => d.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+        DateTime d => d.ToString(d.Ticks % TimeSpan.TicksPerMillisecond == 0 ? "yyyy-MM-ddTHH:mm:ss.fffZ" : "yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture),
         TimeSpan t => t.ToString("c", CultureInfo.InvariantCulture),
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",

@@ -79,7 +79,7 @@ public class CommandLineTests
                 {"@timestamp":"2026-11-30T10:01:00Z","keyabuse.key.id":"k1","http.response.status_code":401}
                 {"@timestamp":"2026-11-30T10:02:00Z","keyabuse.key.id":"k2","http.response.status_code":200}
                 """);
-            var (exit, output) = Run(folder, "query", "--format", "json", "--table", "logs-x=" + events,
+            var (exit, output) = Run(folder, "query", "--lang", "esql", "--format", "json", "--table", "logs-x=" + events,
                 "FROM logs-* | WHERE http.response.status_code IN (401, 403) | STATS n = COUNT(*) BY keyabuse.key.id");
             Assert.Equal(0, exit);
             Assert.Equal("""{"columns":[{"name":"n","type":"long"},{"name":"keyabuse.key.id","type":"keyword"}],"rows":[[2,"k1"]]}""", output.Trim());
@@ -93,8 +93,28 @@ public class CommandLineTests
     [Fact]
     public void AQueryOnAnUnknownIndexIsBadInputWithItsPosition()
     {
-        var (exit, output) = Run(TestPaths.RepositoryRoot, "query", "FROM nope");
+        var (exit, output) = Run(TestPaths.RepositoryRoot, "query", "--lang", "esql", "FROM nope");
         Assert.Equal(2, exit);
         Assert.Contains("1:6", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void QueryRunsKqlOnACsvTableWithTheGivenClock()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "keyabuse-query-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var events = Path.Combine(folder, "events.csv");
+            File.WriteAllText(events, "TimeGenerated:datetime,KeyId:string\n2026-11-30T09:30:00Z,k1\n2026-11-30T07:00:00Z,k1\n2026-11-30T09:45:00Z,k2\n");
+            var (exit, output) = Run(folder, "query", "--format", "json", "--now", "2026-11-30T10:00:00Z", "--table", "Events=" + events,
+                "Events | where TimeGenerated > ago(1h) | summarize n = count() by KeyId | sort by KeyId asc");
+            Assert.Equal(0, exit);
+            Assert.Equal("""{"columns":[{"name":"KeyId","type":"string"},{"name":"n","type":"long"}],"rows":[["k1",1],["k2",1]]}""", output.Trim());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }
