@@ -52,7 +52,7 @@ internal static class ColumnNames
         if (AggregateFunctions.NamePrefix(call.Name) is { } prefix)
         {
             var first = call.Arguments.Length > 0 ? ResultName(call.Arguments[0], row) ?? "" : "";
-            return call.Name == "countif" ? prefix + "_" : $"{prefix}_{first}";
+            return $"{prefix}_{first}";
         }
         if (!ScalarFunctions.TryGet(call.Name, out var function) || call.Arguments.Length == 0)
         {

@@ -84,14 +84,16 @@ internal sealed partial class QueryBinder
         return new SortKey(expr, descending, key.NullsFirst ?? !descending);
     }
 
-    /// <summary>extend: each item sees the columns of the items before it; a declared or derived name that exists is replaced in place.</summary>
+    /// <summary>
+    /// extend: every item is computed from the input's columns (an item does not see the others, as in Kusto); a
+    /// declared or derived name that exists is replaced in place, and a later item replaces an earlier one.
+    /// </summary>
     private TabularNode BindExtend(TabularNode input, ImmutableArray<ExprSyntax> items)
     {
-        var current = input;
+        var projection = Projection.Of(input.Schema);
+        var row = new RowContext(input.Schema);
         foreach (var item in items)
         {
-            var projection = Projection.Of(current.Schema);
-            var row = new RowContext(current.Schema);
             if (item is NamedSyntax named)
             {
                 if (named.Names.Length != 1)
@@ -99,22 +101,19 @@ internal sealed partial class QueryBinder
                     throw Unsupported(named.Position, "assigning several names at once outside summarize");
                 }
                 projection.Set(named.Names[0], BindScalar(named.Value, row));
+                continue;
+            }
+            var node = BindScalar(item, row);
+            if (ColumnNames.ResultName(item, input.Schema) is { } name)
+            {
+                projection.Set(name, node);
             }
             else
             {
-                var node = BindScalar(item, row);
-                if (ColumnNames.ResultName(item, current.Schema) is { } name)
-                {
-                    projection.Set(name, node);
-                }
-                else
-                {
-                    projection.AppendUnnamed(node);
-                }
+                projection.AppendUnnamed(node);
             }
-            current = new ProjectNode(current, projection.Schema(), [.. projection.Nodes]);
         }
-        return current;
+        return new ProjectNode(input, projection.Schema(), [.. projection.Nodes]);
     }
 
     private TabularNode BindProject(TabularNode input, ImmutableArray<ExprSyntax> items)

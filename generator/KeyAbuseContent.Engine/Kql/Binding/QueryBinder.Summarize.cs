@@ -20,6 +20,10 @@ internal sealed partial class QueryBinder
         {
             var (declared, expr) = item is NamedSyntax named ? (named.Names[0], named.Value) : (null, item);
             var node = BindScalar(expr, row);
+            if (node.Type == KqlType.Dynamic)
+            {
+                throw Error(expr.Position, "a dynamic value cannot be a summarize or distinct key; convert it first (tostring(...))");
+            }
             if (node is ColumnNode column && declared is null)
             {
                 byColumns.Add(column.Ordinal);
@@ -113,7 +117,7 @@ internal sealed partial class QueryBinder
                 return (new CountAggregate(counted), [Named("count")]);
             case "countif":
                 Arity(1, 1);
-                return (new CountAggregate(Predicate(0)), ["countif_"]);
+                return (new CountAggregate(Predicate(0)), [Named("countif")]);
             case "dcount" or "dcountif":
                 var dcountIf = call.Name == "dcountif";
                 Arity(dcountIf ? 2 : 1, dcountIf ? 3 : 2);

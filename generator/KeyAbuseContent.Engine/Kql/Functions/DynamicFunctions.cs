@@ -63,7 +63,7 @@ internal static partial class ScalarFunctions
             return new JsonArray([.. Enumerable.Range(0, length).Select(i => (JsonNode?)DynamicValues.NewArray(arrays.Select(x => i < x.Count ? x[i] : null)))]);
         }));
         yield return F("dynamic_to_json", 1, 1, ResultNaming.None, c => c.Row(KqlType.String, a => Scalars.Json(Sorted(Scalars.ToDynamic(a[0])))));
-        yield return F("repeat", 2, 2, ResultNaming.None, c => c.Row(KqlType.Dynamic, a =>
+        yield return F("repeat", 2, 2, ResultNaming.NameAndFirstArgument, c => c.Row(KqlType.Dynamic, a =>
             Scalars.ToLong(a[1]) is { } n ? DynamicValues.NewArray(Enumerable.Repeat(a[0], (int)Math.Clamp(n, 0, 1_000_000))) : null));
     }
 

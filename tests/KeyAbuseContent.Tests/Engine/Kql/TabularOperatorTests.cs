@@ -36,9 +36,30 @@ public sealed class TabularOperatorTests
     }
 
     [Fact]
-    public void Extend_items_see_the_items_before_them()
+    public void Extend_items_see_the_input_not_each_other()
     {
-        Assert.Equal(4L, Scalar("print x = 1 | extend y = x + 1, z = y * 2 | project z"));
+        var error = Fails("print x = 1 | extend y = x + 1, z = y * 2");
+
+        Assert.Contains("'y'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_later_extend_item_replaces_an_earlier_one_of_the_same_name()
+    {
+        Assert.Equal(["x:long", "y:string"], Schema(Run("print x = 1 | extend y = x + 1, y = tostring(x)")));
+    }
+
+    [Fact]
+    public void Union_kind_inner_keeps_the_columns_every_input_has()
+    {
+        // As documented; Kusto.Language's schema inference lists the outer union's columns instead.
+        Assert.Equal(["KeyId"], Names(Run("Events | union kind=inner (print KeyId = 'kx', Extra = 1)", Events)));
+    }
+
+    [Fact]
+    public void A_dynamic_value_cannot_be_a_summarize_key()
+    {
+        Assert.Contains("dynamic value cannot be a summarize or distinct key", Fails("print d = dynamic([1]) | distinct d").Message, StringComparison.Ordinal);
     }
 
     [Fact]
