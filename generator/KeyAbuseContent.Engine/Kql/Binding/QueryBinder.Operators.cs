@@ -36,20 +36,20 @@ internal sealed partial class QueryBinder
             case ProjectReorderSyntax reorder:
                 return BindProjectReorder(input, reorder);
             case SummarizeSyntax summarize:
-                return BindSummarize(input, summarize.Aggregates, summarize.By, summarize.Position);
+                return BindSummarize(input, summarize.Aggregates, summarize.By);
             case DistinctSyntax distinct:
                 var keys = distinct.Items.IsEmpty
                     ? input.Schema.Columns.Select(c => (ExprSyntax)new NameSyntax(distinct.Position, c.Name)).ToImmutableArray()
                     : distinct.Items;
-                return BindSummarize(input, [], keys, distinct.Position);
+                return BindSummarize(input, [], keys);
             case CountSyntax count:
-                return BindSummarize(input, [new NamedSyntax(count.Position, ["Count"], new CallSyntax(count.Position, "count", []))], [], count.Position);
+                return BindSummarize(input, [new NamedSyntax(count.Position, ["Count"], new CallSyntax(count.Position, "count", []))], []);
             case JoinSyntax join:
                 return BindJoin(input, join.Kind ?? "innerunique", join.Right, join.On, lookup: false, join.Position);
             case LookupSyntax lookup:
                 return BindJoin(input, lookup.Kind ?? "leftouter", lookup.Right, lookup.On, lookup: true, lookup.Position);
             case UnionSyntax union:
-                return BindUnion(input, union.Options, union.Tables, union.Position);
+                return BindUnion(input, union.Options, union.Tables);
             case SortSyntax sort:
                 return new SortNode(input, [.. sort.Keys.Select(k => BindSortKey(k, row))], null);
             case TopSyntax top:
@@ -322,7 +322,7 @@ internal sealed partial class QueryBinder
     }
 
     /// <summary>union: columns by name; a name with different types becomes one column per type (<c>V_long</c>, <c>V_int</c>).</summary>
-    private TabularNode BindUnion(TabularNode? first, UnionOptions options, ImmutableArray<ExprSyntax> tables, int position)
+    private TabularNode BindUnion(TabularNode? first, UnionOptions options, ImmutableArray<ExprSyntax> tables)
     {
         var inputs = new List<TabularNode>();
         var sourceNames = new List<string>();
@@ -386,7 +386,6 @@ internal sealed partial class QueryBinder
             }
             return -1;
         }).ToImmutableArray()).ToImmutableArray();
-        _ = position;
         return new UnionNode(new TableSchema(columns), [.. inputs], mappings, [.. sourceNames], options.WithSource is null ? -1 : 0);
     }
 

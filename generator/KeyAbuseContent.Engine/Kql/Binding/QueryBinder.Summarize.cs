@@ -9,9 +9,8 @@ namespace KeyAbuseContent.Engine.Kql.Binding;
 // summarize, distinct and count: the by keys first, then the aggregate columns.
 internal sealed partial class QueryBinder
 {
-    private TabularNode BindSummarize(TabularNode input, ImmutableArray<ExprSyntax> aggregates, ImmutableArray<ExprSyntax> by, int position)
+    private TabularNode BindSummarize(TabularNode input, ImmutableArray<ExprSyntax> aggregates, ImmutableArray<ExprSyntax> by)
     {
-        _ = position;
         var row = new RowContext(input.Schema);
         var columns = new List<ColumnSymbol>();
         var keys = new List<ScalarNode>();

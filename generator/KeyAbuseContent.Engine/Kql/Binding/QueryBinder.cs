@@ -92,7 +92,7 @@ internal sealed partial class QueryBinder
             case RangeSyntax range:
                 return Bound.Of(BindRange(range));
             case UnionSourceSyntax union:
-                return Bound.Of(BindUnion(null, union.Options, union.Tables, union.Position));
+                return Bound.Of(BindUnion(null, union.Options, union.Tables));
             case NameSyntax name:
                 return BindName(name, row);
             case CallSyntax call:

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using KeyAbuseContent.Engine.Kql.Storage;
 
@@ -84,7 +83,6 @@ internal static class Ipv4
             }
             address = (address << 8) | b;
         }
-        _ = IPAddress.None;
         return (address, prefix);
     }
 

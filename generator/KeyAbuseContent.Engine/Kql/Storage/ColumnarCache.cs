@@ -37,6 +37,12 @@ internal sealed class ColumnarCache
                 {
                     throw new KqlException(KqlErrorKind.Runtime, $"table {table.Name}: row {r + 1}, column '{schema[c].Name}' holds a multi-value list; KQL dynamic values are JSON nodes", 1, 1);
                 }
+                if (value is System.Text.Json.Nodes.JsonNode node)
+                {
+                    // A private, fully built copy: JsonNodes build themselves lazily, which is not safe to share between
+                    // threads, and the caller's nodes stay the caller's.
+                    value = node.DeepClone();
+                }
                 if (!builder.Add(value))
                 {
                     throw new KqlException(KqlErrorKind.Runtime, $"table {table.Name}: row {r + 1}, column '{schema[c].Name}' ({type.Name()}) holds {Describe(value!)}", 1, 1);

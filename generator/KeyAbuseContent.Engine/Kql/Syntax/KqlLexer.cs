@@ -87,7 +87,6 @@ internal sealed class KqlLexer
             // ['name'] is a quoted identifier; ["a", 1] is the start of a list.
             _pos++;
             var name = ReadQuoted(escapes: true);
-            var after = _pos;
             SkipTrivia();
             if (_pos < _text.Length && _text[_pos] == ']')
             {
@@ -95,7 +94,6 @@ internal sealed class KqlLexer
                 return new Token(TokenKind.Identifier, name, null, start, _pos, Quoted: true);
             }
             _pos = start + 1;
-            _ = after;
             return new Token(TokenKind.Punctuation, "[", null, start, _pos);
         }
         if (char.IsAsciiDigit(c) || (c == '.' && _pos + 1 < _text.Length && char.IsAsciiDigit(_text[_pos + 1]) && !PreviousIsDot(start)))

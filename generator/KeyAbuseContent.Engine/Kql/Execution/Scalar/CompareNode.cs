@@ -106,7 +106,7 @@ internal sealed class CompareNode : ScalarNode
             var (lv, ln) = view(left);
             if (constant(rc.Value) is not { } c)
             {
-                return NullOperand(ln, n, otherIsConstantNull: true);
+                return NullOperand(ln, n);
             }
             switch (_op)
             {
@@ -124,7 +124,7 @@ internal sealed class CompareNode : ScalarNode
             var (rv, rn) = view(right);
             if (constant(lc.Value) is not { } c)
             {
-                return NullOperand(rn, n, otherIsConstantNull: true);
+                return NullOperand(rn, n);
             }
             switch (_op)
             {
@@ -156,9 +156,8 @@ internal sealed class CompareNode : ScalarNode
     }
 
     /// <summary>One operand is a null constant: == is false (null where the other is null too), != true, orderings null.</summary>
-    private Column NullOperand(bool[]? otherNulls, int n, bool otherIsConstantNull)
+    private Column NullOperand(bool[]? otherNulls, int n)
     {
-        _ = otherIsConstantNull;
         if (_op is not ("==" or "!="))
         {
             return new ConstantColumn(KqlType.Bool, null, n);

@@ -133,7 +133,7 @@ internal sealed class FilterNode : TabularNode
         var predicate = _predicate.Evaluate(input, context);
         if (predicate is ConstantColumn c)
         {
-            return Scalars.ToBool(c.Value) == true ? input : RowSet.Empty(Schema).WithSchema(Schema);
+            return Scalars.ToBool(c.Value) == true ? input : RowSet.Empty(Schema);
         }
         var (values, nulls) = ColumnViews.Bools(predicate);
         var count = 0;
@@ -224,10 +224,4 @@ internal sealed class MaterializeNode : TabularNode
         // Views over other columns are made concrete, so later readers share the work.
         return new RowSet(rows.Schema, [.. rows.Columns.Select(c => c.Materialize())], rows.RowCount);
     });
-}
-
-/// <summary>A node that gives its input a new schema object (same columns): used where a let's schema is renamed.</summary>
-internal static class RowSetExtensions
-{
-    public static RowSet WithSchema(this RowSet rows, TableSchema schema) => new(schema, rows.Columns, rows.RowCount);
 }
