@@ -149,8 +149,10 @@ public sealed class SentinelRunner
                     }
                 case DetectionJob d:
                     {
-                        var period = d.Rule.Sentinel.Rule.QueryPeriod;
-                        tables[SentinelParsers.ActivityTable] = activity.Slice(d.At - period, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
+                        // The query period bounds what Sentinel shows the run; the query's own ago() filters bound what it
+                        // reads of the source, so older rows would change nothing but the cost.
+                        var reach = d.Rule.Sentinel.Plan.SourceReach < d.Rule.Sentinel.Rule.QueryPeriod ? d.Rule.Sentinel.Plan.SourceReach : d.Rule.Sentinel.Rule.QueryPeriod;
+                        tables[SentinelParsers.ActivityTable] = activity.Slice(d.At - reach, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
                         var result = _engine.Execute(d.Rule.Sentinel.Rule.Query, tables, functions, d.At).Table;
                         runs.Add(new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, d.Scheduled, d.At, result));
                         alerts.AddRange(Alerts(d.Rule, result, d.At));

@@ -11,7 +11,14 @@ public sealed record KqlSummaryRule(string Name, string Description, TimeSpan Bi
 public sealed record KqlRefresh(string Name, TimeSpan Every, string DestinationTable, KqlQuery Query);
 
 /// <summary>Everything a rule needs on Sentinel: its detection query, and the history pieces behind it.</summary>
-public sealed record KqlRulePlan(KqlQuery Detection, TimeSpan QueryPeriod, ImmutableArray<string> ResultColumns, ImmutableArray<KqlSummaryRule> SummaryRules, ImmutableArray<KqlRefresh> Refreshes);
+public sealed record KqlRulePlan(KqlQuery Detection, TimeSpan QueryPeriod, ImmutableArray<string> ResultColumns, ImmutableArray<KqlSummaryRule> SummaryRules, ImmutableArray<KqlRefresh> Refreshes)
+{
+    /// <summary>
+    /// How far back the detection reads the rule's source table: its explicit <c>ago()</c> filters end there,
+    /// however long the query period (which the history tables set). A harness may hand it no older rows.
+    /// </summary>
+    public TimeSpan SourceReach { get; init; } = QueryPeriod;
+}
 
 /// <summary>
 /// Compiles an analyzed rule to KQL, one method per detection kind. Queries are trees; text comes
@@ -217,7 +224,7 @@ public static class KqlRuleCompiler
         ops.Add(Texts(rule));
         ops.Add(Output(rule));
         var detection = new KqlQuery([baselines], Activity(rule).Then([.. ops]));
-        return new KqlRulePlan(detection, HistoryTables.BaselineReach, Columns(rule), [summary], [refresh]);
+        return new KqlRulePlan(detection, HistoryTables.BaselineReach, Columns(rule), [summary], [refresh]) { SourceReach = rule.Rule.Schedule.Lookback };
     }
 
     /// <summary>The columns a refresh returns, in the order the refresh workflow writes them to the baseline table.</summary>
@@ -283,6 +290,10 @@ public static class KqlRuleCompiler
         return new KnownValues(summary, refresh, [known, recent, raw, history, scoped, historyEntities, scopedEntities, entitySince]);
     }
 
+    /// <summary>A known-values detection reads the lookback and the raw events the summary has not reached.</summary>
+    private static TimeSpan KnownReach(AnalyzedRule rule) =>
+        rule.Rule.Schedule.Lookback > HistoryTables.UnsummarizedReach ? rule.Rule.Schedule.Lookback : HistoryTables.UnsummarizedReach;
+
     private static KqlRulePlan NewValue(AnalyzedRule rule, BoundNewValueDetection n)
     {
         var field = n.Field;
@@ -307,7 +318,7 @@ public static class KqlRuleCompiler
         ops.Add(Texts(rule));
         ops.Add(Output(rule));
         var detection = new KqlQuery(known.Lets, new KqlTabular(new KqlTableSource("Scoped"), [.. ops]));
-        return new KqlRulePlan(detection, HistoryTables.BaselineReach, Columns(rule), [known.Summary], [known.Refresh]);
+        return new KqlRulePlan(detection, HistoryTables.BaselineReach, Columns(rule), [known.Summary], [known.Refresh]) { SourceReach = KnownReach(rule) };
     }
 
     /// <summary>
@@ -343,7 +354,7 @@ public static class KqlRuleCompiler
             ops.Add(new KqlWhere(KqlNodes.Op("or", outsideDeclared, outsideLearned)));
             AddTail(rule, p.Condition, ops);
             var learned = new KqlQuery(known.Lets, new KqlTabular(new KqlTableSource("Scoped"), [.. ops]));
-            return new KqlRulePlan(learned, HistoryTables.BaselineReach, Columns(rule), [known.Summary], [known.Refresh]);
+            return new KqlRulePlan(learned, HistoryTables.BaselineReach, Columns(rule), [known.Summary], [known.Refresh]) { SourceReach = KnownReach(rule) };
         }
         ops.Add(Since(rule.Rule.Schedule.Lookback));
         ops.AddRange(Filter(p.Where));
