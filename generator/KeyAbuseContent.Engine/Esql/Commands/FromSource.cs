@@ -115,76 +115,69 @@ internal static class FromSource
 
     private static Page IndexPage(string name, DataTable table, Schema schema, ImmutableArray<NamePattern> metadata, (DateTime From, DateTime To)? window, SourceText source)
     {
-        var rows = table.Rows.Count;
-        var blocks = new List<Block>(schema.Count + metadata.Length);
+        var selection = window is { } w ? Window(table, w) : null;
+        var tableRows = table.Rows.Count;
+        var blocks = new List<Block>(schema.Count);
         foreach (var attribute in schema.Attributes)
         {
             var index = table.IndexOf(attribute.Name);
             if (index < 0 || attribute.Type == EsqlType.Unsupported)
             {
-                blocks.Add(Block.AllNull(attribute.Type, rows));
+                blocks.Add(Block.AllNull(attribute.Type, tableRows));
                 continue;
             }
             var block = TableImport.Column(table, index);
             blocks.Add(block.Type == attribute.Type ? block : Evaluation.Cast.Retype(block, attribute.Type));
         }
+        // The window is a lazy selection: only the columns a later command reads are copied, and only its rows.
+        var page = new Page(tableRows, blocks);
+        if (selection is not null)
+        {
+            page = page.Filter(selection);
+        }
+        var rows = page.PositionCount;
         foreach (var m in metadata)
         {
-            blocks.Add(m.Pattern switch
+            page = page.Append(m.Pattern switch
             {
                 "_index" => Block.Constant(EsqlType.Keyword, name, rows),
                 "_version" => Block.Constant(EsqlType.Long, 1L, rows),
                 "_score" => Block.Constant(EsqlType.Double, 0.0, rows),
-                _ => Ids(table, name),
+                _ => Ids(table, name, selection),
             });
         }
-        var page = new Page(rows, blocks);
-        return window is { } w ? Window(page, table, w) : page;
+        return page;
     }
 
-    /// <summary>The table's <c>_id</c> column when it has one, else the row number.</summary>
-    private static Block Ids(DataTable table, string name)
+    /// <summary>The table's <c>_id</c> column when it has one, else the row number; for the selected rows only.</summary>
+    private static Block Ids(DataTable table, string name, int[]? selection)
     {
         var index = table.IndexOf("_id");
         if (index >= 0 && TableImport.ColumnType(table, index) is EsqlType.Keyword or EsqlType.Text)
         {
-            return Evaluation.Cast.Retype(TableImport.Column(table, index), EsqlType.Keyword);
+            var column = Evaluation.Cast.Retype(TableImport.Column(table, index), EsqlType.Keyword);
+            return selection is null ? column : column.Select(selection);
         }
-        var ids = new string[table.Rows.Count];
+        var ids = new string[selection?.Length ?? table.Rows.Count];
         for (var i = 0; i < ids.Length; i++)
         {
-            ids[i] = $"{name}:{i + 1}";
+            ids[i] = $"{name}:{(selection is null ? i : selection[i]) + 1}";
         }
         return new Block<string>(EsqlType.Keyword, ids.Length, ids);
     }
 
-    /// <summary>The rule's time range as Kibana filters it: <c>@timestamp</c> in [from, to); rows without one are out.</summary>
-    private static Page Window(Page page, DataTable table, (DateTime From, DateTime To) window)
+    /// <summary>
+    /// The rule's time range as Kibana filters it: the positions whose <c>@timestamp</c> is in [from, to); rows
+    /// without one are out, and so is every row of an index without a date <c>@timestamp</c>.
+    /// </summary>
+    private static int[] Window(DataTable table, (DateTime From, DateTime To) window)
     {
         var index = table.IndexOf("@timestamp");
         if (index < 0 || TableImport.ColumnType(table, index) != EsqlType.Date)
         {
-            return page.Filter([]);
+            return [];
         }
-        var block = (Block<long>)TableImport.Column(table, index);
-        var from = ValueFormat.ToMillis(window.From);
-        var to = ValueFormat.ToMillis(window.To);
-        var selected = new List<int>();
-        for (var p = 0; p < block.PositionCount; p++)
-        {
-            var n = block.ValueCount(p);
-            var first = block.FirstValueIndex(p);
-            for (var i = 0; i < n; i++)
-            {
-                var v = block.Values[first + i];
-                if (v >= from && v < to)
-                {
-                    selected.Add(p);
-                    break;
-                }
-            }
-        }
-        return page.Filter([.. selected]);
+        return TableImport.Window(table, index, ValueFormat.ToMillis(window.From), ValueFormat.ToMillis(window.To));
     }
 
     private static Page Concatenate(List<Page> pages, ImmutableArray<Planning.Attribute> attributes)

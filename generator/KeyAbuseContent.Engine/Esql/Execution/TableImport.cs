@@ -14,18 +14,47 @@ namespace KeyAbuseContent.Engine.Esql.Execution;
 /// </summary>
 internal static class TableImport
 {
-    private static readonly ConditionalWeakTable<DataTable, Block?[]> Cache = [];
+    private static readonly ConditionalWeakTable<DataTable, Columns> Cache = [];
 
     /// <summary>The ES|QL type of an input column.</summary>
     public static EsqlType ColumnType(DataTable table, int column) => EsqlTypes.FromColumnType(table.Columns[column].Type);
 
     public static Block Column(DataTable table, int column)
     {
-        var blocks = Cache.GetValue(table, t => new Block?[t.Columns.Count]);
-        lock (blocks)
+        var cached = Cache.GetValue(table, t => new Columns(t.Columns.Count));
+        lock (cached)
         {
-            return blocks[column] ??= Convert(table, column);
+            return cached.Blocks[column] ??= Convert(table, column);
         }
+    }
+
+    /// <summary>
+    /// The positions whose date column <paramref name="column"/> is in [<paramref name="from"/>, <paramref name="to"/>)
+    /// (epoch milliseconds), in table order: a binary search over the column's time order, built once per table
+    /// and column, so a run costs the rows of its window, not the rows of the table.
+    /// </summary>
+    public static int[] Window(DataTable table, int column, long from, long to)
+    {
+        var cached = Cache.GetValue(table, t => new Columns(t.Columns.Count));
+        TimeOrder order;
+        lock (cached)
+        {
+            if (!cached.TimeOrders.TryGetValue(column, out var built))
+            {
+                built = TimeOrder.Of((Block<long>)(cached.Blocks[column] ??= Convert(table, column)));
+                cached.TimeOrders[column] = built;
+            }
+            order = built;
+        }
+        return order.Window(from, to);
+    }
+
+    /// <summary>What is cached for one table: its converted columns and the time orders of its date columns.</summary>
+    private sealed class Columns(int count)
+    {
+        public Block?[] Blocks { get; } = new Block?[count];
+
+        public Dictionary<int, TimeOrder> TimeOrders { get; } = [];
     }
 
     private static Block Convert(DataTable table, int column)
