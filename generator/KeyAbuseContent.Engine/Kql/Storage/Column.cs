@@ -24,8 +24,11 @@ internal abstract class Column
     /// <summary>The value of a row in the interchange form: long, int, double, bool, DateTime, TimeSpan, string, JsonNode, Guid or null.</summary>
     public abstract object? GetValue(int row);
 
-    /// <summary>This column in a concrete typed form (constants and gathered views are materialized).</summary>
+    /// <summary>This column in a concrete typed form (constants, views and deferred expressions are materialized).</summary>
     public virtual Column Materialize() => this;
+
+    /// <summary>The rows at <paramref name="rows"/> (all valid), as a view that copies only when it is read.</summary>
+    public virtual Column Select(int[] rows) => new SelectedColumn(this, rows);
 
     /// <summary>The rows at <paramref name="rows"/>, in that order; -1 gives a null (the outer side of a join).</summary>
     public virtual Column Gather(int[] rows)
@@ -184,6 +187,8 @@ internal sealed class ConstantColumn : Column
         }
         return base.Gather(rows);
     }
+
+    public override Column Select(int[] rows) => new ConstantColumn(Type, Value, rows.Length);
 }
 
 /// <summary>
@@ -196,30 +201,26 @@ internal sealed class SelectedColumn : Column
     private readonly int[] _rows;
     private Column? _materialized;
 
-    private SelectedColumn(Column source, int[] rows)
+    public SelectedColumn(Column source, int[] rows)
         : base(source.Type, rows.Length)
     {
         _source = source;
         _rows = rows;
     }
 
-    /// <summary>A lazy selection of <paramref name="source"/>'s rows (all valid, no -1).</summary>
-    public static Column Of(Column source, int[] rows)
+    /// <summary>A selection of a selection picks from the original column directly.</summary>
+    public override Column Select(int[] rows)
     {
-        if (source is ConstantColumn constant)
+        if (_materialized is not null)
         {
-            return new ConstantColumn(constant.Type, constant.Value, rows.Length);
+            return _materialized.Select(rows);
         }
-        if (source is SelectedColumn { _materialized: null } selected)
+        var composed = new int[rows.Length];
+        for (var i = 0; i < rows.Length; i++)
         {
-            var composed = new int[rows.Length];
-            for (var i = 0; i < rows.Length; i++)
-            {
-                composed[i] = selected._rows[rows[i]];
-            }
-            return new SelectedColumn(selected._source, composed);
+            composed[i] = _rows[rows[i]];
         }
-        return new SelectedColumn(source, rows);
+        return _source.Select(composed);
     }
 
     public override bool IsNull(int row) => _materialized?.IsNull(row) ?? _source.IsNull(_rows[row]);

@@ -56,7 +56,7 @@ internal sealed class RowSet
         var columns = new Column[Columns.Length];
         for (var i = 0; i < columns.Length; i++)
         {
-            columns[i] = SelectedColumn.Of(Columns[i], rows);
+            columns[i] = Columns[i].Select(rows);
         }
         return new RowSet(Schema, columns, rows.Length);
     }

@@ -44,6 +44,13 @@ public sealed class TabularOperatorTests
     }
 
     [Fact]
+    public void An_extended_column_is_computed_only_for_the_rows_a_later_where_keeps()
+    {
+        // assert() fails on rows 3 to 5: computing the column there would fail the query.
+        Assert.Equal([1L, 2L], Column(Run("range x from 1 to 5 step 1 | extend c = assert(x < 3, 'computed too early') | where x < 3"), "x"));
+    }
+
+    [Fact]
     public void A_later_extend_item_replaces_an_earlier_one_of_the_same_name()
     {
         Assert.Equal(["x:long", "y:string"], Schema(Run("print x = 1 | extend y = x + 1, y = tostring(x)")));

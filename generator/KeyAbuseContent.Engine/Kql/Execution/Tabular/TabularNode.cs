@@ -180,7 +180,10 @@ internal sealed class ProjectNode : TabularNode
         var columns = new Column[_outputs.Length];
         for (var i = 0; i < columns.Length; i++)
         {
-            columns[i] = _outputs[i].Evaluate(input, context);
+            // Column references and constants cost nothing; anything else is computed when read.
+            columns[i] = _outputs[i] is ColumnNode or ConstantNode
+                ? _outputs[i].Evaluate(input, context)
+                : new DeferredColumn(_outputs[i], input, context);
         }
         return new RowSet(Schema, columns, input.RowCount);
     }
