@@ -37,8 +37,10 @@ public sealed class ElasticRunner
             return (runs, alerts);
         }
         var activityTable = TargetTables.ElasticActivity(dataset);
-        var activity = new TimeSlices(activityTable, "@timestamp");
         var whole = new Dictionary<string, DataTable>(StringComparer.Ordinal) { [activityTable.Name] = activityTable };
+        // The inventory index as of each day's sync, built once a day.
+        var inventoryDays = new Dictionary<DateTime, DataTable>();
+        DataTable inventory(DateTime day) => inventoryDays.TryGetValue(day, out var t) ? t : inventoryDays[day] = TargetTables.ElasticInventory(dataset, day);
         foreach (var rule in rules)
         {
             var history = History.For(this, rule, whole);
@@ -51,17 +53,20 @@ public sealed class ElasticRunner
             foreach (var t in _options.Times(dataset, every))
             {
                 var visible = t - _options.IngestionDelay;
+                // The whole index every run, the same instance: the engine converts it once and answers the run's
+                // window from its cached time order.
                 var indices = new Dictionary<string, DataTable>(StringComparer.Ordinal)
                 {
-                    [activityTable.Name] = activity.Slice(t - lookback, (visible < t ? visible : t) + TimeSpan.FromTicks(1)),
-                    [Sources.Inventory.EsqlIndex] = TargetTables.ElasticInventory(dataset, RunSchedule.Floor(t, TimeSpan.FromDays(1))),
+                    [activityTable.Name] = activityTable,
+                    [Sources.Inventory.EsqlIndex] = inventory(RunSchedule.Floor(t, TimeSpan.FromDays(1))),
                 };
                 foreach (var (name, table) in history.At(t))
                 {
                     indices[name] = table;
                 }
                 // Kibana filters @timestamp from now-<from> to now, both ends included; dates have millisecond precision.
-                var result = _engine.Execute(rule.Elastic.Query.Text, indices, t, (t - lookback, t + TimeSpan.FromMilliseconds(1))).Table;
+                var end = (visible < t ? visible : t) + TimeSpan.FromMilliseconds(1);
+                var result = _engine.Execute(rule.Elastic.Query.Text, indices, t, (t - lookback, end)).Table;
                 runs.Add(new RunResult(rule.Analyzed.Rule.Name, Target.Elastic, t, t, result));
                 alerts.AddRange(Alerts(rule, result, t, maxSignals, suppression, seenDocuments));
             }
