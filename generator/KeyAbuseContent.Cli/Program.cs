@@ -30,5 +30,9 @@ app.Configure(config =>
         .WithExample("query", "--table", "Events=events.csv", "--now", "2026-11-30T10:00:00Z", "Events | where TimeGenerated > ago(1h) | summarize count() by KeyId")
         .WithExample("query", "--lang", "esql", "--table", "logs-x=events.jsonl", "FROM logs-x | STATS n = COUNT(*) BY keyabuse.key.id")
         .WithExample("query", "--format", "json", "print x = 1 + 1");
+    config.AddCommand<SimulateCommand>("simulate")
+        .WithDescription("Write a labelled synthetic stolen-key dataset: benign traffic that embarrasses naive rules, attacks from other networks, inventory, labels, geo.")
+        .WithExample("simulate", "--out", "/tmp/sim", "--seed", "1")
+        .WithExample("simulate", "--out", "sim-short", "--days", "3", "--services", "3", "--scenarios", "credential-stuffing,expired-key-use");
 });
 return ExitCodes.Run(app, args);

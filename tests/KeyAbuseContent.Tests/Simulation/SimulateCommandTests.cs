@@ -1,0 +1,56 @@
+using System.Diagnostics;
+
+namespace KeyAbuseContent.Tests.Simulation;
+
+/// <summary><c>keyabuse simulate</c> as a user runs it: help, usage errors, exit codes, the folder it writes.</summary>
+public sealed class SimulateCommandTests
+{
+    private static readonly string[] Files = ["events.jsonl.gz", "inventory.yaml", "labels.json", "geo.csv", "README.md"];
+
+    private static (int Exit, string Output) Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "keyabuse.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["COLUMNS"] = "400";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result + error.Result);
+    }
+
+    [Fact]
+    public void HelpHasExamples()
+    {
+        var (exit, output) = Run("simulate", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("EXAMPLES:", output, StringComparison.Ordinal);
+        Assert.Contains("keyabuse simulate --out", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnknownScenarioIsBadUsageThatListsTheValidOnes()
+    {
+        var (exit, output) = Run("simulate", "--out", Path.GetTempPath(), "--scenarios", "bogus");
+        Assert.Equal(2, exit);
+        Assert.Contains("unknown scenario 'bogus'", output, StringComparison.Ordinal);
+        Assert.Contains("credential-stuffing", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMissingOutFolderIsBadUsage() => Assert.Equal(2, Run("simulate").Exit);
+
+    [Fact]
+    public void ItWritesTheDatasetFolderAndExitsZero()
+    {
+        using var scratch = new ScratchFolder();
+        var (exit, output) = Run("simulate", "--out", scratch.Path, "--days", "1", "--services", "1", "--scenarios", "credential-stuffing");
+        Assert.True(exit == 0, output);
+        Assert.All(Files, f => Assert.True(File.Exists(Path.Combine(scratch.Path, f)), f));
+        Assert.Contains("1 labelled attack", output, StringComparison.Ordinal);
+    }
+}
