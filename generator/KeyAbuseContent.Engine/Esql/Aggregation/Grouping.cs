@@ -10,7 +10,7 @@ namespace KeyAbuseContent.Engine.Esql.Aggregation;
 /// holds several values belongs to one group per value (per combination, with several such keys), so the
 /// result is a list of (row, group) pairs; without multi-values it is one pair per row, in row order.
 /// </summary>
-internal sealed class Grouping
+internal sealed partial class Grouping
 {
     private Grouping(int groupCount, int[] rows, int[] groups, bool identity, Block[] keys)
     {
@@ -59,10 +59,13 @@ internal sealed class Grouping
     private static Grouping Combine(KeyColumn[] columns, int positionCount)
     {
         var rows = new int[positionCount];
-        for (var i = 0; i < rows.Length; i++)
+        Morsels.For(positionCount, (start, end) =>
         {
-            rows[i] = i;
-        }
+            for (var i = start; i < end; i++)
+            {
+                rows[i] = i;
+            }
+        });
         if (columns.Length == 1)
         {
             // One key: its ordinals, in first-appearance order, are the group ids.
@@ -79,15 +82,21 @@ internal sealed class Grouping
         {
             product *= Math.Max(1, c.Cardinality);
         }
+        var packing = PackingOrder(columns, positionCount);
+        var direct = product <= Math.Max(1L << 16, 2L * positionCount);
+        if (Morsels.Count(positionCount) > 1 && positionCount <= MaxPartitionedRows)
+        {
+            return CombinePartitioned(columns, packing, product, direct, rows);
+        }
         var groups = new int[positionCount];
         var groupKeys = new GroupKeys(columns.Length);
-        if (product <= Math.Max(1L << 16, 2L * positionCount))
+        if (direct)
         {
             var table = new int[product];
             Array.Fill(table, -1);
             for (var p = 0; p < positionCount; p++)
             {
-                var packed = Pack(columns, p);
+                var packed = Pack(packing, p);
                 var group = table[packed];
                 if (group < 0)
                 {
@@ -101,7 +110,7 @@ internal sealed class Grouping
             var map = new LongIntHashMap(Math.Min(positionCount, 1 << 20));
             for (var p = 0; p < positionCount; p++)
             {
-                var group = map.GetOrAdd(Pack(columns, p));
+                var group = map.GetOrAdd(Pack(packing, p));
                 if (group == groupKeys.Count)
                 {
                     groupKeys.Add(columns, p);
@@ -110,6 +119,28 @@ internal sealed class Grouping
             }
         }
         return new Grouping(groupKeys.Count, rows, groups, true, [.. columns.Select((c, k) => c.KeyBlock(groupKeys.Ordinals(k)))]);
+    }
+
+    /// <summary>
+    /// The keys in the order their ordinals are packed, the most significant first: the key whose ordinal changes
+    /// least often from one row to the next goes first, so consecutive rows land near each other in the direct
+    /// table or map. In time-ordered logs a time bin changes every thousand rows while a key changes every row, and
+    /// packing the bin first turns a cache miss per row into a walk through a few cache lines. Group ids do not
+    /// depend on it: they are given in order of first appearance.
+    /// </summary>
+    private static KeyColumn[] PackingOrder(KeyColumn[] columns, int positionCount)
+    {
+        var sample = Math.Min(positionCount, 1 << 16);
+        var changes = new int[columns.Length];
+        for (var k = 0; k < columns.Length; k++)
+        {
+            var ordinals = columns[k].Ordinals;
+            for (var p = 1; p < sample; p++)
+            {
+                changes[k] += ordinals[p] != ordinals[p - 1] ? 1 : 0;
+            }
+        }
+        return [.. Enumerable.Range(0, columns.Length).OrderBy(k => changes[k]).Select(k => columns[k])];
     }
 
     private static long Pack(KeyColumn[] columns, int position)
@@ -258,72 +289,156 @@ internal sealed class Grouping
         /// <summary>A block with the value of each ordinal listed.</summary>
         public Block KeyBlock(int[] ordinals) => keyBlock(ordinals);
 
-        /// <summary>A long column without nulls or multi-values: ids from an open-addressing map.</summary>
+        /// <summary>
+        /// A long column without nulls or multi-values: ids from open-addressing maps, one a morsel in parallel,
+        /// then renumbered in order of first appearance across morsels.
+        /// </summary>
         public static KeyColumn OfDenseLongs(Block<long> block, int positionCount)
         {
-            var map = new LongIntHashMap(1024);
-            var distinct = new List<long>();
-            var ordinals = new int[positionCount];
             var values = block.Values;
-            for (var p = 0; p < positionCount; p++)
+            var ordinals = new int[positionCount];
+            var morsels = Morsels.Count(positionCount);
+            var local = new List<long>[morsels];
+            Morsels.For(positionCount, morsels, (m, start, end) =>
             {
-                var ordinal = map.GetOrAdd(values[p]);
-                if (ordinal == distinct.Count)
+                var map = new LongIntHashMap(1024);
+                var seen = new List<long>();
+                for (var p = start; p < end; p++)
                 {
-                    distinct.Add(values[p]);
+                    var ordinal = map.GetOrAdd(values[p]);
+                    if (ordinal == seen.Count)
+                    {
+                        seen.Add(values[p]);
+                    }
+                    ordinals[p] = ordinal;
                 }
-                ordinals[p] = ordinal;
+                local[m] = seen;
+            });
+            var global = new LongIntHashMap(1024);
+            var distinct = new List<long>();
+            var renumber = new int[morsels][];
+            for (var m = 0; m < morsels; m++)
+            {
+                renumber[m] = new int[local[m].Count];
+                for (var i = 0; i < renumber[m].Length; i++)
+                {
+                    var ordinal = global.GetOrAdd(local[m][i]);
+                    if (ordinal == distinct.Count)
+                    {
+                        distinct.Add(local[m][i]);
+                    }
+                    renumber[m][i] = ordinal;
+                }
             }
+            Renumber(ordinals, morsels, renumber);
             var type = block.Type;
             return new KeyColumn(ordinals, null, distinct.Count, chosen =>
             {
                 var keys = new long[chosen.Length];
-                for (var i = 0; i < chosen.Length; i++)
+                Morsels.For(chosen.Length, (start, end) =>
                 {
-                    keys[i] = distinct[chosen[i]];
-                }
+                    for (var i = start; i < end; i++)
+                    {
+                        keys[i] = distinct[chosen[i]];
+                    }
+                });
                 return new Block<long>(type, chosen.Length, keys);
             });
         }
 
-        /// <summary>A keyword column read from a table: its dictionary codes renumbered in order of first appearance.</summary>
+        /// <summary>Rewrites each morsel's local ordinals as global ones (morsels numbered like their first one are left alone).</summary>
+        private static void Renumber(int[] ordinals, int morsels, int[][] renumber) =>
+            Morsels.For(ordinals.Length, morsels, (m, start, end) =>
+            {
+                var map = renumber[m];
+                var identity = true;
+                for (var i = 0; i < map.Length && identity; i++)
+                {
+                    identity = map[i] == i;
+                }
+                if (identity)
+                {
+                    return;
+                }
+                for (var p = start; p < end; p++)
+                {
+                    ordinals[p] = map[ordinals[p]];
+                }
+            });
+
+        /// <summary>
+        /// A keyword column read from a table: its dictionary codes renumbered in order of first appearance, by
+        /// morsels in parallel when the dictionary is small beside the rows (each morsel keeps a table of codes).
+        /// </summary>
         public static KeyColumn OfEncoded(Block<string> block, int positionCount)
         {
             var encoding = block.Encoding!;
-            var remap = new int[encoding.Dictionary.Length + 1];
-            Array.Fill(remap, -1);
-            var distinct = new List<int>();
-            var ordinals = new int[positionCount];
             var codes = encoding.Codes;
-            for (var p = 0; p < positionCount; p++)
+            var ordinals = new int[positionCount];
+            var morsels = Morsels.Count(positionCount);
+            if ((long)(encoding.Dictionary.Length + 1) * morsels > positionCount)
             {
-                var code = codes[p] + 1;
-                var ordinal = remap[code];
-                if (ordinal < 0)
-                {
-                    ordinal = remap[code] = distinct.Count;
-                    distinct.Add(code - 1);
-                }
-                ordinals[p] = ordinal;
+                morsels = 1;
             }
+            var local = new List<int>[morsels];
+            Morsels.For(positionCount, morsels, (m, start, end) =>
+            {
+                var remap = new int[encoding.Dictionary.Length + 1];
+                Array.Fill(remap, -1);
+                var seen = new List<int>();
+                for (var p = start; p < end; p++)
+                {
+                    var code = codes[p] + 1;
+                    var ordinal = remap[code];
+                    if (ordinal < 0)
+                    {
+                        ordinal = remap[code] = seen.Count;
+                        seen.Add(code - 1);
+                    }
+                    ordinals[p] = ordinal;
+                }
+                local[m] = seen;
+            });
+            var global = new int[encoding.Dictionary.Length + 1];
+            Array.Fill(global, -1);
+            var distinct = new List<int>();
+            var renumber = new int[morsels][];
+            for (var m = 0; m < morsels; m++)
+            {
+                renumber[m] = new int[local[m].Count];
+                for (var i = 0; i < renumber[m].Length; i++)
+                {
+                    var code = local[m][i];
+                    if (global[code + 1] < 0)
+                    {
+                        global[code + 1] = distinct.Count;
+                        distinct.Add(code);
+                    }
+                    renumber[m][i] = global[code + 1];
+                }
+            }
+            Renumber(ordinals, morsels, renumber);
             var type = block.Type;
+            var hasNull = global[0] >= 0;
             return new KeyColumn(ordinals, null, distinct.Count, chosen =>
             {
                 var keys = new string[chosen.Length];
-                bool[]? nulls = null;
-                for (var i = 0; i < chosen.Length; i++)
+                var nulls = hasNull ? new bool[chosen.Length] : null;
+                Morsels.For(chosen.Length, (start, end) =>
                 {
-                    var code = distinct[chosen[i]];
-                    if (code < 0)
+                    for (var i = start; i < end; i++)
                     {
-                        nulls ??= new bool[chosen.Length];
-                        nulls[i] = true;
+                        var code = distinct[chosen[i]];
+                        if (code < 0)
+                        {
+                            nulls![i] = true;
+                        }
+                        else
+                        {
+                            keys[i] = encoding.Dictionary[code];
+                        }
                     }
-                    else
-                    {
-                        keys[i] = encoding.Dictionary[code];
-                    }
-                }
+                });
                 return new Block<string>(type, chosen.Length, keys, nulls);
             });
         }

@@ -22,28 +22,61 @@ internal sealed class WhereOperator(Schema output, Evaluation.Evaluator conditio
         {
             return block.ValueCount(0) == 1 && block.Value(0) ? input : input.Filter([]);
         }
-        var selected = new int[count];
-        var n = 0;
         if (block.IsDense)
         {
-            var values = block.Values;
-            for (var p = 0; p < count; p++)
+            var selection = Selection(block.Values, count);
+            return selection is null ? input : input.Filter(selection);
+        }
+        var selected = new int[count];
+        var n = 0;
+        for (var p = 0; p < count; p++)
+        {
+            if (block.ValueCount(p) == 1 && block.Value(p))
             {
-                selected[n] = p;
-                n += values[p] ? 1 : 0;
+                selected[n++] = p;
             }
         }
-        else
+        return n == count ? input : input.Filter(selected[..n]);
+    }
+
+    /// <summary>
+    /// The true positions of a dense condition, counted then written by morsels in parallel; null when every
+    /// position is true, so the common filter that keeps everything allocates nothing.
+    /// </summary>
+    private static int[]? Selection(bool[] values, int count)
+    {
+        var morsels = Morsels.Count(count);
+        var counts = new int[morsels + 1];
+        Morsels.For(count, morsels, (m, start, end) =>
         {
-            for (var p = 0; p < count; p++)
+            var n = 0;
+            for (var p = start; p < end; p++)
             {
-                if (block.ValueCount(p) == 1 && block.Value(p))
+                n += values[p] ? 1 : 0;
+            }
+            counts[m + 1] = n;
+        });
+        for (var m = 0; m < morsels; m++)
+        {
+            counts[m + 1] += counts[m];
+        }
+        if (counts[morsels] == count)
+        {
+            return null;
+        }
+        var selected = new int[counts[morsels]];
+        Morsels.For(count, morsels, (m, start, end) =>
+        {
+            var n = counts[m];
+            for (var p = start; p < end; p++)
+            {
+                if (values[p])
                 {
                     selected[n++] = p;
                 }
             }
-        }
-        return n == count ? input : input.Filter(selected[..n]);
+        });
+        return selected;
     }
 }
 

@@ -26,41 +26,7 @@ internal static class BinaryLoop
         bool[]? nulls = null;
         if (IsSingle(l) && IsSingle(r))
         {
-            var lv = l.Values;
-            var rv = r.Values;
-            if (!l.IsConstant && !r.IsConstant)
-            {
-                for (var p = 0; p < count; p++)
-                {
-                    if (!TKernel.TryApply(lv[p], rv[p], out values[p], out var failure))
-                    {
-                        Fail(ref nulls, count, p, span, failure, context);
-                    }
-                }
-            }
-            else if (r.IsConstant && !l.IsConstant)
-            {
-                var c = r.Value(0);
-                for (var p = 0; p < count; p++)
-                {
-                    if (!TKernel.TryApply(lv[p], c, out values[p], out var failure))
-                    {
-                        Fail(ref nulls, count, p, span, failure, context);
-                    }
-                }
-            }
-            else if (l.IsConstant && !r.IsConstant)
-            {
-                var c = l.Value(0);
-                for (var p = 0; p < count; p++)
-                {
-                    if (!TKernel.TryApply(c, rv[p], out values[p], out var failure))
-                    {
-                        Fail(ref nulls, count, p, span, failure, context);
-                    }
-                }
-            }
-            else
+            if (l.IsConstant && r.IsConstant)
             {
                 if (!TKernel.TryApply(l.Value(0), r.Value(0), out var result, out var failure))
                 {
@@ -68,6 +34,19 @@ internal static class BinaryLoop
                     return Block.AllNull(type, count);
                 }
                 return new Block<TO>(type, count, [result], constant: true);
+            }
+            // Morsels run in parallel; their failures are replayed in position order, so the warnings are the same.
+            var morsels = Morsels.Count(count);
+            var failures = new List<(int Position, string Message)>?[morsels];
+            Morsels.For(count, morsels, (m, start, end) => failures[m] = Dense<TL, TR, TO, TKernel>(l, r, values, start, end));
+            foreach (var list in failures)
+            {
+                foreach (var (position, message) in list ?? [])
+                {
+                    nulls ??= new bool[count];
+                    nulls[position] = true;
+                    context.Warnings.Failure(span, message);
+                }
             }
             return new Block<TO>(type, count, values, nulls);
         }
@@ -106,10 +85,45 @@ internal static class BinaryLoop
         return false;
     }
 
-    private static void Fail(ref bool[]? nulls, int count, int position, TextSpan span, string? failure, EvalContext context)
+    /// <summary>The kernel over positions [start, end) of two single-valued blocks (one may be constant); the failures, if any.</summary>
+    private static List<(int, string)>? Dense<TL, TR, TO, TKernel>(Block<TL> l, Block<TR> r, TO[] values, int start, int end)
+        where TKernel : IBinaryKernel<TL, TR, TO>
     {
-        nulls ??= new bool[count];
-        nulls[position] = true;
-        context.Warnings.Failure(span, failure!);
+        List<(int, string)>? failures = null;
+        var lv = l.Values;
+        var rv = r.Values;
+        if (!l.IsConstant && !r.IsConstant)
+        {
+            for (var p = start; p < end; p++)
+            {
+                if (!TKernel.TryApply(lv[p], rv[p], out values[p], out var failure))
+                {
+                    (failures ??= []).Add((p, failure!));
+                }
+            }
+        }
+        else if (r.IsConstant)
+        {
+            var c = r.Value(0);
+            for (var p = start; p < end; p++)
+            {
+                if (!TKernel.TryApply(lv[p], c, out values[p], out var failure))
+                {
+                    (failures ??= []).Add((p, failure!));
+                }
+            }
+        }
+        else
+        {
+            var c = l.Value(0);
+            for (var p = start; p < end; p++)
+            {
+                if (!TKernel.TryApply(c, rv[p], out values[p], out var failure))
+                {
+                    (failures ??= []).Add((p, failure!));
+                }
+            }
+        }
+        return failures;
     }
 }

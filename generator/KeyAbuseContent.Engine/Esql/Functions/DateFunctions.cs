@@ -375,12 +375,15 @@ internal sealed class DateTruncEvaluator(TextSpan span, DateRounding rounding, E
             var source = block.Values;
             var values = new long[count];
             var interval = fixedRounding.Interval;
-            for (var p = 0; p < count; p++)
+            Morsels.For(count, (start, end) =>
             {
-                var v = source[p];
-                var q = v / interval;
-                values[p] = (v % interval < 0 ? q - 1 : q) * interval;
-            }
+                for (var p = start; p < end; p++)
+                {
+                    var v = source[p];
+                    var q = v / interval;
+                    values[p] = (v % interval < 0 ? q - 1 : q) * interval;
+                }
+            });
             return new Block<long>(EsqlType.Date, count, values);
         }
         var builder = new BlockBuilder<long>(EsqlType.Date, count);
