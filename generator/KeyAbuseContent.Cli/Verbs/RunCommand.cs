@@ -26,6 +26,11 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [DefaultValue("0s")]
         public string IngestionDelay { get; init; } = "0s";
 
+        [CommandOption("--learning <SPAN>")]
+        [Description("The learning period at the dataset's start whose alerts are not scored as false (applied when the dataset is at least twice as long). Default: 7d")]
+        [DefaultValue("7d")]
+        public string Learning { get; init; } = "7d";
+
         [CommandOption("--no-parity")]
         [Description("Skip the check that both targets return the same rows on every run")]
         public bool NoParity { get; init; }
@@ -56,6 +61,15 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         {
             throw new BadInputException($"--ingestion-delay '{settings.IngestionDelay}': a number and s, m, h or d");
         }
+        TimeSpan learning;
+        try
+        {
+            learning = ElasticRunner.Span(settings.Learning);
+        }
+        catch (FormatException)
+        {
+            throw new BadInputException($"--learning '{settings.Learning}': a number and s, m, h or d");
+        }
         var console = AnsiConsole.Console;
         var build = Reporter.Build(console, root, rules);
         if (!build.Succeeded)
@@ -78,17 +92,25 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         var names = build.Rules.Select(r => r.Analyzed.Rule.Name).ToList();
         foreach (var target in new[] { Target.Sentinel, Target.Elastic }.Where(t => t == Target.Sentinel ? settings.Sentinel : settings.Elastic))
         {
-            var score = RunReport.Score(dataset, run!.Alerts, target, names);
+            var score = RunReport.Score(dataset, run!.Alerts, target, names, learning);
             var table = new Table().Title(target.ToString()).AddColumns("rule", "alerts", "attacks detected", "false alerts (medium+)", "per 1000 key-days", "first / median time to detect");
             foreach (var r in score.Rules)
             {
                 table.AddRow(Markup.Escape(r.Rule), Num(r.Alerts), $"{r.Detected} of {r.Labels}", Num(r.FalseAlerts), r.FalsePer1000KeyDays.ToString("0.00", CultureInfo.InvariantCulture), $"{Span(r.FirstTimeToDetect)} / {Span(r.MedianTimeToDetect)}");
             }
             table.AddRow("[bold]all rules[/]", Num(score.Alerts), $"{score.Detected} of {score.Labels}", Num(score.FalseAlerts), score.FalsePer1000KeyDays.ToString("0.00", CultureInfo.InvariantCulture), $"median {Span(score.MedianTimeToDetect)}");
+            table.Caption(string.Create(CultureInfo.InvariantCulture,
+                $"{score.KeyDays:0} key-days scored; learning period {(score.Learning == TimeSpan.Zero ? "none" : Span(score.Learning))}; detection by medium+ alerts"));
             console.Write(table);
-            foreach (var missed in score.Missed)
+            if (!score.Attacks.IsEmpty)
             {
-                console.MarkupLine($"[yellow]missed[/] {Markup.Escape(missed)}");
+                var attacks = new Table().Title($"{target}: attacks").AddColumns("scenario", "key", "start", "first alert by", "time to detect");
+                foreach (var a in score.Attacks)
+                {
+                    attacks.AddRow(Markup.Escape(a.Label.Scenario), Markup.Escape(a.Label.KeyId), Alert.Iso(a.Label.Start),
+                        a.FirstRule is null ? "[yellow]missed[/]" : Markup.Escape(a.FirstRule), Span(a.TimeToDetect));
+                }
+                console.Write(attacks);
             }
         }
         foreach (var d in run!.Parity.Take(20))
@@ -105,5 +127,5 @@ public sealed class RunCommand : Command<RunCommand.Settings>
 
     private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
 
-    private static string Span(TimeSpan? t) => t is { } v ? (v.TotalMinutes < 60 ? $"{v.TotalMinutes:0} min" : $"{v.TotalHours:0.0} h") : "-";
+    private static string Span(TimeSpan? t) => t is { } v ? (v.TotalMinutes < 60 ? $"{v.TotalMinutes:0} min" : v.TotalHours < 48 ? $"{v.TotalHours:0.0} h" : $"{v.TotalDays:0.#} d") : "-";
 }

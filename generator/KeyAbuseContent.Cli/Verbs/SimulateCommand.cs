@@ -31,6 +31,10 @@ public sealed class SimulateCommand : Command<SimulateCommand.Settings>
         [DefaultValue(SimulationOptions.DefaultKeysPerService)]
         public int KeysPerService { get; init; } = SimulationOptions.DefaultKeysPerService;
 
+        [CommandOption("--keys <N>")]
+        [Description("Keys in all, spread evenly over the services: a multiple of --services (instead of --keys-per-service). Default: 12")]
+        public int? Keys { get; init; }
+
         [CommandOption("--seed <N>")]
         [Description("Random seed; the same seed and options give the same bytes. Default: 1")]
         [DefaultValue(SimulationOptions.DefaultSeed)]
@@ -51,6 +55,10 @@ public sealed class SimulateCommand : Command<SimulateCommand.Settings>
             {
                 return ValidationResult.Error("--out is required");
             }
+            if (Keys is { } keys && keys % Services != 0)
+            {
+                return ValidationResult.Error($"--keys {keys}: a multiple of --services ({Services}), so that every service has as many keys");
+            }
             if (Start is not null && ParseStart(Start) is null)
             {
                 return ValidationResult.Error($"--start '{Start}': a date such as 2026-10-26");
@@ -63,7 +71,7 @@ public sealed class SimulateCommand : Command<SimulateCommand.Settings>
         {
             Days = Days,
             Services = Services,
-            KeysPerService = KeysPerService,
+            KeysPerService = Keys is { } keys ? keys / Services : KeysPerService,
             Seed = Seed,
             Start = Start is null ? SimulationOptions.DefaultStart : ParseStart(Start) ?? SimulationOptions.DefaultStart,
             Scenarios = SimulationOptions.ParseScenarios(Scenarios),

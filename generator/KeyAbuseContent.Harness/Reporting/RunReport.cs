@@ -7,63 +7,113 @@ namespace KeyAbuseContent.Harness.Reporting;
 /// <summary>What one rule did on one target over a labelled dataset.</summary>
 public sealed record RuleScore(string Rule, Target Target, int Alerts, int Detected, int Labels, int FalseAlerts, double FalsePer1000KeyDays, TimeSpan? FirstTimeToDetect, TimeSpan? MedianTimeToDetect);
 
+/// <summary>One labelled attack and the first alert of medium severity or above that detected it, if any.</summary>
+public sealed record AttackScore(AttackLabel Label, string? FirstRule, DateTime? FirstAlert)
+{
+    /// <summary>From the attack's first event to the run that raised its first alert (that run's delay included).</summary>
+    public TimeSpan? TimeToDetect => FirstAlert - Label.Start;
+}
+
 /// <summary>What the library did on one target: attacks caught by any rule, missed, false alerts, time to detect.</summary>
-public sealed record TargetScore(Target Target, int Alerts, int Detected, int Labels, ImmutableArray<string> Missed, int FalseAlerts, double FalsePer1000KeyDays, TimeSpan? MedianTimeToDetect, ImmutableArray<RuleScore> Rules);
+public sealed record TargetScore(
+    Target Target,
+    int Alerts,
+    int Detected,
+    int Labels,
+    ImmutableArray<string> Missed,
+    int FalseAlerts,
+    double FalsePer1000KeyDays,
+    TimeSpan? MedianTimeToDetect,
+    ImmutableArray<RuleScore> Rules,
+    ImmutableArray<AttackScore> Attacks,
+    double KeyDays,
+    TimeSpan Learning);
 
 /// <summary>
-/// Scores alerts against a dataset's labels. An alert detects an attack when it names the attacked key and
-/// comes between the attack's start and an hour after its end (a rule raises on its next runs). An alert of
-/// medium severity or above that detects nothing is a false alert; false alerts are counted per 1000
-/// key-days of the dataset (keys with events times days spanned). Time to detect runs from the attack's
-/// start to its first alert.
+/// Scores alerts against a dataset's labels (labels are for scoring only; no rule reads them). An alert
+/// detects an attack when it is of medium severity or above, names the attacked key and comes between the
+/// attack's start and an hour after its end (a rule raises on its next runs). An alert of medium severity or
+/// above that detects nothing is a false alert, unless it comes in the learning period at the start of the
+/// dataset, when baselines are still being built; false alerts are counted per 1000 key-days after the
+/// learning period (keys with events times days). Time to detect runs from the attack's start (its first
+/// event) to the time of the run that raised its first alert.
 /// </summary>
 public static class RunReport
 {
     /// <summary>How long after an attack ends an alert still counts as detecting it.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromHours(1);
 
-    public static TargetScore Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, IReadOnlyList<string> rules)
+    /// <summary>The learning period at the start of a dataset whose alerts are not counted as false: 7 days.</summary>
+    public static readonly TimeSpan DefaultLearning = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// The learning period applied to a dataset: the one asked for, or none when the dataset is not at least
+    /// twice as long (a handcrafted dataset of a few days is scored whole).
+    /// </summary>
+    public static TimeSpan EffectiveLearning(Dataset dataset, TimeSpan learning) =>
+        dataset.Span is { } span && span.Last - span.First >= 2 * learning ? learning : TimeSpan.Zero;
+
+    public static TargetScore Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, IReadOnlyList<string> rules) =>
+        Score(dataset, alerts, target, rules, DefaultLearning);
+
+    public static TargetScore Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, IReadOnlyList<string> rules, TimeSpan learning)
     {
+        var applied = EffectiveLearning(dataset, learning);
+        var scored = dataset.Span is { } span ? span.First + applied : DateTime.MinValue;
         var mine = alerts.Where(a => a.Target == target).ToList();
-        var keyDays = KeyDays(dataset);
-        var ruleScores = rules.Select(rule => ScoreRule(dataset, mine.Where(a => a.Rule == rule).ToList(), rule, target, keyDays)).ToImmutableArray();
-        var detections = dataset.Labels.Select(l => (Label: l, First: mine.Where(a => Detects(a, l)).Select(a => (DateTime?)a.Time).Min())).ToList();
-        var falses = mine.Count(a => IsFalse(a, dataset));
+        var keyDays = KeyDays(dataset, applied);
+        var ruleScores = rules.Select(rule => ScoreRule(dataset, [.. mine.Where(a => a.Rule == rule)], rule, target, keyDays, scored)).ToImmutableArray();
+        var attacks = dataset.Labels.Select(l =>
+        {
+            var first = mine.Where(a => Detects(a, l)).OrderBy(a => a.Time).ThenBy(a => a.Rule, StringComparer.Ordinal).FirstOrDefault();
+            return new AttackScore(l, first?.Rule, first?.Time);
+        }).ToImmutableArray();
+        var falses = mine.Count(a => IsFalse(a, dataset, scored));
         return new TargetScore(
             target,
             mine.Count,
-            detections.Count(d => d.First is not null),
+            attacks.Count(a => a.FirstAlert is not null),
             dataset.Labels.Length,
-            [.. detections.Where(d => d.First is null).Select(d => $"{d.Label.Scenario} on {d.Label.KeyId} from {Alert.Iso(d.Label.Start)}")],
+            [.. attacks.Where(a => a.FirstAlert is null).Select(a => $"{a.Label.Scenario} on {a.Label.KeyId} from {Alert.Iso(a.Label.Start)}")],
             falses,
             Per1000(falses, keyDays),
-            Median(detections.Where(d => d.First is not null).Select(d => d.First!.Value - d.Label.Start)),
-            ruleScores);
+            Median(attacks.Where(a => a.TimeToDetect is not null).Select(a => a.TimeToDetect!.Value)),
+            ruleScores,
+            attacks,
+            keyDays,
+            applied);
     }
 
-    private static RuleScore ScoreRule(Dataset dataset, List<Alert> alerts, string rule, Target target, double keyDays)
+    private static RuleScore ScoreRule(Dataset dataset, List<Alert> alerts, string rule, Target target, double keyDays, DateTime scored)
     {
         var times = dataset.Labels.Select(l => (Label: l, First: alerts.Where(a => Detects(a, l)).Select(a => (DateTime?)a.Time).Min()))
             .Where(d => d.First is not null).Select(d => d.First!.Value - d.Label.Start).ToList();
-        var falses = alerts.Count(a => IsFalse(a, dataset));
+        var falses = alerts.Count(a => IsFalse(a, dataset, scored));
         return new RuleScore(rule, target, alerts.Count, times.Count, dataset.Labels.Length, falses, Per1000(falses, keyDays),
             times.Count == 0 ? null : times.Min(), Median(times));
     }
 
+    /// <summary>Whether an alert detects an attack: medium or above, the attacked key, within the attack or its grace.</summary>
     public static bool Detects(Alert alert, AttackLabel label) =>
-        alert.KeyId == label.KeyId && alert.Time >= label.Start && alert.Time <= label.End + Grace;
+        IsMediumOrAbove(alert) && alert.KeyId == label.KeyId && alert.Time >= label.Start && alert.Time <= label.End + Grace;
 
-    private static bool IsFalse(Alert alert, Dataset dataset) =>
-        alert.Severity is "medium" or "high" or "critical" && !dataset.Labels.Any(l => Detects(alert, l));
+    /// <summary>Severities medium, high and critical: the ones that page someone.</summary>
+    public static bool IsMediumOrAbove(Alert alert) => alert.Severity is "medium" or "high" or "critical";
+
+    private static bool IsFalse(Alert alert, Dataset dataset, DateTime scored) =>
+        IsMediumOrAbove(alert) && alert.Time >= scored && !dataset.Labels.Any(l => Detects(alert, l));
 
     /// <summary>Keys with events times the days the events span (at least one day).</summary>
-    public static double KeyDays(Dataset dataset)
+    public static double KeyDays(Dataset dataset) => KeyDays(dataset, TimeSpan.Zero);
+
+    /// <summary>Keys with events times the days the events span after the learning period (at least one day).</summary>
+    public static double KeyDays(Dataset dataset, TimeSpan learning)
     {
         if (dataset.Span is not { } span)
         {
             return Math.Max(1, dataset.Inventory.Length);
         }
-        var days = Math.Max(1.0, (span.Last - span.First).TotalDays);
+        var days = Math.Max(1.0, (span.Last - span.First - learning).TotalDays);
         return dataset.Events.Select(e => e.KeyId).Distinct(StringComparer.Ordinal).Count() * days;
     }
 

@@ -53,4 +53,22 @@ public sealed class SimulateCommandTests
         Assert.All(Files, f => Assert.True(File.Exists(Path.Combine(scratch.Path, f)), f));
         Assert.Contains("1 labelled attack", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void KeysInAllAreSpreadOverTheServices()
+    {
+        using var scratch = new ScratchFolder();
+        var (exit, output) = Run("simulate", "--out", scratch.Path, "--days", "1", "--services", "2", "--keys", "4", "--scenarios", "none");
+        Assert.True(exit == 0, output);
+        var inventory = File.ReadAllLines(Path.Combine(scratch.Path, "inventory.yaml"));
+        Assert.Equal(4, inventory.Count(l => l.TrimStart().StartsWith("- id:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void KeysThatDoNotDivideAmongTheServicesAreBadUsage()
+    {
+        var (exit, output) = Run("simulate", "--out", Path.GetTempPath(), "--services", "3", "--keys", "4");
+        Assert.Equal(2, exit);
+        Assert.Contains("--keys 4: a multiple of --services (3)", output, StringComparison.Ordinal);
+    }
 }
