@@ -92,13 +92,16 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         var names = build.Rules.Select(r => r.Analyzed.Rule.Name).ToList();
         foreach (var target in new[] { Target.Sentinel, Target.Elastic }.Where(t => t == Target.Sentinel ? settings.Sentinel : settings.Elastic))
         {
-            var score = RunReport.Score(dataset, run!.Alerts, target, names, learning);
-            var table = new Table().Title(target.ToString()).AddColumns("rule", "alerts", "attacks detected", "false alerts (medium+)", "per 1000 key-days", "first / median time to detect");
+            var grouping = target == Target.Sentinel
+                ? build.Rules.ToDictionary(r => r.Analyzed.Rule.Name, r => r.Sentinel.Rule.IncidentGroupingLookback, StringComparer.Ordinal)
+                : null;
+            var score = RunReport.Score(dataset, run!.Alerts, target, names, learning, grouping);
+            var table = new Table().Title(target.ToString()).AddColumns("rule", "alerts", "incidents", "attacks detected", "false alerts (medium+)", "per 1000 key-days", "first / median time to detect");
             foreach (var r in score.Rules)
             {
-                table.AddRow(Markup.Escape(r.Rule), Num(r.Alerts), $"{r.Detected} of {r.Labels}", Num(r.FalseAlerts), r.FalsePer1000KeyDays.ToString("0.00", CultureInfo.InvariantCulture), $"{Span(r.FirstTimeToDetect)} / {Span(r.MedianTimeToDetect)}");
+                table.AddRow(Markup.Escape(r.Rule), Num(r.Alerts), Num(r.Incidents), $"{r.Detected} of {r.Labels}", Num(r.FalseAlerts), r.FalsePer1000KeyDays.ToString("0.00", CultureInfo.InvariantCulture), $"{Span(r.FirstTimeToDetect)} / {Span(r.MedianTimeToDetect)}");
             }
-            table.AddRow("[bold]all rules[/]", Num(score.Alerts), $"{score.Detected} of {score.Labels}", Num(score.FalseAlerts), score.FalsePer1000KeyDays.ToString("0.00", CultureInfo.InvariantCulture), $"median {Span(score.MedianTimeToDetect)}");
+            table.AddRow("[bold]all rules[/]", Num(score.Alerts), Num(score.Incidents), $"{score.Detected} of {score.Labels}", Num(score.FalseAlerts), score.FalsePer1000KeyDays.ToString("0.00", CultureInfo.InvariantCulture), $"median {Span(score.MedianTimeToDetect)}");
             table.Caption(string.Create(CultureInfo.InvariantCulture,
                 $"{score.KeyDays:0} key-days scored; learning period {(score.Learning == TimeSpan.Zero ? "none" : Span(score.Learning))}; detection by medium+ alerts"));
             console.Write(table);

@@ -5,7 +5,7 @@ using KeyAbuseContent.Harness.Running;
 namespace KeyAbuseContent.Harness.Reporting;
 
 /// <summary>What one rule did on one target over a labelled dataset.</summary>
-public sealed record RuleScore(string Rule, Target Target, int Alerts, int Detected, int Labels, int FalseAlerts, double FalsePer1000KeyDays, TimeSpan? FirstTimeToDetect, TimeSpan? MedianTimeToDetect);
+public sealed record RuleScore(string Rule, Target Target, int Alerts, int Incidents, int Detected, int Labels, int FalseAlerts, double FalsePer1000KeyDays, TimeSpan? FirstTimeToDetect, TimeSpan? MedianTimeToDetect);
 
 /// <summary>One labelled attack and the first alert of medium severity or above that detected it, if any.</summary>
 public sealed record AttackScore(AttackLabel Label, string? FirstRule, DateTime? FirstAlert)
@@ -18,6 +18,7 @@ public sealed record AttackScore(AttackLabel Label, string? FirstRule, DateTime?
 public sealed record TargetScore(
     Target Target,
     int Alerts,
+    int Incidents,
     int Detected,
     int Labels,
     ImmutableArray<string> Missed,
@@ -56,13 +57,20 @@ public static class RunReport
     public static TargetScore Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, IReadOnlyList<string> rules) =>
         Score(dataset, alerts, target, rules, DefaultLearning);
 
-    public static TargetScore Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, IReadOnlyList<string> rules, TimeSpan learning)
+    /// <summary>
+    /// Scores one target's alerts. <paramref name="grouping"/> gives per rule how long after an incident's first
+    /// alert the platform groups the rule's later alerts of the same key into it (Sentinel's incident grouping
+    /// look-back); a rule not named makes one incident an alert.
+    /// </summary>
+    public static TargetScore Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, IReadOnlyList<string> rules, TimeSpan learning, IReadOnlyDictionary<string, TimeSpan>? grouping = null)
     {
+        grouping ??= new Dictionary<string, TimeSpan>();
         var applied = EffectiveLearning(dataset, learning);
         var scored = dataset.Span is { } span ? span.First + applied : DateTime.MinValue;
         var mine = alerts.Where(a => a.Target == target).ToList();
         var keyDays = KeyDays(dataset, applied);
-        var ruleScores = rules.Select(rule => ScoreRule(dataset, [.. mine.Where(a => a.Rule == rule)], rule, target, keyDays, scored)).ToImmutableArray();
+        var ruleScores = rules.Select(rule => ScoreRule(dataset, [.. mine.Where(a => a.Rule == rule)], rule, target, keyDays, scored,
+            grouping.TryGetValue(rule, out var lookback) ? lookback : TimeSpan.Zero)).ToImmutableArray();
         var attacks = dataset.Labels.Select(l =>
         {
             var first = mine.Where(a => Detects(a, l)).OrderBy(a => a.Time).ThenBy(a => a.Rule, StringComparer.Ordinal).FirstOrDefault();
@@ -72,6 +80,7 @@ public static class RunReport
         return new TargetScore(
             target,
             mine.Count,
+            ruleScores.Sum(r => r.Incidents),
             attacks.Count(a => a.FirstAlert is not null),
             dataset.Labels.Length,
             [.. attacks.Where(a => a.FirstAlert is null).Select(a => $"{a.Label.Scenario} on {a.Label.KeyId} from {Alert.Iso(a.Label.Start)}")],
@@ -84,13 +93,35 @@ public static class RunReport
             applied);
     }
 
-    private static RuleScore ScoreRule(Dataset dataset, List<Alert> alerts, string rule, Target target, double keyDays, DateTime scored)
+    private static RuleScore ScoreRule(Dataset dataset, List<Alert> alerts, string rule, Target target, double keyDays, DateTime scored, TimeSpan lookback)
     {
         var times = dataset.Labels.Select(l => (Label: l, First: alerts.Where(a => Detects(a, l)).Select(a => (DateTime?)a.Time).Min()))
             .Where(d => d.First is not null).Select(d => d.First!.Value - d.Label.Start).ToList();
         var falses = alerts.Count(a => IsFalse(a, dataset, scored));
-        return new RuleScore(rule, target, alerts.Count, times.Count, dataset.Labels.Length, falses, Per1000(falses, keyDays),
+        return new RuleScore(rule, target, alerts.Count, Incidents(alerts, lookback), times.Count, dataset.Labels.Length, falses, Per1000(falses, keyDays),
             times.Count == 0 ? null : times.Min(), Median(times));
+    }
+
+    /// <summary>
+    /// How many incidents a rule's alerts make: alerts of one key after an incident's first alert and within the
+    /// look-back join it; the first alert after that opens the next. A zero look-back makes one incident an alert.
+    /// </summary>
+    public static int Incidents(IEnumerable<Alert> alerts, TimeSpan lookback)
+    {
+        var incidents = 0;
+        foreach (var key in alerts.GroupBy(a => a.KeyId ?? "", StringComparer.Ordinal))
+        {
+            DateTime? opened = null;
+            foreach (var alert in key.OrderBy(a => a.Time))
+            {
+                if (opened is null || alert.Time > opened + lookback || lookback == TimeSpan.Zero)
+                {
+                    incidents++;
+                    opened = alert.Time;
+                }
+            }
+        }
+        return incidents;
     }
 
     /// <summary>Whether an alert detects an attack: medium or above, the attacked key, within the attack or its grace.</summary>

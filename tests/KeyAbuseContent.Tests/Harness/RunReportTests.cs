@@ -75,4 +75,20 @@ public sealed class RunReportTests
         Assert.Equal(TimeSpan.Zero, score.Learning);
         Assert.Equal(1, score.FalseAlerts);
     }
+
+    [Fact]
+    public void AlertsOfOneKeyWithinTheGroupingLookBackMakeOneIncident()
+    {
+        var start = Day0.AddDays(9);
+        Alert[] alerts = [Alert(start, "k2", "high"), Alert(start.AddMinutes(5), "k2", "high"), Alert(start.AddMinutes(55), "k2", "high"),
+            Alert(start.AddMinutes(65), "k2", "high"), Alert(start.AddMinutes(5), "k1", "high")];
+        Assert.Equal(3, RunReport.Incidents(alerts, TimeSpan.FromHours(1)));
+    }
+
+    [Fact]
+    public void WithoutGroupingEveryAlertIsAnIncident()
+    {
+        var start = Day0.AddDays(9);
+        Assert.Equal(2, RunReport.Incidents([Alert(start, "k2", "high"), Alert(start.AddMinutes(5), "k2", "high")], TimeSpan.Zero));
+    }
 }
