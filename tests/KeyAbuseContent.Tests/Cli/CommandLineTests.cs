@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using KeyAbuseContent.Tests.Support;
 
 namespace KeyAbuseContent.Tests.Cli;
@@ -8,18 +7,8 @@ public class CommandLineTests
 {
     private static (int Exit, string Output) Run(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "keyabuse.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        start.Environment["COLUMNS"] = "400";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error.Result);
+        var result = Keyabuse.Run(workingDirectory, args);
+        return (result.Exit, result.Output);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Tests.Engine.Kql.Conformance;
+using KeyAbuseContent.Tests.Support;
 
 namespace KeyAbuseContent.Tests.Cli;
 
@@ -27,16 +27,9 @@ public class QueryConformanceTests
     public void TheCommandLineGivesTheDocumentedTable(string id)
     {
         var example = LearnExample.All.Single(e => e.Id == id);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "keyabuse.dll"), "query", "--format", "json", "--now", "2026-12-07T00:00:00Z", example.Query })
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, error);
+        var run = Keyabuse.Run(null, "query", "--format", "json", "--now", "2026-12-07T00:00:00Z", example.Query);
+        Assert.True(run.Exit == 0, run.Stderr);
+        var output = run.Stdout;
         var json = JsonNode.Parse(output)!;
         var columns = json["columns"]!.AsArray().Select(c => new ColumnSchema(c!["name"]!.GetValue<string>(), c["type"]!.GetValue<string>())).ToList();
         var rows = json["rows"]!.AsArray().Select(r => r!.AsArray().Select((v, i) => Value(v, columns[i].Type)).ToArray()).ToList();

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using KeyAbuseContent.Tests.Support;
 
 namespace KeyAbuseContent.Tests.Simulation;
 
@@ -9,18 +9,8 @@ public sealed class SimulateCommandTests
 
     private static (int Exit, string Output) Run(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "keyabuse.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        start.Environment["COLUMNS"] = "400";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error.Result);
+        var result = Keyabuse.Run(null, args);
+        return (result.Exit, result.Output);
     }
 
     [Fact]
