@@ -29,7 +29,7 @@ public static class EsqlRuleCompiler
     private const string LookupKey = "keyabuse.lookup_key";
     private const string EntityKeyField = "keyabuse.entity_key";
 
-    public static EsqlRulePlan Compile(AnalyzedRule rule) => rule.Detection switch
+    public static EsqlRulePlan Compile(AnalyzedRule rule) => WithRoute(rule, rule.Detection switch
     {
         BoundThresholdDetection t => Threshold(rule, t),
         BoundBaselineDetection b => Baseline(rule, b),
@@ -38,7 +38,53 @@ public static class EsqlRuleCompiler
         BoundSequenceDetection s => Sequence(rule, s),
         BoundInventoryDetection i => Inventory(rule, i),
         _ => throw new InvalidOperationException("unknown detection"),
-    };
+    });
+
+    /// <summary>
+    /// The fields every alert carries from the inventory (the inventory index's own names, documented in
+    /// <see cref="Sources.Inventory"/>): the key's owner, team, service and on-call route name.
+    /// </summary>
+    public static readonly ImmutableArray<string> RouteFields =
+        [.. Kql.KqlRuleCompiler.RouteColumns.Select(r => Sources.Inventory.Field(r.Field)!.Esql)];
+
+    /// <summary>
+    /// The one place alerts get their routing. An aggregating ES|QL rule's alert keeps only the query's columns,
+    /// so the result joins the inventory by its key and keeps the route fields; a key the inventory lacks keeps
+    /// them null, so it still alerts and goes to the default route.
+    /// </summary>
+    private static EsqlRulePlan WithRoute(AnalyzedRule rule, EsqlRulePlan plan)
+    {
+        var commands = plan.Query.Commands.ToList();
+        var keep = (EsqlKeep)commands[^1];
+        commands.RemoveAt(commands.Count - 1);
+        var inventoryKey = Sources.Inventory.Field("key_id")!.Esql;
+        var keyColumn = rule.Entities.TryGetValue("key", out var key) ? key.EsqlName
+            : rule.ResultColumns.FirstOrDefault(c => c.Name == "key_id")?.EsqlName;
+        var lookups = plan.Lookups;
+        if (keyColumn is null)
+        {
+            commands.Add(new EsqlEval([.. RouteFields.Select(f => EsqlNodes.As(f, EsqlNodes.Call("TO_STRING", EsqlLiteral.Null())))]));
+        }
+        else
+        {
+            if (keyColumn != inventoryKey)
+            {
+                commands.Add(new EsqlEval([EsqlNodes.As(inventoryKey, EsqlNodes.Call("TO_STRING", Col(keyColumn)))]));
+            }
+            commands.Add(new EsqlLookupJoin(Sources.Inventory.EsqlIndex, [inventoryKey]));
+            if (!lookups.Any(l => l.Index == Sources.Inventory.EsqlIndex))
+            {
+                lookups = lookups.Add(new EsqlLookup(Sources.Inventory.EsqlIndex, inventoryKey, "the key inventory"));
+            }
+        }
+        commands.Add(new EsqlKeep([.. keep.Columns.Where(c => !RouteFields.Contains(c)), .. RouteFields]));
+        return plan with
+        {
+            Query = new EsqlQuery([.. commands]),
+            ResultColumns = [.. plan.ResultColumns.Where(c => !RouteFields.Contains(c)), .. RouteFields],
+            Lookups = lookups,
+        };
+    }
 
     private static readonly EsqlExpressionEmitter Emitter = new();
 

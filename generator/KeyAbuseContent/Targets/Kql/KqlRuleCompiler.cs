@@ -31,7 +31,7 @@ public static class KqlRuleCompiler
     private const string Summary = "AlertSummary";
     private const string Entity = "Entity";
 
-    public static KqlRulePlan Compile(AnalyzedRule rule) => rule.Detection switch
+    public static KqlRulePlan Compile(AnalyzedRule rule) => WithRoute(rule, rule.Detection switch
     {
         BoundThresholdDetection t => Threshold(rule, t),
         BoundBaselineDetection b => Baseline(rule, b),
@@ -40,7 +40,37 @@ public static class KqlRuleCompiler
         BoundSequenceDetection s => Sequence(rule, s),
         BoundInventoryDetection i => Inventory(rule, i),
         _ => throw new InvalidOperationException("unknown detection"),
-    };
+    });
+
+    /// <summary>
+    /// The columns every alert carries from the inventory, as column and the inventory field it comes from:
+    /// who owns the key and the name of the on-call route (a name the responder resolves, never an address).
+    /// </summary>
+    public static readonly ImmutableArray<(string Column, string Field)> RouteColumns =
+        [("KeyOwner", "owner"), ("KeyTeam", "team"), ("KeyService", "service"), ("OncallRoute", "oncall")];
+
+    /// <summary>
+    /// The one place alerts get their routing: the result row is looked up in the inventory by its key column;
+    /// a key the inventory lacks keeps empty columns, so it still alerts and goes to the default route.
+    /// </summary>
+    private static KqlRulePlan WithRoute(AnalyzedRule rule, KqlRulePlan plan)
+    {
+        var keyColumn = KeyColumn(rule);
+        var inventoryKey = Sources.Inventory.Field("key_id")!.Kql;
+        KqlOperator route = keyColumn is null
+            ? new KqlExtend([.. RouteColumns.Select(r => KqlNodes.As(r.Column, KqlLiteral.Str("")))])
+            : new KqlLookup("leftouter", KqlNodes.FromFunction(Sources.Inventory.KqlFunction).Then(
+                new KqlProject([keyColumn == inventoryKey ? KqlNodes.Bare(KqlNodes.Col(inventoryKey)) : KqlNodes.As(keyColumn, KqlNodes.Col(inventoryKey)),
+                    .. RouteColumns.Select(r => Sources.Inventory.Field(r.Field)!.Kql is var c && c == r.Column ? KqlNodes.Bare(KqlNodes.Col(c)) : KqlNodes.As(r.Column, KqlNodes.Col(c)))])),
+                [new(keyColumn, keyColumn)]);
+        var detection = plan.Detection with { Body = plan.Detection.Body.Then(route) };
+        return plan with { Detection = detection, ResultColumns = [.. plan.ResultColumns, .. RouteColumns.Select(r => r.Column)] };
+    }
+
+    /// <summary>The result column holding the key: the rule's key entity, else a key_id column; null when the rule names no key.</summary>
+    public static string? KeyColumn(AnalyzedRule rule) =>
+        rule.Entities.TryGetValue("key", out var key) ? key.KqlName
+        : rule.ResultColumns.FirstOrDefault(c => c.Name == "key_id")?.KqlName;
 
     private static KqlExpr E(Bound b) => KqlExpressionEmitter.Emit(b);
 

@@ -106,13 +106,18 @@ public static class SentinelTarget
             .Select(e => new SentinelEntityMapping(EntityTypes[e.Key].Type, [(EntityTypes[e.Key].Identifier, e.Value.KqlName)])),
     ];
 
-    /// <summary>Every result column but the texts, keyed by its PascalCase name (Sentinel keys are at most 20 characters).</summary>
+    /// <summary>
+    /// Every result column but the texts, keyed by its PascalCase name (Sentinel keys are at most 20 characters and
+    /// an alert holds at most 20), then the key's owner, team, service and on-call route name, then the severity.
+    /// </summary>
     private static ImmutableArray<(string Key, string Column)> CustomDetails(AnalyzedRule rule) =>
     [
         .. rule.ResultColumns
             .Where(c => c.Type != ExprType.StringList || rule.Rule.Source != RuleSource.Inventory)
             .Select(c => (Key: DetailKey(c), Column: c.KqlName))
-            .Take(19),
+            .Where(d => !KqlRuleCompiler.RouteColumns.Any(r => r.Column == d.Key))
+            .Take(19 - KqlRuleCompiler.RouteColumns.Length),
+        .. KqlRuleCompiler.RouteColumns.Select(r => (r.Column, r.Column)),
         ("Severity", SeverityColumn),
     ];
 
