@@ -34,5 +34,9 @@ app.Configure(config =>
         .WithDescription("Write a labelled synthetic stolen-key dataset: benign traffic that embarrasses naive rules, attacks from other networks, inventory, labels, geo.")
         .WithExample("simulate", "--out", "/tmp/sim", "--seed", "1")
         .WithExample("simulate", "--out", "sim-short", "--days", "3", "--services", "3", "--scenarios", "credential-stuffing,expired-key-use");
+    config.AddCommand<RespondCommand>("respond")
+        .WithDescription("The responder behind Elastic's webhook: verifies signed alerts, notifies the key's route, contains the key at its provider (automatically for LiteLLM rules a team marks, else after an analyst confirms) and records every action.")
+        .WithExample("respond", "--config", "responder.json", "--inventory", "inventory.yaml")
+        .WithExample("respond", "--listen", "0.0.0.0:8443", "--cert", "tls.crt", "--cert-key", "tls.key", "--config", "responder.json");
 });
 return ExitCodes.Run(app, args);

@@ -23,10 +23,23 @@ public static class DocumentTemplates
         globals.Import(model, renamer: member => ToSnake(member.Name));
         globals.Import("yaml", new Func<object?, string>(YamlScalar));
         globals.Import("yaml_block", new Func<string, int, string>(YamlBlock));
+        globals.Import("json", new Func<object?, string>(JsonScalar));
         var context = new TemplateContext { StrictVariables = true, MemberRenamer = member => ToSnake(member.Name), LoopLimit = 0 };
         context.PushGlobal(globals);
         return template.Render(context);
     }
+
+    /// <summary>A value as a JSON literal (strings escaped, null as null): JSON documents escape in C#, never in the template.</summary>
+    public static string JsonScalar(object? value) => value switch
+    {
+        null => "null",
+        bool b => b ? "true" : "false",
+        int or long => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        _ => System.Text.Json.JsonSerializer.Serialize(Convert.ToString(value, CultureInfo.InvariantCulture), JsonText),
+    };
+
+    private static readonly System.Text.Json.JsonSerializerOptions JsonText = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static Template Load(string name)
     {
