@@ -39,6 +39,6 @@ public sealed class AlertRouteFieldsTests
     [Fact]
     public void The_route_fields_are_the_inventory_indexs_documented_names()
     {
-        Assert.Equal(["keyabuse.key.owner", "keyabuse.key.team", "keyabuse.key.service", "keyabuse.key.oncall_route"], EsqlRuleCompiler.RouteFields);
+        Assert.Equal(["keyabuse.key.owner", "keyabuse.key.team", "keyabuse.key.service", "keyabuse.key.oncall_route"], EsqlRuleCompiler.RouteFields.ToArray());
     }
 }

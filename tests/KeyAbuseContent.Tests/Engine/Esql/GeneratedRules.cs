@@ -51,8 +51,13 @@ internal static partial class GeneratedRules
     public static string[] KeptColumns(string query) =>
         query.Split('\n').Last(l => l.StartsWith("| KEEP ", StringComparison.Ordinal))["| KEEP ".Length..].Split(", ");
 
-    public static EsqlResult Run(ElasticRule rule, DateTime now, params DataTable[] tables) =>
-        new EsqlEngine().Execute(rule.Query, tables.ToDictionary(t => t.Name), now, (now - rule.Lookback, now));
+    /// <summary>Runs a rule; every rule joins the inventory for its alerts' route fields, so an empty inventory stands in when a test gives none.</summary>
+    public static EsqlResult Run(ElasticRule rule, DateTime now, params DataTable[] tables)
+    {
+        var indices = tables.ToDictionary(t => t.Name);
+        indices.TryAdd("keyabuse-inventory", LookupIndex("keyabuse-inventory"));
+        return new EsqlEngine().Execute(rule.Query, indices, now, (now - rule.Lookback, now));
+    }
 
     public static readonly string[] Activity =
     [
