@@ -4,7 +4,7 @@ CONFIG ?= Release
 KEYABUSE = $(DOTNET) generator/KeyAbuseContent.Cli/bin/$(CONFIG)/net10.0/keyabuse.dll
 KQL_CHECK = tools/kql-check/node_modules/@kusto/language-service-next/Kusto.Language.Bridge.js
 
-.PHONY: all tools restore compile validate dist rule-tests test golden format clean
+.PHONY: all tools restore compile validate dist rule-tests test golden format clean bench
 
 # Builds the pack, then runs every rule's tests on the bundled datasets as Sentinel and Elastic would.
 all: dist rule-tests
@@ -47,6 +47,20 @@ golden: tools compile
 
 format:
 	$(DOTNET) format KeyAbuseContent.sln --verify-no-changes
+
+# The benchmarks of BENCHMARKS.md (not part of test; minutes, and they want a quiet machine): the executors against
+# DuckDB over 10M rows (BenchmarkDotNet), then keyabuse simulate, run and validate on a 35-day, 12-key organisation.
+BENCH_DATASET ?= /tmp/keyabuse-bench-sim
+BENCH_TIME = /usr/bin/time -f "%e s wall, %U s user, %S s system, %M KB max RSS"
+bench: tools compile
+	@nproc; free -h | head -2; uname -sr; $(DOTNET) --version; uptime
+	cd bench/KeyAbuseContent.Benchmarks && $(DOTNET) run -c $(CONFIG) --no-build -- --filter '*KeyMinute*' --artifacts ../../BenchmarkDotNet.Artifacts
+	rm -rf $(BENCH_DATASET)
+	$(BENCH_TIME) $(KEYABUSE) simulate --out $(BENCH_DATASET) --seed 1
+	-$(BENCH_TIME) $(KEYABUSE) run --dataset $(BENCH_DATASET) --out $(BENCH_DATASET)/alerts.jsonl
+	$(BENCH_TIME) $(KEYABUSE) validate --rules detections
+	$(BENCH_TIME) node tools/kql-check/check.js < /dev/null || true
+	@uptime
 
 clean:
 	rm -rf dist generator/*/bin generator/*/obj tests/*/bin tests/*/obj

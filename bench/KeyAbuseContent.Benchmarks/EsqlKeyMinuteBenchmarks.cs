@@ -15,7 +15,6 @@ namespace KeyAbuseContent.Benchmarks;
 public class EsqlKeyMinuteBenchmarks : IDisposable
 {
     public const string EsqlQuery = "FROM t | WHERE status >= 200 | STATS n = COUNT(*) BY key, minute = DATE_TRUNC(1 minute, @timestamp)";
-    public const string DuckDbQuery = "SELECT key, date_trunc('minute', ts) AS minute, count(*) FROM t WHERE status >= 200 GROUP BY ALL";
 
     private readonly EsqlEngine engine = new();
     private Dictionary<string, DataTable> indices = [];
@@ -33,24 +32,7 @@ public class EsqlKeyMinuteBenchmarks : IDisposable
     }
 
     [GlobalSetup(Targets = [nameof(DuckDbFullResult), nameof(DuckDbFirst1000Rows)])]
-    public void SetUpDuckDb()
-    {
-        var (key, status, millis) = KeyMinuteData.Generate();
-        duckDb = new DuckDBConnection("DataSource=:memory:");
-        duckDb.Open();
-        Execute($"SET threads TO {Environment.ProcessorCount}");
-        Execute("CREATE TABLE t (key VARCHAR, status INTEGER, ts TIMESTAMP)");
-        using (var appender = duckDb.CreateAppender("t"))
-        {
-            for (var i = 0; i < key.Length; i++)
-            {
-                appender.CreateRow().AppendValue(key[i]).AppendValue(status[i]).AppendValue(DateTime.UnixEpoch.AddMilliseconds(millis[i])).EndRow();
-            }
-        }
-        using var command = duckDb.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM ({DuckDbQuery})";
-        Console.WriteLine($"// groups: {command.ExecuteScalar()}");
-    }
+    public void SetUpDuckDb() => duckDb = KeyMinuteData.DuckDb();
 
     /// <summary>The public API: every group is computed; ES|QL returns the first 1000 rows, as without LIMIT.</summary>
     [Benchmark]
@@ -66,14 +48,14 @@ public class EsqlKeyMinuteBenchmarks : IDisposable
 
     /// <summary>Every group computed and kept in DuckDB's own columnar form, nothing sent to .NET.</summary>
     [Benchmark]
-    public int DuckDbFullResult() => Execute($"CREATE OR REPLACE TEMP TABLE r AS {DuckDbQuery}");
+    public int DuckDbFullResult() => KeyMinuteData.Execute(duckDb!, $"CREATE OR REPLACE TEMP TABLE r AS {KeyMinuteData.DuckDbQuery}");
 
     /// <summary>ES|QL's contract: every group computed, the first 1000 rows read by the client.</summary>
     [Benchmark]
     public int DuckDbFirst1000Rows()
     {
         using var command = duckDb!.CreateCommand();
-        command.CommandText = DuckDbQuery + " LIMIT 1000";
+        command.CommandText = KeyMinuteData.DuckDbQuery + " LIMIT 1000";
         using var reader = command.ExecuteReader();
         var rows = 0;
         while (reader.Read())
@@ -89,12 +71,5 @@ public class EsqlKeyMinuteBenchmarks : IDisposable
         duckDb?.Dispose();
         duckDb = null;
         GC.SuppressFinalize(this);
-    }
-
-    private int Execute(string sql)
-    {
-        using var command = duckDb!.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteNonQuery();
     }
 }

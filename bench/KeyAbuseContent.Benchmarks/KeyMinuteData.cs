@@ -1,3 +1,4 @@
+using DuckDB.NET.Data;
 using KeyAbuseContent.Engine.Data;
 
 namespace KeyAbuseContent.Benchmarks;
@@ -9,6 +10,9 @@ namespace KeyAbuseContent.Benchmarks;
 public static class KeyMinuteData
 {
     public const int Rows = 10_000_000;
+
+    /// <summary>The benchmark's query in DuckDB's SQL: filter, then count by key and minute.</summary>
+    public const string DuckDbQuery = "SELECT key, date_trunc('minute', ts) AS minute, count(*) FROM t WHERE status >= 200 GROUP BY ALL";
     public const int Keys = 1_000;
     public static readonly DateTime Start = new(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc);
     public static readonly TimeSpan Span = TimeSpan.FromDays(7);
@@ -54,5 +58,34 @@ public static class KeyMinuteData
             rows[i] = [DateTime.UnixEpoch.AddMilliseconds(data.Millis[i]), data.Key[i], box];
         }
         return new DataTable("t", [new("@timestamp", "date"), new("key", "keyword"), new("status", "integer")], rows);
+    }
+
+    /// <summary>An in-memory DuckDB with the events in table <c>t</c> (key, status, ts), using every core.</summary>
+    public static DuckDBConnection DuckDb()
+    {
+        var (key, status, millis) = Generate();
+        var duckDb = new DuckDBConnection("DataSource=:memory:");
+        duckDb.Open();
+        Execute(duckDb, $"SET threads TO {Environment.ProcessorCount}");
+        Execute(duckDb, "CREATE TABLE t (key VARCHAR, status INTEGER, ts TIMESTAMP)");
+        using (var appender = duckDb.CreateAppender("t"))
+        {
+            for (var i = 0; i < key.Length; i++)
+            {
+                appender.CreateRow().AppendValue(key[i]).AppendValue(status[i]).AppendValue(DateTime.UnixEpoch.AddMilliseconds(millis[i])).EndRow();
+            }
+        }
+        using var command = duckDb.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM ({DuckDbQuery})";
+        Console.WriteLine($"// groups: {command.ExecuteScalar()}");
+        return duckDb;
+    }
+
+    /// <summary>Runs a statement; returns DuckDB's count of changed rows.</summary>
+    public static int Execute(DuckDBConnection duckDb, string sql)
+    {
+        using var command = duckDb.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteNonQuery();
     }
 }

@@ -1,6 +1,7 @@
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Kql.Binding;
 using KeyAbuseContent.Engine.Kql.Execution;
+using KeyAbuseContent.Engine.Kql.Execution.Tabular;
 using KeyAbuseContent.Engine.Kql.Storage;
 using KeyAbuseContent.Engine.Kql.Syntax;
 
@@ -15,11 +16,20 @@ public sealed record KqlResult(DataTable Table);
 /// <summary>
 /// An embedded executor for a subset of KQL (see Kql/README.md): parses a query, binds it against in-memory tables
 /// and stored functions, and runs it over columnar copies of the tables. Columnar copies are kept per table
-/// instance, so running many queries over the same tables converts each once.
+/// instance, so running many queries over the same tables converts each once; bound plans are kept per query text,
+/// so the thousands of scheduled runs of a rule parse and bind it once.
 /// </summary>
 public sealed class KqlEngine
 {
+    /// <summary>Plans kept for one query text: enough for the few catalogs one caller binds it against.</summary>
+    private const int PlansPerQuery = 4;
+
     private readonly ColumnarCache _columnar = new();
+    private readonly Dictionary<string, List<BoundPlan>> _plans = new(StringComparer.Ordinal);
+    private readonly Lock _plansLock = new();
+
+    /// <summary>A plan and the catalog lookups its binding made: it serves a run whose catalog finds the same things.</summary>
+    private sealed record BoundPlan(TabularNode Plan, IReadOnlyList<CatalogLookup> Lookups);
 
     /// <summary>
     /// Runs <paramref name="query"/>; <paramref name="tables"/> are looked up by name (case-sensitive), <paramref name="functions"/>
@@ -30,10 +40,9 @@ public sealed class KqlEngine
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(functions);
-        var source = new SourceText(query, null, null);
-        var syntax = KqlParser.ParseQuery(source);
-        var context = new QueryContext(DateTime.SpecifyKind(now, DateTimeKind.Utc), new Catalog(tables, functions, _columnar));
-        var plan = QueryBinder.Bind(syntax, context);
+        var catalog = new Catalog(tables, functions, _columnar);
+        var context = new QueryContext(DateTime.SpecifyKind(now, DateTimeKind.Utc), catalog);
+        var plan = CachedPlan(query, catalog) ?? Bind(query, catalog, now);
         var rows = plan.Execute(context);
         return new KqlResult(ResultTables.ToDataTable(rows));
     }
@@ -44,5 +53,47 @@ public sealed class KqlEngine
         ArgumentNullException.ThrowIfNull(query);
         var syntax = KqlParser.ParseQuery(new SourceText(query, null, null));
         QueryBinder.Bind(syntax, new QueryContext(DateTime.UnixEpoch, new Catalog(tables, functions, _columnar)));
+    }
+
+    private TabularNode? CachedPlan(string query, Catalog catalog)
+    {
+        lock (_plansLock)
+        {
+            if (_plans.TryGetValue(query, out var plans))
+            {
+                foreach (var plan in plans)
+                {
+                    if (plan.Lookups.All(catalog.Finds))
+                    {
+                        return plan.Plan;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Binds with a catalog of its own, so the lookups recorded are the binding's; kept unless binding read the clock.</summary>
+    private TabularNode Bind(string query, Catalog catalog, DateTime now)
+    {
+        var syntax = KqlParser.ParseQuery(new SourceText(query, null, null));
+        var bindContext = new QueryContext(DateTime.SpecifyKind(now, DateTimeKind.Utc), catalog.Fresh());
+        var plan = QueryBinder.Bind(syntax, bindContext);
+        if (!bindContext.NowRead)
+        {
+            lock (_plansLock)
+            {
+                if (!_plans.TryGetValue(query, out var plans))
+                {
+                    _plans[query] = plans = [];
+                }
+                if (plans.Count == PlansPerQuery)
+                {
+                    plans.RemoveAt(0);
+                }
+                plans.Add(new BoundPlan(plan, bindContext.Catalog.Lookups));
+            }
+        }
+        return plan;
     }
 }

@@ -44,6 +44,22 @@ public sealed record RunOptions
     }
 }
 
+/// <summary>
+/// What Sentinel runners over one dataset (the alerting run and parity's run without delay) can share: one KQL
+/// engine, whose columnar copies and bound plans serve both, and the activity table in time order, built once.
+/// Both are safe to use from several threads.
+/// </summary>
+public sealed class SentinelShare(Dataset dataset)
+{
+    private readonly Lazy<TimeSlices> _activity = new(() => new TimeSlices(TargetTables.SentinelActivity(dataset), "TimeGenerated"));
+
+    public Dataset Dataset { get; } = dataset;
+
+    public KqlEngine Engine { get; } = new();
+
+    public TimeSlices Activity => _activity.Value;
+}
+
 /// <summary>One scheduled run of a rule and what its query returned, before the platform's alerting.</summary>
 public sealed record RunResult(string Rule, Target Target, DateTime ScheduledAt, DateTime ExecutedAt, DataTable Rows);
 
@@ -56,14 +72,18 @@ public sealed record RunResult(string Rule, Target Target, DateTime ScheduledAt,
 /// </summary>
 public sealed class SentinelRunner
 {
-    private readonly KqlEngine _engine = new();
+    private readonly KqlEngine _engine;
     private readonly RunOptions _options;
     private readonly string _referenceTables;
+    private readonly SentinelShare? _share;
 
-    public SentinelRunner(RunOptions options, string rulesDir)
+    /// <summary>A runner with its own engine, or the engine and activity table of <paramref name="share"/> (shared with other Sentinel runners over the same dataset).</summary>
+    public SentinelRunner(RunOptions options, string rulesDir, SentinelShare? share = null)
     {
         _options = options;
         _referenceTables = Path.Combine(rulesDir, "reference", "sentinel-tables");
+        _share = share;
+        _engine = share?.Engine ?? new KqlEngine();
     }
 
     private static readonly KqlFunction Watchlist = new("_GetWatchlist", [("watchlistAlias", "string")], TargetTables.WatchlistTable);
@@ -105,12 +125,14 @@ public sealed class SentinelRunner
             return (runs, alerts);
         }
         var tables = StaticTables(dataset);
-        var activity = new TimeSlices(TargetTables.SentinelActivity(dataset), "TimeGenerated");
+        var activity = _share is not null && ReferenceEquals(_share.Dataset, dataset) ? _share.Activity : new TimeSlices(TargetTables.SentinelActivity(dataset), "TimeGenerated");
         var hourly = new List<object?[]>();
         var baseline = new List<object?[]>();
         var hourlySchema = tables[HistoryTables.SentinelHourly].Columns;
         var baselineSchema = tables[HistoryTables.SentinelBaseline].Columns;
         var functions = Functions();
+        TimeSlices? hourlySlices = null;
+        TimeSlices? baselineSlices = null;
 
         var jobs = new List<Job>();
         foreach (var rule in rules)
@@ -138,6 +160,7 @@ public sealed class SentinelRunner
                         var result = _engine.Execute(KqlRenderer.Render(s.Summary.Query), tables, functions, s.At).Table;
                         hourly.AddRange(Project(result, hourlySchema, null));
                         tables[HistoryTables.SentinelHourly] = new DataTable(HistoryTables.SentinelHourly, hourlySchema, [.. hourly]);
+                        hourlySlices = new TimeSlices(tables[HistoryTables.SentinelHourly], "TimeGenerated");
                         break;
                     }
                 case RefreshJob r:
@@ -145,6 +168,7 @@ public sealed class SentinelRunner
                         var result = _engine.Execute(KqlRenderer.Render(r.Refresh.Query), tables, functions, r.At).Table;
                         baseline.AddRange(Project(result, baselineSchema, r.At));
                         tables[HistoryTables.SentinelBaseline] = new DataTable(HistoryTables.SentinelBaseline, baselineSchema, [.. baseline]);
+                        baselineSlices = new TimeSlices(tables[HistoryTables.SentinelBaseline], "TimeGenerated");
                         break;
                     }
                 case DetectionJob d:
@@ -153,7 +177,19 @@ public sealed class SentinelRunner
                         // reads of the source, so older rows would change nothing but the cost.
                         var reach = d.Rule.Sentinel.Plan.SourceReach < d.Rule.Sentinel.Rule.QueryPeriod ? d.Rule.Sentinel.Plan.SourceReach : d.Rule.Sentinel.Rule.QueryPeriod;
                         tables[SentinelParsers.ActivityTable] = activity.Slice(d.At - reach, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
-                        var result = _engine.Execute(d.Rule.Sentinel.Rule.Query, tables, functions, d.At).Table;
+                        // History tables too are shown to the run over its query period only; a slice of a table the
+                        // engine has converted costs an index, not a conversion.
+                        var period = (d.At - d.Rule.Sentinel.Rule.QueryPeriod, d.At + TimeSpan.FromTicks(1));
+                        var runTables = new Dictionary<string, DataTable>(tables, StringComparer.Ordinal);
+                        if (hourlySlices is not null)
+                        {
+                            runTables[HistoryTables.SentinelHourly] = hourlySlices.Slice(period.Item1, period.Item2);
+                        }
+                        if (baselineSlices is not null)
+                        {
+                            runTables[HistoryTables.SentinelBaseline] = baselineSlices.Slice(period.Item1, period.Item2);
+                        }
+                        var result = _engine.Execute(d.Rule.Sentinel.Rule.Query, runTables, functions, d.At).Table;
                         runs.Add(new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, d.Scheduled, d.At, result));
                         alerts.AddRange(Alerts(d.Rule, result, d.At));
                         break;

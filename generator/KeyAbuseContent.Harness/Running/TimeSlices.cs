@@ -20,8 +20,27 @@ public sealed class TimeSlices
             throw new ArgumentException($"table {table.Name} has no column {timeColumn}", nameof(timeColumn));
         }
         _table = table;
-        _rows = [.. table.Rows.OrderBy(r => r[index] is DateTime d ? d.Ticks : long.MinValue)];
-        _ticks = [.. _rows.Select(r => r[index] is DateTime d ? d.Ticks : long.MinValue)];
+        _rows = [.. table.Rows];
+        _ticks = new long[_rows.Length];
+        var sorted = true;
+        for (var i = 0; i < _rows.Length; i++)
+        {
+            _ticks[i] = _rows[i][index] is DateTime d ? d.Ticks : long.MinValue;
+            sorted &= i == 0 || _ticks[i - 1] <= _ticks[i];
+        }
+        if (!sorted)
+        {
+            // Stable, as OrderBy: rows of the same time keep the table's order.
+            var order = new int[_rows.Length];
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+            var keys = _ticks;
+            Array.Sort(order, (a, b) => keys[a] != keys[b] ? keys[a].CompareTo(keys[b]) : a.CompareTo(b));
+            _rows = [.. order.Select(i => _rows[i])];
+            _ticks = [.. order.Select(i => keys[i])];
+        }
     }
 
     public int Count => _rows.Length;

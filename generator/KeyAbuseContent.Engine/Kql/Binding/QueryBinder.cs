@@ -124,9 +124,9 @@ internal sealed partial class QueryBinder
             default:
                 break;
         }
-        if (_context.Catalog.TryGetTable(name.Name, out var rows))
+        if (_context.Catalog.TryGetTable(name.Name, out var schema))
         {
-            return Bound.Of(new RowsNode(rows));
+            return Bound.Of(new CatalogTableNode(name.Name, schema));
         }
         if (_context.Catalog.TryGetFunction(name.Name, out var stored) && stored.Parameters.Count == 0)
         {

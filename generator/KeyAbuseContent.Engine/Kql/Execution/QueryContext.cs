@@ -3,12 +3,16 @@ using KeyAbuseContent.Engine.Kql.Storage;
 
 namespace KeyAbuseContent.Engine.Kql.Execution;
 
-/// <summary>The tables and stored functions a query may name, with their columnar copies.</summary>
+/// <summary>
+/// The tables and stored functions a query may name, with their columnar copies. Every name the binder looks up is
+/// recorded with what it found, so that a bound plan can be reused exactly when the same names find the same things.
+/// </summary>
 internal sealed class Catalog
 {
     private readonly IReadOnlyDictionary<string, DataTable> _tables;
     private readonly Dictionary<string, KqlFunction> _functions;
     private readonly ColumnarCache _columnar;
+    private readonly List<CatalogLookup> _lookups = [];
 
     public Catalog(IReadOnlyDictionary<string, DataTable> tables, IReadOnlyList<KqlFunction> functions, ColumnarCache columnar)
     {
@@ -21,33 +25,87 @@ internal sealed class Catalog
         }
     }
 
-    public bool TryGetTable(string name, out RowSet rows)
+    /// <summary>The same tables and functions, with no lookups recorded yet.</summary>
+    public Catalog Fresh() => new(_tables, _functions, _columnar);
+
+    private Catalog(IReadOnlyDictionary<string, DataTable> tables, Dictionary<string, KqlFunction> functions, ColumnarCache columnar)
+    {
+        _tables = tables;
+        _functions = functions;
+        _columnar = columnar;
+    }
+
+    /// <summary>What binding looked up, in order.</summary>
+    public IReadOnlyList<CatalogLookup> Lookups => _lookups;
+
+    /// <summary>A table's schema, for binding; its rows are converted only when a plan reads them (<see cref="Rows"/>).</summary>
+    public bool TryGetTable(string name, out TableSchema schema)
     {
         if (_tables.TryGetValue(name, out var table))
         {
-            rows = _columnar.Get(table);
+            _lookups.Add(new CatalogLookup(name, false, table.Columns, null));
+            schema = ColumnarCache.Schema(table);
             return true;
         }
-        rows = null!;
+        _lookups.Add(new CatalogLookup(name, false, null, null));
+        schema = null!;
         return false;
     }
 
-    public bool TryGetFunction(string name, out KqlFunction function) => _functions.TryGetValue(name, out function!);
+    /// <summary>A table's rows in columns, for a plan that bound it by name.</summary>
+    public RowSet Rows(string name) => _columnar.Get(_tables[name]);
+
+    public bool TryGetFunction(string name, out KqlFunction function)
+    {
+        var found = _functions.TryGetValue(name, out function!);
+        _lookups.Add(new CatalogLookup(name, true, null, found ? function : null));
+        return found;
+    }
+
+    /// <summary>Whether looking up <paramref name="lookup"/>'s name here finds what it found when it was recorded.</summary>
+    public bool Finds(CatalogLookup lookup)
+    {
+        if (lookup.IsFunction)
+        {
+            var found = _functions.TryGetValue(lookup.Name, out var function);
+            return lookup.Function is null ? !found : found && SameFunction(lookup.Function, function!);
+        }
+        var exists = _tables.TryGetValue(lookup.Name, out var table);
+        return lookup.Columns is null ? !exists : exists && (ReferenceEquals(lookup.Columns, table!.Columns) || lookup.Columns.SequenceEqual(table.Columns));
+    }
+
+    private static bool SameFunction(KqlFunction a, KqlFunction b) =>
+        ReferenceEquals(a, b) || (a.Name == b.Name && a.Body == b.Body && a.Parameters.SequenceEqual(b.Parameters));
 }
+
+/// <summary>One name the binder looked up in the catalog and what it found: a table's columns, a function, or nothing.</summary>
+internal sealed record CatalogLookup(string Name, bool IsFunction, IReadOnlyList<ColumnSchema>? Columns, KqlFunction? Function);
 
 /// <summary>What one run of a query shares: its clock, its catalog, and the results it computes once (materialize, toscalar, subqueries).</summary>
 internal sealed class QueryContext
 {
     private readonly Dictionary<object, object> _once = new(ReferenceEqualityComparer.Instance);
 
+    private readonly DateTime _now;
+
     public QueryContext(DateTime now, Catalog catalog)
     {
-        Now = now;
+        _now = now;
         Catalog = catalog;
     }
 
     /// <summary>The query's now(), fixed for the whole query.</summary>
-    public DateTime Now { get; }
+    public DateTime Now
+    {
+        get
+        {
+            NowRead = true;
+            return _now;
+        }
+    }
+
+    /// <summary>Whether anything read <see cref="Now"/>: a plan whose binding read it holds the clock and is not reused.</summary>
+    public bool NowRead { get; private set; }
 
     public Catalog Catalog { get; }
 

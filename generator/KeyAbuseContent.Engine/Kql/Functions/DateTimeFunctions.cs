@@ -10,11 +10,11 @@ internal static partial class ScalarFunctions
 {
     private static IEnumerable<ScalarFunction> DateTimes()
     {
-        yield return F("now", 0, 1, ResultNaming.None, c => c.Row(KqlType.DateTime, a => a.Length == 0 ? c.Context.Now : Scalars.ToTimeSpan(a[0]) is { } offset ? c.Context.Now + offset : null));
+        yield return F("now", 0, 1, ResultNaming.None, c => new ClockNode(c.Args.IsEmpty ? null : c.Args[0], (now, v) => Scalars.ToTimeSpan(v) is { } offset ? now + offset : null));
         yield return F("ago", 1, 1, ResultNaming.None, c =>
         {
             c.Expect(0, t => t == KqlType.TimeSpan, "a timespan");
-            return c.Row1(KqlType.DateTime, v => c.Context.Now - (TimeSpan)v);
+            return new ClockNode(c.Args[0], (now, v) => v is null ? null : now - (TimeSpan)v);
         });
         yield return F("bin", 2, 2, ResultNaming.FirstArgument, Bin);
         yield return F("floor", 2, 2, ResultNaming.FirstArgument, Bin);

@@ -5,16 +5,57 @@ namespace KeyAbuseContent.Engine.Kql.Storage;
 
 /// <summary>
 /// Columnar copies of input tables, one per <see cref="DataTable"/> instance for as long as it lives, so that the
-/// many runs of a scheduled rule over the same dataset convert each table once.
+/// many runs of a scheduled rule over the same dataset convert each table once. A table whose rows are an
+/// <see cref="ArraySegment{T}"/> (a time slice the harness cuts for a run) is a view of its array's conversion,
+/// which is made once per array, columns and name: thousands of runs over slices of one table convert it once.
 /// </summary>
 internal sealed class ColumnarCache
 {
     private readonly ConditionalWeakTable<DataTable, RowSet> _tables = [];
+    private readonly ConditionalWeakTable<object?[][], Lazy<SegmentSource>> _arrays = [];
+
+    /// <summary>The whole array of a sliced table, converted; null when a row of it does not convert.</summary>
+    private sealed record SegmentSource(IReadOnlyList<ColumnSchema> Columns, string Name, RowSet? Rows);
 
     public RowSet Get(DataTable table) => _tables.GetValue(table, Convert);
 
+    private RowSet Convert(DataTable table)
+    {
+        if (table.Rows is not ArraySegment<object?[]> { Array: { } array } segment || segment.Count == array.Length)
+        {
+            return ConvertRows(table);
+        }
+        // Lazy: runs on several threads slicing one array convert it once.
+        var source = _arrays.GetValue(array, a => new Lazy<SegmentSource>(() => new SegmentSource(table.Columns, table.Name, TryConvert(new DataTable(table.Name, table.Columns, a))))).Value;
+        if (source.Rows is not { } whole || !ReferenceEquals(source.Columns, table.Columns) || source.Name != table.Name)
+        {
+            // Another schema over the same array, or rows outside the slice that do not convert: the slice on its own,
+            // so errors name the slice's rows as before.
+            return ConvertRows(table);
+        }
+        var rows = new int[segment.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i] = segment.Offset + i;
+        }
+        return whole.Select(rows);
+    }
+
+    private static RowSet? TryConvert(DataTable table)
+    {
+        try
+        {
+            return ConvertRows(table);
+        }
+        catch (KqlException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>A table's rows in columns; a value that is not of its column's type is an error naming the table, row and column.</summary>
-    public static RowSet Convert(DataTable table)
+    /// <summary>A table's columns in KQL's types; a type that is not KQL's is an error naming the table and column.</summary>
+    public static TableSchema Schema(DataTable table)
     {
         var schema = new List<ColumnSymbol>();
         foreach (var column in table.Columns)
@@ -25,7 +66,14 @@ internal sealed class ColumnarCache
             }
             schema.Add(new ColumnSymbol(column.Name, type));
         }
-        var columns = new Column[schema.Count];
+        return new TableSchema(schema);
+    }
+
+    public static RowSet ConvertRows(DataTable table)
+    {
+        var tableSchema = Schema(table);
+        var schema = tableSchema.Columns;
+        var columns = new Column[schema.Length];
         for (var c = 0; c < columns.Length; c++)
         {
             var type = schema[c].Type;
@@ -50,7 +98,7 @@ internal sealed class ColumnarCache
             }
             columns[c] = builder.Build();
         }
-        return new RowSet(new TableSchema(schema), columns, table.Rows.Count);
+        return new RowSet(tableSchema, columns, table.Rows.Count);
     }
 
     private static string Describe(object value) => $"the {value.GetType().Name} '{value}', which does not convert";

@@ -151,3 +151,46 @@ internal sealed class SubqueryScalarNode : ScalarNode
         return new ConstantColumn(Type, value.Value, input.RowCount);
     }
 }
+
+/// <summary>
+/// <c>now()</c> and <c>ago()</c>: the clock of the run that evaluates it, never folded when the query is bound,
+/// so one bound plan serves runs at different times. Constant within a run.
+/// </summary>
+internal sealed class ClockNode : ScalarNode
+{
+    private readonly ScalarNode? _argument;
+    private readonly Func<DateTime, object?, object?> _function;
+
+    /// <summary>A clock read with the offset (now) or span (ago) of <paramref name="argument"/>, or none for now() itself.</summary>
+    public ClockNode(ScalarNode? argument, Func<DateTime, object?, object?> function)
+        : base(KqlType.DateTime)
+    {
+        _argument = argument;
+        _function = function;
+    }
+
+    public override bool Foldable => false;
+
+    public override IEnumerable<ScalarNode> Children => _argument is null ? [] : [_argument];
+
+    public override Column Evaluate(RowSet input, QueryContext context)
+    {
+        var now = context.Now;
+        if (_argument is null)
+        {
+            return new ConstantColumn(Type, now, input.RowCount);
+        }
+        var argument = _argument.Evaluate(input, context);
+        if (argument is ConstantColumn constant)
+        {
+            return new ConstantColumn(Type, _function(now, constant.Value), input.RowCount);
+        }
+        argument = argument.Materialize();
+        var builder = ColumnBuilder.Create(Type, input.RowCount);
+        for (var row = 0; row < input.RowCount; row++)
+        {
+            builder.Add(_function(now, argument.GetValue(row)));
+        }
+        return builder.Build();
+    }
+}

@@ -34,6 +34,25 @@ internal sealed class RowsNode : TabularNode
     public override RowSet Execute(QueryContext context) => _rows;
 }
 
+/// <summary>A table of the catalog, by name: its rows are those of the run that executes the plan.</summary>
+internal sealed class CatalogTableNode : TabularNode
+{
+    private readonly string _name;
+
+    public CatalogTableNode(string name, TableSchema schema)
+        : base(schema)
+    {
+        _name = name;
+    }
+
+    public override RowSet Execute(QueryContext context)
+    {
+        var rows = context.Catalog.Rows(_name);
+        // The schema objects differ between runs; the columns are the same, as the plan was reused only then.
+        return ReferenceEquals(rows.Schema, Schema) ? rows : new RowSet(Schema, rows.Columns, rows.RowCount);
+    }
+}
+
 /// <summary><c>print</c>: one row of expressions.</summary>
 internal sealed class PrintNode : TabularNode
 {
