@@ -21,7 +21,7 @@ public class ShortRunConfig : ManualConfig
             .WithLaunchCount(1)
             .WithWarmupCount(2)
             .WithIterationCount(5)
-            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(1), logOutput: true))
             .WithId("Short"));
         AddDiagnoser(MemoryDiagnoser.Default);
     }
