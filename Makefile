@@ -3,11 +3,15 @@ DOTNET ?= dotnet
 CONFIG ?= Release
 KEYABUSE = $(DOTNET) generator/KeyAbuseContent.Cli/bin/$(CONFIG)/net10.0/keyabuse.dll
 KQL_CHECK = tools/kql-check/node_modules/@kusto/language-service-next/Kusto.Language.Bridge.js
+# The pack's version (x.y.z): the VERSION file names the bundle and the release.
+VERSION := $(shell cat VERSION 2>/dev/null)
+# What `keyabuse test` recorded, with each rule's fingerprint; coverage and bundle trust only current entries.
+RESULTS = TestResults/rule-tests.json
 
-.PHONY: all tools restore compile validate dist rule-tests test golden format clean bench
+.PHONY: all tools restore compile validate build dist release coverage rule-tests test golden format clean bench
 
-# Builds the pack, then runs every rule's tests on the bundled datasets as Sentinel and Elastic would.
-all: dist rule-tests
+# Runs every rule's tests on the bundled datasets as Sentinel and Elastic would, builds the release bundle, prints its report.
+all: dist
 	@cat dist/REPORT.md
 
 # Microsoft's Kusto language service (npm, pinned by tools/kql-check/package-lock.json) checks every KQL query.
@@ -26,20 +30,33 @@ compile: restore
 validate: tools compile
 	$(KEYABUSE) validate --rules detections
 
-# Compiles every rule for Sentinel, Elastic and Sigma into dist/; writes nothing when a rule fails.
-dist: tools compile
-	$(KEYABUSE) build --rules detections --out dist
+# Compiles every rule for Sentinel, Elastic and Sigma into out/pack/ (unzipped); writes nothing when a rule fails.
+build: tools compile
+	$(KEYABUSE) build --rules detections --out out/pack
 
-# Each rule's declared tests, on both targets, with parity between them; JUnit XML for CI.
+# The release bundle dist/KeyAbuseContent-$(VERSION).zip (and dist/REPORT.md) from the rule tests' results;
+# nothing is written when a rule fails to build or fails a test.
+dist: rule-tests
+	$(KEYABUSE) bundle --rules detections --datasets test-data --results $(RESULTS) --out dist
+
+# The bundle, and releases/$(VERSION)/report.json (commit it: `validate` checks rule versions against it).
+release: rule-tests
+	$(KEYABUSE) bundle --rules detections --datasets test-data --results $(RESULTS) --out dist --record releases
+
+# The coverage gate: threats and checks of the threat model against tested rules, ATT&CK/ATLAS layers in dist/coverage/.
+coverage: rule-tests
+	$(KEYABUSE) coverage --rules detections --datasets test-data --results $(RESULTS) --out dist/coverage
+
+# Each rule's declared tests, on both targets, with parity between them; JUnit XML for CI, results for coverage.
 rule-tests: tools compile
 	@mkdir -p TestResults
-	$(KEYABUSE) test --rules detections --datasets test-data --junit TestResults/rule-tests.xml
+	$(KEYABUSE) test --rules detections --datasets test-data --junit TestResults/rule-tests.xml --results $(RESULTS)
 
 test: tools compile
 	$(DOTNET) test KeyAbuseContent.sln -c $(CONFIG) --no-build -nologo --logger "console;verbosity=minimal"
 	$(KEYABUSE) validate --rules detections
 	@mkdir -p TestResults
-	$(KEYABUSE) test --rules detections --datasets test-data --junit TestResults/rule-tests.xml
+	$(KEYABUSE) test --rules detections --datasets test-data --junit TestResults/rule-tests.xml --results $(RESULTS)
 
 # Rewrites the golden files of tests/KeyAbuseContent.Tests/Golden from the current generator; review the diff.
 golden: tools compile

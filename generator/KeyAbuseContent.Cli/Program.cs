@@ -20,7 +20,19 @@ app.Configure(config =>
         .WithDescription("Run each rule's declared tests on Sentinel and Elastic (the published queries, on the platforms' schedules), with parity between them.")
         .WithExample("test")
         .WithExample("test", "--target", "elastic", "--junit", "rule-tests.xml")
-        .WithExample("test", "--rule", "llm-key-rpm-above-baseline");
+        .WithExample("test", "--rule", "llm-key-rpm-above-baseline")
+        .WithExample("test", "--results", "TestResults/rule-tests.json");
+    config.AddCommand<CoverageCommand>("coverage")
+        .WithDescription("The threat model's threats and checks, ATT&CK, ATLAS and OWASP LLM Top 10 against rules whose tests pass on both targets; exit 1 when a threat or check is not covered.")
+        .WithExample("coverage")
+        .WithExample("coverage", "--results", "TestResults/rule-tests.json")
+        .WithExample("coverage", "--format", "navigator")
+        .WithExample("coverage", "--results", "TestResults/rule-tests.json", "--format", "md", "--out", "dist/coverage");
+    config.AddCommand<BundleCommand>("bundle")
+        .WithDescription("Write the release bundle dist/KeyAbuseContent-<VERSION>.zip (Sentinel, Elastic, Sigma, REPORT.md, report.json, coverage, changelog) of a library whose tests pass.")
+        .WithExample("bundle")
+        .WithExample("bundle", "--results", "TestResults/rule-tests.json", "--out", "dist")
+        .WithExample("bundle", "--results", "TestResults/rule-tests.json", "--record", "releases");
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run the whole library on the rules' schedules over a dataset; write the alerts and score them against its labels.")
         .WithExample("run", "--dataset", "test-data/volume/rpm-burst", "--out", "alerts.jsonl")

@@ -20,6 +20,10 @@ public sealed class TestCommand : Command<TestCommand.Settings>
         [Description("Also write the outcomes as JUnit XML")]
         public string? JUnit { get; init; }
 
+        [CommandOption("--results <FILE>")]
+        [Description("Also write each rule's results with their fingerprints, for keyabuse coverage and bundle (--results)")]
+        public string? Results { get; init; }
+
         [CommandOption("--rule <NAME>")]
         [Description("Only this rule")]
         public string? Rule { get; init; }
@@ -45,8 +49,9 @@ public sealed class TestCommand : Command<TestCommand.Settings>
         {
             throw new BadInputException($"no rule named '{settings.Rule}'");
         }
-        var runner = new RuleTestRunner(rules, settings.Datasets);
+        var recorder = new TestResultsRecorder(rules, settings.Datasets);
         var outcomes = new List<TestOutcome>();
+        var results = new List<Coverage.RuleTestResults>();
         var clock = Stopwatch.StartNew();
         console.Progress().Start(ctx =>
         {
@@ -54,7 +59,9 @@ public sealed class TestCommand : Command<TestCommand.Settings>
             foreach (var rule in selected)
             {
                 task.Description = rule.Analyzed.Rule.Name;
-                outcomes.AddRange(runner.Run(rule, settings.Sentinel, settings.Elastic));
+                var (ran, recorded) = recorder.Run(rule, settings.Sentinel, settings.Elastic);
+                outcomes.AddRange(ran);
+                results.Add(recorded);
                 task.Increment(1);
             }
         });
@@ -77,6 +84,10 @@ public sealed class TestCommand : Command<TestCommand.Settings>
             }
             var rule = selected.First(r => r.Analyzed.Rule.Name == o.Rule);
             Console.Out.WriteLine(o.Check == "elastic" ? "  query:\n" + Indent(rule.Elastic.Query.Text) : o.Check == "sentinel" ? "  query:\n" + Indent(rule.Sentinel.Rule.Query) : "");
+        }
+        if (settings.Results is { } resultsFile)
+        {
+            Coverage.TestResultsFile.Write(resultsFile, results);
         }
         if (settings.JUnit is { } junit)
         {

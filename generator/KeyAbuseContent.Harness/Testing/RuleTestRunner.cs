@@ -13,6 +13,16 @@ public sealed class RuleTestRunner(string rulesDir, string testDataDir)
 {
     private readonly Dictionary<string, Dataset> _datasets = new(StringComparer.Ordinal);
 
+    /// <summary>A dataset the rules' tests name, loaded once.</summary>
+    public Dataset Dataset(string name)
+    {
+        if (!_datasets.TryGetValue(name, out var dataset))
+        {
+            _datasets[name] = dataset = DatasetLoader.Load(Path.Combine(testDataDir, name));
+        }
+        return dataset;
+    }
+
     public IEnumerable<TestOutcome> Run(CompiledRule rule, bool sentinel, bool elastic)
     {
         var definition = rule.Analyzed.Rule;
@@ -24,10 +34,7 @@ public sealed class RuleTestRunner(string rulesDir, string testDataDir)
             {
                 continue;
             }
-            if (!_datasets.TryGetValue(test.Dataset, out var dataset))
-            {
-                _datasets[test.Dataset] = dataset = DatasetLoader.Load(Path.Combine(testDataDir, test.Dataset));
-            }
+            var dataset = Dataset(test.Dataset);
             var clock = test.Expect.IsEmpty ? (DateTime?)null : test.Expect.Min(e => e.From.UtcDateTime);
             var run = new PackRunner(new RunOptions { Clock = clock }, rulesDir).Run([rule], dataset, onSentinel, onElastic, parity: onSentinel && onElastic);
             if (onSentinel)

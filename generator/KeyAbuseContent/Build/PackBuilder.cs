@@ -36,18 +36,25 @@ public sealed class PackBuilder
     private readonly string _rulesDir;
     private readonly string _testDataDir;
     private readonly IBuildProgress? _progress;
+    private readonly string _releasesDir;
 
     /// <param name="repoRoot">Where tools/kql-check is.</param>
     /// <param name="rulesDir">The rule library.</param>
     /// <param name="testDataDir">Where the datasets rules test against are; test-data/ of the repository by default.</param>
     /// <param name="progress">Receives the build's steps.</param>
-    public PackBuilder(string repoRoot, string rulesDir, string? testDataDir = null, IBuildProgress? progress = null)
+    /// <param name="releasesDir">The recorded releases the version check reads; releases/ beside the rules folder by default.</param>
+    public PackBuilder(string repoRoot, string rulesDir, string? testDataDir = null, IBuildProgress? progress = null, string? releasesDir = null)
     {
+        _releasesDir = releasesDir ?? DefaultReleasesDir(rulesDir);
         _repoRoot = repoRoot;
         _rulesDir = rulesDir;
         _testDataDir = testDataDir ?? Path.Combine(repoRoot, "test-data");
         _progress = progress;
     }
+
+    /// <summary>Where releases are recorded for a rule library: <c>releases/</c> beside its folder.</summary>
+    public static string DefaultReleasesDir(string rulesDir) =>
+        Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(rulesDir)))!, "releases");
 
     public PackBuild Build()
     {
@@ -95,8 +102,14 @@ public sealed class PackBuilder
             }
         }
 
-        _progress?.Report("checking KQL with the Kusto language service");
+        _progress?.Report("checking rule versions against the last release");
         var rules = compiled.ToImmutable();
+        if (ReleaseHistory.Latest(ReleaseHistory.Load(_releasesDir, diagnostics)) is { } last)
+        {
+            ReleaseHistory.CheckVersions(rules, last, diagnostics);
+        }
+
+        _progress?.Report("checking KQL with the Kusto language service");
         CheckKql(rules, diagnostics);
         return new PackBuild(library, rules, diagnostics.Items);
     }

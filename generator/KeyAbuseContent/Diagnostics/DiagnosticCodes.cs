@@ -29,4 +29,6 @@ public static class DiagnosticCodes
     public const string SigmaSchema = "KA1404";
     public const string ToolMissing = "KA1501";
     public const string ThreatModel = "KA1601";
+    public const string VersionNotRaised = "KA1701";
+    public const string Release = "KA1702";
 }

@@ -47,6 +47,8 @@ public class CommandLineTests
     [Theory]
     [InlineData("validate")]
     [InlineData("build")]
+    [InlineData("coverage")]
+    [InlineData("bundle")]
     public void EveryVerbHasHelpWithAnExample(string verb)
     {
         var (exit, output) = Run(TestPaths.RepositoryRoot, verb, "--help");

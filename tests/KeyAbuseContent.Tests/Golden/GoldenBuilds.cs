@@ -1,4 +1,6 @@
 using KeyAbuseContent.Build;
+using KeyAbuseContent.Coverage;
+using KeyAbuseContent.Tests.Coverage;
 using KeyAbuseContent.Tests.Support;
 
 namespace KeyAbuseContent.Tests.Golden;
@@ -11,7 +13,7 @@ internal static class GoldenBuilds
 {
     private static readonly Lazy<SortedDictionary<string, string>> LibraryFiles = new(() => Files(new PackBuilder(TestPaths.RepositoryRoot, TestPaths.Detections).Build()));
 
-    private static readonly Lazy<SortedDictionary<string, string>> KindFiles = new(() =>
+    private static readonly Lazy<PackBuild> KindBuild = new(() =>
     {
         using var library = new TestLibrary();
         var fixtures = Path.Combine(TestPaths.RepositoryRoot, "tests", "KeyAbuseContent.Tests", "Fixtures", "kinds");
@@ -19,10 +21,35 @@ internal static class GoldenBuilds
         {
             library.Rule(Path.GetRelativePath(fixtures, file), File.ReadAllText(file));
         }
-        return Files(library.Build());
+        return library.Build();
     });
 
-    public static SortedDictionary<string, string> For(string set) => set == "library" ? LibraryFiles.Value : KindFiles.Value;
+    private static readonly Lazy<SortedDictionary<string, string>> KindFiles = new(() => Files(KindBuild.Value));
+
+    /// <summary>
+    /// The coverage artifacts of the fixture library, with recorded results: every rule passing on both
+    /// targets but fixture-new-asn (failing on Elastic) and fixture-key-not-rotated (no results).
+    /// </summary>
+    private static readonly Lazy<SortedDictionary<string, string>> CoverageFiles = new(() =>
+    {
+        var build = KindBuild.Value;
+        var results = new Dictionary<string, RuleTestResults>(StringComparer.Ordinal);
+        foreach (var name in build.Library.Rules.Select(r => r.Name).Where(n => n != "fixture-key-not-rotated"))
+        {
+            var passing = CoverageFixtures.Passing(name);
+            results[name] = name == "fixture-new-asn"
+                ? passing with { Records = passing.Records.SetItem(1, CoverageFixtures.Record("elastic", "ds/attack", false, true, null)) }
+                : passing;
+        }
+        return CoverageDocuments.Files(CoverageAnalysis.Analyze(new CoverageInputs(build.Library, results), CheckGates.Default));
+    });
+
+    public static SortedDictionary<string, string> For(string set) => set switch
+    {
+        "library" => LibraryFiles.Value,
+        "coverage" => CoverageFiles.Value,
+        _ => KindFiles.Value,
+    };
 
     private static SortedDictionary<string, string> Files(PackBuild build)
     {

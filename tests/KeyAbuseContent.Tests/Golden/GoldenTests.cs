@@ -9,7 +9,7 @@ public class GoldenTests
     public static TheoryData<string, string> Artifacts()
     {
         var data = new TheoryData<string, string>();
-        foreach (var set in new[] { "library", "kinds" })
+        foreach (var set in new[] { "library", "kinds", "coverage" })
         {
             foreach (var name in GoldenBuilds.For(set).Keys)
             {
@@ -38,6 +38,7 @@ public class GoldenTests
     [Theory]
     [InlineData("library")]
     [InlineData("kinds")]
+    [InlineData("coverage")]
     public void NoGoldenFileIsStale(string set)
     {
         var dir = GoldenBuilds.GoldenDir(set);
