@@ -20,7 +20,11 @@ public sealed record BoundNamedAggregate(FieldBinding Column, BoundAggregate Agg
 public abstract record BoundDetection(Bound? Where, ImmutableArray<SourceField> By);
 
 public sealed record BoundThresholdDetection(Bound? Where, ImmutableArray<SourceField> By, ThresholdDetection Syntax, ImmutableArray<BoundNamedAggregate> Aggregates, Bound Condition)
-    : BoundDetection(Where, By);
+    : BoundDetection(Where, By)
+{
+    /// <summary>The inventory fields joined by key_id after aggregation (empty: no join).</summary>
+    public ImmutableArray<SourceField> Inventory { get; init; } = [];
+}
 
 public sealed record BoundBaselineDetection(Bound? Where, ImmutableArray<SourceField> By, BaselineDetection Syntax, SourceField? SumField, Bound Condition)
     : BoundDetection(Where, By);

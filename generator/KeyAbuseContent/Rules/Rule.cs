@@ -62,6 +62,9 @@ public sealed record ThresholdDetection(RuleExpression? Where, ImmutableArray<st
     : Detection(Where, By)
 {
     public override string Kind => "threshold";
+
+    /// <summary>Inventory fields joined to each group by its key (expires, rotated, ...), for the condition and the output.</summary>
+    public ImmutableArray<string> Inventory { get; init; } = [];
 }
 
 public enum Seasonality
@@ -88,6 +91,9 @@ public enum Statistic
     P95,
     P99,
     Max,
+
+    /// <summary>The mean of the samples without the highest one: robust to one earlier burst, and exact on every target.</summary>
+    TrimmedMean,
 }
 
 /// <summary>What a baseline measures: events counted, or a numeric field summed, per time bucket.</summary>

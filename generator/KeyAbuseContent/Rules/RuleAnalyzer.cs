@@ -129,9 +129,43 @@ public sealed class RuleAnalyzer
         {
             Error(_rule.At("detect.window"), $"detect.window ({t.Window}) is longer than schedule.lookback ({_rule.Schedule.Lookback}); a run would never see a whole window", DiagnosticCodes.Kind);
         }
-        var columns = by.Select(b => b.Binding).Concat(aggregates.Select(a => a.Column)).Append(FirstSeen).Append(LastSeen).ToImmutableArray();
+        var inventory = InventoryJoin(source, t, by, aggregates);
+        var columns = by.Select(b => b.Binding).Concat(aggregates.Select(a => a.Column)).Append(FirstSeen).Append(LastSeen)
+            .Concat(inventory.Select(f => f.Binding)).ToImmutableArray();
         var condition = BindExpr(t.Condition, Columns("threshold", columns), "detect.condition");
-        return (condition is null ? null : new BoundThresholdDetection(where, by, t, aggregates, condition), columns);
+        return (condition is null ? null : new BoundThresholdDetection(where, by, t, aggregates, condition) { Inventory = inventory }, columns);
+    }
+
+    /// <summary>The inventory fields a threshold joins by key: scalar fields only, each a new column name.</summary>
+    private ImmutableArray<SourceField> InventoryJoin(SourceSchema source, ThresholdDetection t, ImmutableArray<SourceField> by, ImmutableArray<BoundNamedAggregate> aggregates)
+    {
+        if (t.Inventory.IsEmpty)
+        {
+            return [];
+        }
+        if (source.Source != RuleSource.Activity || !by.Any(b => b.Name == "key_id"))
+        {
+            Error(_rule.At("detect.inventory"), "detect.inventory joins the key inventory by key: the source is activity and detect.by includes key_id", DiagnosticCodes.Kind);
+            return [];
+        }
+        var taken = by.Select(b => b.Name).Concat(aggregates.Select(a => a.Column.Name)).Append("first_seen").Append("last_seen").ToHashSet(StringComparer.Ordinal);
+        var result = ImmutableArray.CreateBuilder<SourceField>();
+        for (var i = 0; i < t.Inventory.Length; i++)
+        {
+            var field = Sources.Inventory.Field(t.Inventory[i]);
+            if (field is null || field.Name == "key_id" || field.Type == ExprType.StringList)
+            {
+                Error(_rule.At($"detect.inventory[{i}]"), $"detect.inventory: '{t.Inventory[i]}' is not a scalar inventory field other than key_id ({string.Join(", ", Sources.Inventory.Fields.Where(f => f.Name != "key_id" && f.Type != ExprType.StringList).Select(f => f.Name))})");
+                continue;
+            }
+            if (!taken.Add(field.Name))
+            {
+                Error(_rule.At($"detect.inventory[{i}]"), $"detect.inventory: '{field.Name}' is already a result column (a grouping field or an aggregate)", DiagnosticCodes.Kind);
+                continue;
+            }
+            result.Add(field);
+        }
+        return result.ToImmutable();
     }
 
     private (BoundDetection?, ImmutableArray<FieldBinding>) Baseline(SourceSchema source, BaselineDetection b)
@@ -169,6 +203,10 @@ public sealed class RuleAnalyzer
         if (h.Length > TimeSpan.FromDays(90))
         {
             Error(_rule.At("detect.history.length"), "detect.history.length is at most 90d", DiagnosticCodes.Kind);
+        }
+        if (h.Statistic == Statistic.TrimmedMean && h.MinSamples < 2)
+        {
+            Error(_rule.At("detect.history.min_samples"), "detect.history.min_samples must be 2 or more for trimmed_mean: it drops a slot's highest sample", DiagnosticCodes.Kind);
         }
         if (h.Fallback != Fallback.None && Coarseness(h.Fallback) <= Coarseness(h.Seasonality))
         {

@@ -293,7 +293,10 @@ public sealed class RuleLoader
             switch (kind)
             {
                 case "threshold":
-                    return new ThresholdDetection(where, by, Duration(d, "window"), Aggregates(d), Expression(d, "condition", "detect.condition") ?? Placeholder());
+                    return new ThresholdDetection(where, by, Duration(d, "window"), Aggregates(d), Expression(d, "condition", "detect.condition") ?? Placeholder())
+                    {
+                        Inventory = Strings(d, "inventory"),
+                    };
                 case "baseline":
                     var metricMap = (YamlMapping)d["metric"]!;
                     var count = OptStr(metricMap, "count");
@@ -308,7 +311,7 @@ public sealed class RuleLoader
                     var minSamples = h["min_samples"] is YamlScalar ms ? (int)YamlDocumentReader.ParseInt(ms.Text) : 1;
                     var floor = d["floor"] is YamlScalar f ? double.Parse(f.Text, CultureInfo.InvariantCulture) : 0;
                     return new BaselineDetection(where, by, new Metric(count, sum, Duration(metricMap, "per")),
-                        new BaselineHistory(Duration(h, "length"), Enum.Parse<Statistic>(Str(h, "statistic"), ignoreCase: true), seasonality, minSamples, fallback),
+                        new BaselineHistory(Duration(h, "length"), Enum.Parse<Statistic>(Str(h, "statistic").Replace("_", "", StringComparison.Ordinal), ignoreCase: true), seasonality, minSamples, fallback),
                         floor, Expression(d, "condition", "detect.condition") ?? Placeholder());
                 case "new_value":
                     return new NewValueDetection(where, by, Str(d, "field"), Duration((YamlMapping)d["history"]!, "length"), OptDuration(d, "window"),

@@ -232,6 +232,21 @@ public static class ElasticHistory
                 },
             };
         }
+        else if (h.Statistic == Statistic.TrimmedMean)
+        {
+            // The mean without the highest sample, as the Sentinel refresh computes it; no value for a single sample.
+            statistic["keyabuse_sum"] = Agg("sum", "keyabuse.metric");
+            statistic["keyabuse_max"] = Agg("max", "keyabuse.metric");
+            statistic["keyabuse_count"] = Agg("value_count", "keyabuse.metric");
+            statistic["keyabuse.history.value"] = new JsonObject
+            {
+                ["bucket_script"] = new JsonObject
+                {
+                    ["buckets_path"] = new JsonObject { ["s"] = "keyabuse_sum", ["m"] = "keyabuse_max", ["n"] = "keyabuse_count" },
+                    ["script"] = "params.n > 1 ? (params.s - params.m) / (params.n - 1) : null",
+                },
+            };
+        }
         else
         {
             statistic["keyabuse.history.value"] = Agg(h.Statistic == Statistic.Mean ? "avg" : "max", "keyabuse.metric");

@@ -191,10 +191,16 @@ public static class EsqlRuleCompiler
             by = by.Add(EsqlNodes.Bare(Col("keyabuse.window")));
         }
         commands.Add(new EsqlStats([.. t.Aggregates.Select(Aggregate), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")], by));
+        var lookups = new List<EsqlLookup>();
+        if (!t.Inventory.IsEmpty)
+        {
+            commands.Add(new EsqlLookupJoin(Sources.Inventory.EsqlIndex, [Sources.Inventory.Field("key_id")!.Esql]));
+            lookups.Add(new(Sources.Inventory.EsqlIndex, Sources.Inventory.Field("key_id")!.Esql, "the key inventory"));
+        }
         commands.Add(new EsqlWhere(E(t.Condition)));
         commands.Add(Texts(rule));
         commands.Add(Keep(rule));
-        return Plan(rule, commands);
+        return Plan(rule, commands, true, [.. lookups]);
     }
 
     /// <summary>The hour-of-week slot of a time, counted from Monday 1970-01-05 (ES|QL's day of week is ISO; KQL's week starts on Sunday).</summary>
@@ -406,6 +412,9 @@ public static class EsqlRuleCompiler
                         Statistic.P90 => EsqlNodes.Call("PERCENTILE", Col("keyabuse.metric"), EsqlLiteral.Long(90)),
                         Statistic.P95 => EsqlNodes.Call("PERCENTILE", Col("keyabuse.metric"), EsqlLiteral.Long(95)),
                         Statistic.P99 => EsqlNodes.Call("PERCENTILE", Col("keyabuse.metric"), EsqlLiteral.Long(99)),
+                        // The mean without the highest sample; one sample divides by zero, which ES|QL makes null.
+                        Statistic.TrimmedMean => EsqlNodes.Op("/", EsqlNodes.Op("-", EsqlNodes.Call("SUM", Col("keyabuse.metric")), EsqlNodes.Call("MAX", Col("keyabuse.metric"))),
+                            EsqlNodes.Call("TO_DOUBLE", EsqlNodes.Op("-", EsqlNodes.Call("COUNT", new EsqlStar()), EsqlLiteral.Long(1)))),
                         _ => EsqlNodes.Call("MAX", Col("keyabuse.metric")),
                     };
                     var slots = schemes.Select(scheme => new EsqlQuery([

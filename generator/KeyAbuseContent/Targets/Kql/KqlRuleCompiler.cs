@@ -125,11 +125,17 @@ public static class KqlRuleCompiler
         {
             by = by.Add(KqlNodes.As("Window", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(t.Syntax.Window))));
         }
-        var body = Activity(rule).Then(Since(lookback)).Then([.. Filter(t.Where)]).Then(
-            new KqlSummarize([.. t.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], by),
-            new KqlWhere(E(t.Condition)),
-            Texts(rule),
-            Output(rule));
+        var ops = new List<KqlOperator> { new KqlSummarize([.. t.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], by) };
+        if (!t.Inventory.IsEmpty)
+        {
+            // The key's inventory entry; a key the inventory lacks keeps empty fields, as ES|QL's LOOKUP JOIN leaves them null.
+            ops.Add(new KqlLookup("leftouter", KqlNodes.FromFunction(Sources.Inventory.KqlFunction).Then(
+                new KqlProject([KqlNodes.Bare(KqlNodes.Col("KeyId")), .. t.Inventory.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))])), [new("KeyId", "KeyId")]));
+        }
+        ops.Add(new KqlWhere(E(t.Condition)));
+        ops.Add(Texts(rule));
+        ops.Add(Output(rule));
+        var body = Activity(rule).Then(Since(lookback)).Then([.. Filter(t.Where)]).Then([.. ops]);
         return Simple(rule, new KqlQuery([], body));
     }
 
@@ -178,6 +184,8 @@ public static class KqlRuleCompiler
         Rules.Statistic.P90 => KqlNodes.Call("percentile", value, KqlLiteral.Long(90)),
         Rules.Statistic.P95 => KqlNodes.Call("percentile", value, KqlLiteral.Long(95)),
         Rules.Statistic.P99 => KqlNodes.Call("percentile", value, KqlLiteral.Long(99)),
+        // The mean without the highest sample; one sample gives no baseline (min_samples is at least 2).
+        Rules.Statistic.TrimmedMean => KqlNodes.Op("/", KqlNodes.Op("-", KqlNodes.Call("sum", value), KqlNodes.Call("max", value)), KqlNodes.Call("todouble", KqlNodes.Op("-", KqlNodes.Call("count"), KqlLiteral.Long(1)))),
         _ => KqlNodes.Call("max", value),
     };
 

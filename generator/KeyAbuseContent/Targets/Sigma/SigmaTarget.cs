@@ -63,6 +63,10 @@ public static class SigmaTarget
 
     private static string Threshold(AnalyzedRule analyzed, BoundThresholdDetection t)
     {
+        if (!t.Inventory.IsEmpty)
+        {
+            throw new SigmaNotExpressibleException("the threshold joins the key inventory, and Sigma has no lookup");
+        }
         if (t.Aggregates.Length != 1)
         {
             throw new SigmaNotExpressibleException("a Sigma correlation tests one aggregate; this threshold has " + t.Aggregates.Length);
