@@ -639,12 +639,23 @@ FAKE_GEMINI = "AIza" + fake("", 35, "FAKE0example")
 FAKE_GROQ = "gsk_" + fake("", 52, "FAKE0example")
 FAKE_OPENROUTER = "sk-or-v1-" + ("0123456789abcdef" * 4)
 FAKE_HF = "hf_" + fake("", 34, "fakeexample")
+FAKE_OPENAI_LEGACY = "sk-" + fake("", 20, "FAKEx0EXAMPLE") + "T3BlbkFJ" + fake("", 20, "FAKEx0EXAMPLE")
+FAKE_OPENAI_ADMIN = "sk-admin-" + fake("", 58) + "T3BlbkFJ" + fake("", 58)
+FAKE_ANTHROPIC_ADMIN = "sk-ant-admin01-" + fake("", 93) + "AA"
+FAKE_XAI = "xai-" + fake("", 80, "FAKE0example")
+FAKE_PPLX = "pplx-" + fake("", 48, "FAKE0example")
+FAKE_REPLICATE = "r8_" + fake("", 37, "FAKE0example")
+FAKE_LANGSMITH = "lsv2_pt_" + "0123456789abcdef" * 2 + "_" + "0123456789"
+FAKE_BEDROCK = "ABSK" + fake("", 120, "RkFLRWV4YW1wbGU")
+FAKE_CEREBRAS = "csk-" + fake("", 48, "fake0example")
 
 
 def leaks_ci_key_material():
     ds = RulesDataset("leaks/ci-key-material", 2801, "ck", ["svc-chat-prod"],
                       "CI and application logs that print provider key material")
     ds.logs = [
+        ("2026-11-30T09:30:02.000Z", "ci-runner-7", "ci/build-1041/test", "build-and-test", "example/chat-api",
+         "Build 1041 started"),
         ("2026-11-30T10:00:05.000Z", "ci-runner-7", "ci/build-1042/test", "build-and-test", "example/chat-api",
          "Running integration tests against https://api.openai.com/v1"),
         ("2026-11-30T10:00:07.000Z", "ci-runner-7", "ci/build-1042/test", "build-and-test", "example/chat-api",
@@ -656,6 +667,16 @@ def leaks_ci_key_material():
         ("2026-11-30T10:07:02.000Z", "app-lab-1", "/var/log/lab/worker.log", "", "",
          "groq client init key=" + FAKE_GROQ),
     ]
+    # One more line per remaining format, all in CI build 1042's test log.
+    for i, (what, key) in enumerate([
+            ("OPENAI_LEGACY_KEY", FAKE_OPENAI_LEGACY), ("OPENAI_ADMIN_KEY", FAKE_OPENAI_ADMIN),
+            ("ANTHROPIC_ADMIN_KEY", FAKE_ANTHROPIC_ADMIN), ("HF_TOKEN", FAKE_HF), ("XAI_API_KEY", FAKE_XAI),
+            ("PPLX_API_KEY", FAKE_PPLX), ("REPLICATE_API_TOKEN", FAKE_REPLICATE),
+            ("OPENROUTER_API_KEY", FAKE_OPENROUTER), ("LANGSMITH_API_KEY", FAKE_LANGSMITH),
+            ("AWS_BEARER_TOKEN_BEDROCK", FAKE_BEDROCK), ("CEREBRAS_API_KEY", FAKE_CEREBRAS)]):
+        ds.logs.append(("2026-11-30T10:08:%02d.%03dZ" % (i, 137 + i), "ci-runner-7", "ci/build-1042/test", "build-and-test",
+                        "example/chat-api", "env %s=%s" % (what, key)))
+    ds.logs.sort(key=lambda l: l[0])
     ds.readme = """# leaks/ci-key-material
 
 CI jobs and application logs that print key material in provider formats.
@@ -663,12 +684,14 @@ CI jobs and application logs that print key material in provider formats.
 ## What the data shows
 
 `logs.jsonl` (normalized log lines: `time`, `host`, `source`, `pipeline`, `repository`,
-`message`); `events.jsonl` is empty. Four lines hold key material in the shapes of
+`message`) from 09:30 UTC; `events.jsonl` is empty. Fifteen lines hold key material in the shapes of
 `../shared/KEY-FORMATS.md`: an OpenAI project key (CI build 1042 on `ci-runner-7`), an
 Anthropic key (report-api's application log on `app-report-2`), a Google AI Studio key (CI
-deploy 1043 on `ci-runner-3`) and a Groq key (`app-lab-1`). Every one is fake: the body is the
-filler `FAKEx0EXAMPLEx0` (or `FAKE0example`) repeated, which matches the format and is no
-secret.
+deploy 1043 on `ci-runner-3`), a Groq key (`app-lab-1`), and in build 1042's log one line for
+each remaining format (OpenAI legacy and admin, Anthropic admin, Hugging Face, xAI, Perplexity,
+Replicate, OpenRouter, LangSmith, Bedrock, Cerebras). Every one is fake: the body is a filler
+such as `FAKEx0EXAMPLEx0`, `FAKE0example` or `0123456789abcdef` repeated, which matches the
+format and is no secret.
 
 ## Expected
 
@@ -682,6 +705,8 @@ def leaks_clean_logs():
     ds = RulesDataset("leaks/clean-logs", 2802, "cl", ["svc-chat-prod"],
                       "Logs that mention keys without holding key material")
     ds.logs = [
+        ("2026-11-30T09:30:02.000Z", "ci-runner-7", "ci/build-1049/test", "build-and-test", "example/chat-api",
+         "Build 1049 started"),
         ("2026-11-30T10:00:05.000Z", "ci-runner-7", "ci/build-1050/test", "build-and-test", "example/chat-api",
          "OPENAI_API_KEY=*** (masked)"),
         ("2026-11-30T10:00:09.000Z", "ci-runner-7", "ci/build-1050/test", "build-and-test", "example/chat-api",
@@ -694,17 +719,25 @@ def leaks_clean_logs():
          "AIza prefix check failed for key of length 12"),
         ("2026-11-30T10:08:00.000Z", "ci-runner-3", "ci/build-1051/deploy", "deploy", "example/maps",
          "task-queue gsk_short_1234 enqueued"),
+        ("2026-11-30T10:09:00.000Z", "ci-runner-3", "ci/build-1051/deploy", "deploy", "example/maps",
+         "xai-grok endpoint ok; pplx-api ok; r8_client v1; sk-or-v1-(unset); lsv2_pt_ prefix only"),
+        ("2026-11-30T10:10:00.000Z", "app-lab-1", "/var/log/lab/worker.log", "", "",
+         "hf_hub download ok; ABSK header missing; csk-cluster-a ready; sk-ant-admin01-redacted"),
+        ("2026-11-30T10:11:00.000Z", "app-lab-1", "/var/log/lab/worker.log", "", "",
+         "legacy key sk-" + "x" * 20 + "T3Blbk (truncated)"),
     ]
     ds.readme = """# leaks/clean-logs
 
 Log lines that talk about keys without holding any: masked and truncated keys, prefixes,
-request ids. No alert is expected.
+request ids, provider prefixes without a key. No alert is expected.
 
 ## What the data shows
 
 `logs.jsonl` only (`events.jsonl` is empty): a masked `OPENAI_API_KEY`, a redacted OpenAI key
 prefix, a truncated Anthropic key, a request id of 32 hex digits, an `AIza` prefix on its own,
-and a short `gsk_` string: each a near miss of a provider format.
+a short `gsk_` string, bare prefixes of the other formats (`xai-`, `pplx-`, `r8_`, `sk-or-v1-`,
+`lsv2_pt_`, `hf_`, `ABSK`, `csk-`, `sk-ant-admin01-`) and a truncated legacy OpenAI key: each a
+near miss of a provider format.
 
 ## Expected
 

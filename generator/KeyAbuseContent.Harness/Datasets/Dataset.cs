@@ -41,6 +41,9 @@ public sealed record InventoryKey(
     ImmutableArray<string> Countries,
     ImmutableArray<string> Cidrs);
 
+/// <summary>One application or CI log line (the logs source): where it was written and its text.</summary>
+public sealed record LogLine(DateTime Time, string? Host, string? Source, string? Pipeline, string? Repository, string? Message);
+
 /// <summary>An attack the dataset holds: which key, from when to when.</summary>
 public sealed record AttackLabel(string Scenario, string KeyId, DateTime Start, DateTime End);
 
@@ -62,6 +65,21 @@ public sealed record Dataset(
     ImmutableArray<GeoRange> Geo,
     ImmutableArray<DatasetProblem> Problems)
 {
-    /// <summary>The time span the events cover; the inventory's own day when there are none.</summary>
-    public (DateTime First, DateTime Last)? Span => Events.IsEmpty ? null : (Events[0].Time, Events[^1].Time);
+    /// <summary>Application and CI log lines (<c>logs.jsonl</c>), sorted by time.</summary>
+    public ImmutableArray<LogLine> Logs { get; init; } = [];
+
+    /// <summary>The time span the events and log lines cover; none when there are neither (an inventory alone).</summary>
+    public (DateTime First, DateTime Last)? Span
+    {
+        get
+        {
+            if (Events.IsEmpty && Logs.IsEmpty)
+            {
+                return null;
+            }
+            var first = Events.IsEmpty ? Logs[0].Time : Logs.IsEmpty ? Events[0].Time : Events[0].Time < Logs[0].Time ? Events[0].Time : Logs[0].Time;
+            var last = Events.IsEmpty ? Logs[^1].Time : Logs.IsEmpty ? Events[^1].Time : Events[^1].Time > Logs[^1].Time ? Events[^1].Time : Logs[^1].Time;
+            return (first, last);
+        }
+    }
 }

@@ -29,7 +29,45 @@ public static partial class DatasetLoader
         var events = LoadEvents(folder, geo, problems);
         var inventory = LoadInventory(folder, problems);
         var labels = LoadLabels(folder, problems);
-        return new Dataset(folder, events, inventory, labels, geo, problems.ToImmutable());
+        var logs = LoadLogs(folder, problems);
+        return new Dataset(folder, events, inventory, labels, geo, problems.ToImmutable()) { Logs = logs };
+    }
+
+    /// <summary>Reads <c>logs.jsonl</c>: one JSON object a line with <c>time</c> (required), <c>host</c>, <c>source</c>, <c>pipeline</c>, <c>repository</c>, <c>message</c>.</summary>
+    private static ImmutableArray<LogLine> LoadLogs(string folder, ImmutableArray<DatasetProblem>.Builder problems)
+    {
+        var path = Path.Combine(folder, "logs.jsonl");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        var display = PathDisplay.Of(path);
+        var lines = new List<LogLine>();
+        var number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                var root = doc.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                {
+                    throw new FormatException("a log line is a JSON object");
+                }
+                var time = Time(root) ?? throw new FormatException("'time' is required (RFC 3339 or Unix milliseconds)");
+                lines.Add(new LogLine(time, Str(root, "host"), Str(root, "source"), Str(root, "pipeline"), Str(root, "repository"), Str(root, "message")));
+            }
+            catch (Exception e) when (e is JsonException or FormatException)
+            {
+                problems.Add(new DatasetProblem(display, number, e.Message));
+            }
+        }
+        return [.. lines.OrderBy(l => l.Time)];
     }
 
     private static string Display(string folder, string file) => PathDisplay.Of(Path.Combine(folder, file));

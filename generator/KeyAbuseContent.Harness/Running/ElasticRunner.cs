@@ -32,11 +32,12 @@ public sealed class ElasticRunner
     {
         var runs = new List<RunResult>();
         var alerts = new List<Alert>();
-        if (dataset.Events.IsEmpty && dataset.Inventory.IsEmpty)
+        if (dataset.Events.IsEmpty && dataset.Inventory.IsEmpty && dataset.Logs.IsEmpty)
         {
             return (runs, alerts);
         }
         var activityTable = TargetTables.ElasticActivity(dataset);
+        var logsTable = TargetTables.ElasticLogs(dataset);
         var whole = new Dictionary<string, DataTable>(StringComparer.Ordinal) { [activityTable.Name] = activityTable };
         // The inventory index as of each day's sync, built once a day.
         var inventoryDays = new Dictionary<DateTime, DataTable>();
@@ -58,6 +59,7 @@ public sealed class ElasticRunner
                 var indices = new Dictionary<string, DataTable>(StringComparer.Ordinal)
                 {
                     [activityTable.Name] = activityTable,
+                    [logsTable.Name] = logsTable,
                     [Sources.Inventory.EsqlIndex] = inventory(RunSchedule.Floor(t, TimeSpan.FromDays(1))),
                 };
                 foreach (var (name, table) in history.At(t))

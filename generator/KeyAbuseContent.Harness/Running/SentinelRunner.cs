@@ -120,12 +120,13 @@ public sealed class SentinelRunner
     {
         var runs = new List<RunResult>();
         var alerts = new List<Alert>();
-        if (dataset.Events.IsEmpty && dataset.Inventory.IsEmpty)
+        if (dataset.Events.IsEmpty && dataset.Inventory.IsEmpty && dataset.Logs.IsEmpty)
         {
             return (runs, alerts);
         }
         var tables = StaticTables(dataset);
         var activity = _share is not null && ReferenceEquals(_share.Dataset, dataset) ? _share.Activity : new TimeSlices(TargetTables.SentinelActivity(dataset), "TimeGenerated");
+        var logs = new TimeSlices(TargetTables.SentinelLogs(dataset), "TimeGenerated");
         var hourly = new List<object?[]>();
         var baseline = new List<object?[]>();
         var hourlySchema = tables[HistoryTables.SentinelHourly].Columns;
@@ -177,6 +178,7 @@ public sealed class SentinelRunner
                         // reads of the source, so older rows would change nothing but the cost.
                         var reach = d.Rule.Sentinel.Plan.SourceReach < d.Rule.Sentinel.Rule.QueryPeriod ? d.Rule.Sentinel.Plan.SourceReach : d.Rule.Sentinel.Rule.QueryPeriod;
                         tables[SentinelParsers.ActivityTable] = activity.Slice(d.At - reach, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
+                        tables[SentinelParsers.LogsTable] = logs.Slice(d.At - reach, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
                         // History tables too are shown to the run over its query period only; a slice of a table the
                         // engine has converted costs an index, not a conversion.
                         var period = (d.At - d.Rule.Sentinel.Rule.QueryPeriod, d.At + TimeSpan.FromTicks(1));

@@ -52,6 +52,37 @@ public static class TargetTables
         return new DataTable(table.Name, [.. table.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], rows);
     }
 
+    /// <summary>The Elastic data stream backing index the log lines are written to.</summary>
+    public const string ElasticLogsIndex = "logs-keyabuse.logs-default";
+
+    private static object? LogValue(LogLine l, string field) => field switch
+    {
+        "time" => l.Time,
+        "host" => l.Host,
+        "source" => l.Source,
+        "pipeline" => l.Pipeline,
+        "repository" => l.Repository,
+        "message" => l.Message,
+        _ => throw new ArgumentException("unknown log field " + field, nameof(field)),
+    };
+
+    /// <summary>Sentinel's <c>LlmLogs_CL</c>: the normalized log columns, strings never null.</summary>
+    public static DataTable SentinelLogs(Dataset dataset)
+    {
+        var table = SentinelParsers.Tables.Single(t => t.Name == SentinelParsers.LogsTable);
+        var fields = table.Columns.Select(c => Sources.Logs.Fields.Single(f => f.Kql == c.Name)).ToList();
+        var rows = dataset.Logs.Select(l => fields.Select(f => Kql(LogValue(l, f.Name), f.Type)).ToArray()).ToList();
+        return new DataTable(table.Name, [.. table.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], rows);
+    }
+
+    /// <summary>The Elastic logs index: ECS names, missing values null.</summary>
+    public static DataTable ElasticLogs(Dataset dataset)
+    {
+        var fields = Sources.Logs.Fields;
+        var rows = dataset.Logs.Select(l => fields.Select(f => LogValue(l, f.Name)).ToArray()).ToList();
+        return new DataTable(ElasticLogsIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, EsType(f.Type)))], rows);
+    }
+
     /// <summary>KQL values: a missing string is the empty string; other types keep null.</summary>
     private static object? Kql(object? value, ExprType type) => type is ExprType.String or ExprType.Ip ? value ?? "" : value;
 

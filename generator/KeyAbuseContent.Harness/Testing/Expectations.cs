@@ -20,17 +20,18 @@ public static class Expectations
         var failures = ImmutableArray.CreateBuilder<string>();
         foreach (var e in test.Expect)
         {
-            var hits = mine.Count(a => a.KeyId == e.KeyId && a.Time >= e.From.UtcDateTime && a.Time <= e.To.UtcDateTime);
+            var hits = mine.Count(a => Covers(e, a));
+            var subject = e.KeyId.Length > 0 ? e.KeyId : e.Entity;
             if (hits < e.Min)
             {
-                failures.Add($"expected at least {e.Min} alert(s) for {e.KeyId} between {Alert.Iso(e.From.UtcDateTime)} and {Alert.Iso(e.To.UtcDateTime)}, got {hits}");
+                failures.Add($"expected at least {e.Min} alert(s) for {subject} between {Alert.Iso(e.From.UtcDateTime)} and {Alert.Iso(e.To.UtcDateTime)}, got {hits}");
             }
             if (e.Max is { } max && hits > max)
             {
-                failures.Add($"expected at most {max} alert(s) for {e.KeyId} between {Alert.Iso(e.From.UtcDateTime)} and {Alert.Iso(e.To.UtcDateTime)}, got {hits}");
+                failures.Add($"expected at most {max} alert(s) for {subject} between {Alert.Iso(e.From.UtcDateTime)} and {Alert.Iso(e.To.UtcDateTime)}, got {hits}");
             }
         }
-        var unexpected = mine.Where(a => !test.Expect.Any(e => a.KeyId == e.KeyId && a.Time >= e.From.UtcDateTime && a.Time <= e.To.UtcDateTime)).ToList();
+        var unexpected = mine.Where(a => !test.Expect.Any(e => Covers(e, a))).ToList();
         if (unexpected.Count > 0)
         {
             var sample = string.Join("; ", unexpected.Take(3).Select(a => $"{a.KeyId} at {Alert.Iso(a.Time)}: {a.Title}"));
@@ -38,4 +39,10 @@ public static class Expectations
         }
         return new TestOutcome(rule.Name, target.ToString().ToLowerInvariant(), test.Dataset, failures.Count == 0, failures.ToImmutable(), mine);
     }
+
+    /// <summary>An alert in the expectation's window for its key, or, for an expectation by entity, whose result row holds the entity.</summary>
+    private static bool Covers(Expectation e, Alert a) =>
+        a.Time >= e.From.UtcDateTime && a.Time <= e.To.UtcDateTime && (e.KeyId.Length > 0
+            ? a.KeyId == e.KeyId
+            : a.Evidence.Any(kv => kv.Value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) && s == e.Entity));
 }

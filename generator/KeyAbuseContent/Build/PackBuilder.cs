@@ -151,15 +151,15 @@ public sealed class PackBuilder
             {
                 diagnostics.Error(rule.At($"tests[{i}].dataset"), rule.Name, DiagnosticCodes.UnknownDataset, $"tests: dataset '{test.Dataset}' is not a folder under test-data/");
             }
-            else if (!File.Exists(Path.Combine(folder, "events.jsonl")) && !File.Exists(Path.Combine(folder, "events.jsonl.gz")) && !Directory.Exists(Path.Combine(folder, "raw")) && !File.Exists(Path.Combine(folder, "inventory.yaml")))
+            else if (!File.Exists(Path.Combine(folder, "events.jsonl")) && !File.Exists(Path.Combine(folder, "events.jsonl.gz")) && !Directory.Exists(Path.Combine(folder, "raw")) && !File.Exists(Path.Combine(folder, "inventory.yaml")) && !File.Exists(Path.Combine(folder, "logs.jsonl")))
             {
-                diagnostics.Error(rule.At($"tests[{i}].dataset"), rule.Name, DiagnosticCodes.UnknownDataset, $"tests: dataset '{test.Dataset}' holds no events.jsonl[.gz], raw/ or inventory.yaml");
+                diagnostics.Error(rule.At($"tests[{i}].dataset"), rule.Name, DiagnosticCodes.UnknownDataset, $"tests: dataset '{test.Dataset}' holds no events.jsonl[.gz], logs.jsonl, raw/ or inventory.yaml");
             }
             else if (InventoryKeys(Path.Combine(folder, "inventory.yaml")) is { } keys)
             {
                 for (var j = 0; j < test.Expect.Length; j++)
                 {
-                    if (!keys.Contains(test.Expect[j].KeyId))
+                    if (test.Expect[j].KeyId.Length > 0 && !keys.Contains(test.Expect[j].KeyId))
                     {
                         diagnostics.Error(rule.At($"tests[{i}].expect[{j}].key_id"), rule.Name, DiagnosticCodes.UnknownDataset,
                             $"tests: key '{test.Expect[j].KeyId}' is not in the inventory of dataset '{test.Dataset}'");

@@ -136,7 +136,11 @@ public sealed record InventoryDetection(RuleExpression Where) : Detection(Where,
 }
 
 /// <summary>One expected alert of a test: the key and the time range its first alert must fall in.</summary>
-public sealed record Expectation(string KeyId, DateTimeOffset From, DateTimeOffset To, int Min, int? Max);
+public sealed record Expectation(string KeyId, DateTimeOffset From, DateTimeOffset To, int Min, int? Max)
+{
+    /// <summary>For a rule whose alerts name no key (an address, a host): a value of the alert's result row; KeyId is then empty.</summary>
+    public string? Entity { get; init; }
+}
 
 /// <summary>A test of a rule: a dataset and the alerts it must (or must not) raise.</summary>
 public sealed record RuleTest(string Dataset, ImmutableArray<string> Targets, ImmutableArray<Expectation> Expect, SourcePosition Position);

@@ -365,7 +365,7 @@ public sealed class RuleLoader
                     {
                         diagnostics.Error(e.Start, name, DiagnosticCodes.Schema, "an expectation's 'max' is below its 'min'");
                     }
-                    expectations.Add(new Expectation(Str(e, "key_id"), from, to, min, max));
+                    expectations.Add(new Expectation(OptStr(e, "key_id") ?? "", from, to, min, max) { Entity = OptStr(e, "entity") });
                 }
                 var targets = Strings(t, "targets");
                 result.Add(new RuleTest(Str(t, "dataset"), targets.IsEmpty ? ["sentinel", "elastic"] : targets, expectations.ToImmutable(), t.Start));
