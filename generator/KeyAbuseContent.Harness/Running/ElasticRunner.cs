@@ -172,12 +172,12 @@ public sealed class ElasticRunner
         private readonly ElasticRunner _runner;
         private DateTime _baselineDay = DateTime.MinValue;
         private DataTable? _baseline;
-        private readonly (DateTime Time, string Entity, string Key)[] _keyed;
+        private readonly (DateTime Time, string Entity, string Key)[]? _keyed;
         private int _folded;
         private readonly Dictionary<string, (DateTime First, DateTime Last)> _values = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (DateTime First, DateTime Last)> _entities = new(StringComparer.Ordinal);
 
-        private History(ElasticRunner runner, string rule, TimeSpan retention, DataTable? hourly, ImmutableArray<EsqlQuery> slots, (DateTime, string, string)[] keyed)
+        private History(ElasticRunner runner, string rule, TimeSpan retention, DataTable? hourly, ImmutableArray<EsqlQuery> slots, (DateTime, string, string)[]? keyed)
         {
             _runner = runner;
             _rule = rule;
@@ -197,7 +197,9 @@ public sealed class ElasticRunner
                 var table = runner._engine.Execute(EsqlRenderer.Render(peaks).Text, whole, DateTime.UnixEpoch).Table;
                 hourly = new DataTable(queries.HourlyIndex!, table.Columns, table.Rows);
             }
-            (DateTime, string, string)[] keyed = [];
+            // Null when the rule keeps no known values; empty when none of the events ever matched (the transform's
+            // index then exists and is empty, and the rule's lookup join must still find it).
+            (DateTime, string, string)[]? keyed = null;
             if (queries.KeyedValues is { } values)
             {
                 var table = runner._engine.Execute(EsqlRenderer.Render(values).Text, whole, DateTime.UnixEpoch).Table;
@@ -226,7 +228,7 @@ public sealed class ElasticRunner
                 }
                 yield return (HistoryTables.ElasticBaseline(_rule), _baseline!);
             }
-            if (_keyed.Length > 0)
+            if (_keyed is not null)
             {
                 var checkpoint = t - TransformDelay;
                 while (_folded < _keyed.Length && _keyed[_folded].Time <= checkpoint)
