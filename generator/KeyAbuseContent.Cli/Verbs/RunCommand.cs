@@ -82,8 +82,12 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         {
             Console.Error.WriteLine("warning: " + problem);
         }
+        if (!dataset.Problems.IsEmpty)
+        {
+            console.MarkupLine($"[yellow]{dataset.Problems.Length} input problem(s)[/]: lines or records skipped while loading {Markup.Escape(settings.Dataset)} (listed above); the rest loaded.");
+        }
         PackRun? run = null;
-        console.Status().Start($"running {build.Rules.Length} rule(s) over {dataset.Events.Length} event(s)", _ =>
+        console.Status().Start($"running {build.Rules.Length} rule(s) over {dataset.Events.Length} event(s) and {dataset.Raw.Length} vendor record(s)", _ =>
             run = new PackRunner(new RunOptions { IngestionDelay = delay }, rules).Run(build.Rules, dataset, settings.Sentinel, settings.Elastic, parity: !settings.NoParity));
         if (settings.Out is { } path)
         {

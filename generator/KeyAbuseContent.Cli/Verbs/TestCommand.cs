@@ -93,6 +93,15 @@ public sealed class TestCommand : Command<TestCommand.Settings>
         {
             JUnitReport.Of(outcomes, clock.Elapsed).Save(junit);
         }
+        var problems = recorder.Problems.ToList();
+        foreach (var (_, problem) in problems)
+        {
+            Console.Error.WriteLine("warning: " + problem);
+        }
+        if (problems.Count > 0)
+        {
+            console.MarkupLine($"[yellow]{problems.Count} input problem(s)[/]: lines or records skipped while loading the datasets (listed above).");
+        }
         var failed = outcomes.Count(o => !o.Passed);
         console.MarkupLine(failed == 0
             ? $"[green]{outcomes.Count} check(s) passed[/] for {selected.Count} rule(s) in {clock.Elapsed.TotalSeconds:0.0} s."

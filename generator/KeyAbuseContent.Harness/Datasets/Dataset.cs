@@ -56,7 +56,10 @@ public sealed record DatasetProblem(string File, int Line, string Message)
     public override string ToString() => Line > 0 ? $"{File}:{Line}: {Message}" : $"{File}: {Message}";
 }
 
-/// <summary>A loaded dataset folder: events (sorted by time), inventory, labels, enrichment, and what was skipped.</summary>
+/// <summary>
+/// A loaded dataset folder: normalized events (sorted by time), vendor-format records of <c>raw/</c> (sorted by
+/// time), inventory, labels, enrichment, and what was skipped.
+/// </summary>
 public sealed record Dataset(
     string Folder,
     ImmutableArray<ActivityEvent> Events,
@@ -68,18 +71,36 @@ public sealed record Dataset(
     /// <summary>Application and CI log lines (<c>logs.jsonl</c>), sorted by time.</summary>
     public ImmutableArray<LogLine> Logs { get; init; } = [];
 
-    /// <summary>The time span the events and log lines cover; none when there are neither (an inventory alone).</summary>
+    /// <summary>The records of the vendor logs under <c>raw/</c> that loaded, sorted by time.</summary>
+    public ImmutableArray<RawRecord> Raw { get; init; } = [];
+
+    /// <summary>Whether the dataset holds anything a rule can read.</summary>
+    public bool IsEmpty => Events.IsEmpty && Raw.IsEmpty && Logs.IsEmpty && Inventory.IsEmpty;
+
+    /// <summary>The time span the events, raw records and log lines cover; null when there are none (an inventory alone).</summary>
     public (DateTime First, DateTime Last)? Span
     {
         get
         {
-            if (Events.IsEmpty && Logs.IsEmpty)
+            DateTime? first = null, last = null;
+            void Cover(DateTime from, DateTime to)
             {
-                return null;
+                first = first is { } f && f <= from ? f : from;
+                last = last is { } l && l >= to ? l : to;
             }
-            var first = Events.IsEmpty ? Logs[0].Time : Logs.IsEmpty ? Events[0].Time : Events[0].Time < Logs[0].Time ? Events[0].Time : Logs[0].Time;
-            var last = Events.IsEmpty ? Logs[^1].Time : Logs.IsEmpty ? Events[^1].Time : Events[^1].Time > Logs[^1].Time ? Events[^1].Time : Logs[^1].Time;
-            return (first, last);
+            if (!Events.IsEmpty)
+            {
+                Cover(Events[0].Time, Events[^1].Time);
+            }
+            if (!Raw.IsEmpty)
+            {
+                Cover(Raw[0].Time, Raw[^1].Time);
+            }
+            if (!Logs.IsEmpty)
+            {
+                Cover(Logs[0].Time, Logs[^1].Time);
+            }
+            return first is { } a && last is { } b ? (a, b) : null;
         }
     }
 }

@@ -12,7 +12,7 @@ namespace KeyAbuseContent.Harness.Datasets;
 
 /// <summary>
 /// Reads a dataset folder (DESIGN.md): <c>events.jsonl[.gz]</c>, <c>inventory.yaml</c>, <c>labels.json</c>,
-/// <c>geo.csv</c>. A line that is not valid is reported with its line number and reason and skipped;
+/// <c>geo.csv</c>, and the vendor logs of <c>raw/</c> (<see cref="RawRecordReader"/>). A line that is not valid is reported with its line number and reason and skipped;
 /// duplicate request ids are dropped; addresses are enriched from <c>geo.csv</c> where the event lacks
 /// its country or ASN. A key id shaped like a provider secret is refused: datasets carry ids, never keys.
 /// </summary>
@@ -30,7 +30,8 @@ public static partial class DatasetLoader
         var inventory = LoadInventory(folder, problems);
         var labels = LoadLabels(folder, problems);
         var logs = LoadLogs(folder, problems);
-        return new Dataset(folder, events, inventory, labels, geo, problems.ToImmutable()) { Logs = logs };
+        var raw = RawRecordReader.Load(folder, problems);
+        return new Dataset(folder, events, inventory, labels, geo, problems.ToImmutable()) { Logs = logs, Raw = raw };
     }
 
     /// <summary>Reads <c>logs.jsonl</c>: one JSON object a line with <c>time</c> (required), <c>host</c>, <c>source</c>, <c>pipeline</c>, <c>repository</c>, <c>message</c>.</summary>

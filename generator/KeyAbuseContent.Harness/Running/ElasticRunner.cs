@@ -27,18 +27,28 @@ public sealed class ElasticRunner
 
     public ElasticRunner(RunOptions options) => _options = options;
 
+    /// <summary>The raw records the ingest pipelines rejected in the last run (none when the pipelines are right).</summary>
+    public ImmutableArray<IngestProblem> IngestProblems { get; private set; } = [];
+
     /// <summary>Runs every rule over the dataset; returns the raw run results and the alerts raised.</summary>
     public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset)
     {
         var runs = new List<RunResult>();
         var alerts = new List<Alert>();
-        if (dataset.Events.IsEmpty && dataset.Inventory.IsEmpty && dataset.Logs.IsEmpty)
+        if (dataset.IsEmpty)
         {
             return (runs, alerts);
         }
         var activityTable = TargetTables.ElasticActivity(dataset);
         var logsTable = TargetTables.ElasticLogs(dataset);
-        var whole = new Dictionary<string, DataTable>(StringComparer.Ordinal) { [activityTable.Name] = activityTable };
+        var whole = new Dictionary<string, DataTable>(StringComparer.Ordinal) { [activityTable.Name] = activityTable, [logsTable.Name] = logsTable };
+        // The data streams the pack's ingest pipelines write vendor logs to.
+        var (rawIndices, ingestProblems) = RawTables.Elastic(dataset);
+        IngestProblems = ingestProblems;
+        foreach (var (name, table) in rawIndices)
+        {
+            whole[name] = table;
+        }
         // The inventory index as of each day's sync, built once a day.
         var inventoryDays = new Dictionary<DateTime, DataTable>();
         DataTable inventory(DateTime day) => inventoryDays.TryGetValue(day, out var t) ? t : inventoryDays[day] = TargetTables.ElasticInventory(dataset, day);
@@ -56,10 +66,8 @@ public sealed class ElasticRunner
                 var visible = t - _options.IngestionDelay;
                 // The whole index every run, the same instance: the engine converts it once and answers the run's
                 // window from its cached time order.
-                var indices = new Dictionary<string, DataTable>(StringComparer.Ordinal)
+                var indices = new Dictionary<string, DataTable>(whole, StringComparer.Ordinal)
                 {
-                    [activityTable.Name] = activityTable,
-                    [logsTable.Name] = logsTable,
                     [Sources.Inventory.EsqlIndex] = inventory(RunSchedule.Floor(t, TimeSpan.FromDays(1))),
                 };
                 foreach (var (name, table) in history.At(t))

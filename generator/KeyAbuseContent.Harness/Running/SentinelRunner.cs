@@ -120,13 +120,24 @@ public sealed class SentinelRunner
     {
         var runs = new List<RunResult>();
         var alerts = new List<Alert>();
-        if (dataset.Events.IsEmpty && dataset.Inventory.IsEmpty && dataset.Logs.IsEmpty)
+        if (dataset.IsEmpty)
         {
             return (runs, alerts);
         }
         var tables = StaticTables(dataset);
-        var activity = _share is not null && ReferenceEquals(_share.Dataset, dataset) ? _share.Activity : new TimeSlices(TargetTables.SentinelActivity(dataset), "TimeGenerated");
-        var logs = new TimeSlices(TargetTables.SentinelLogs(dataset), "TimeGenerated");
+        // The pack's activity table (shared between passes when it can be), the logs table and the native tables
+        // vendor logs land in, each cut to what a run may read.
+        List<TimeSlices> sliced = [_share is not null && ReferenceEquals(_share.Dataset, dataset) ? _share.Activity : new TimeSlices(TargetTables.SentinelActivity(dataset), "TimeGenerated"),
+            new TimeSlices(TargetTables.SentinelLogs(dataset), "TimeGenerated"),
+            .. RawTables.Sentinel(dataset).Values.Select(t => new TimeSlices(t, "TimeGenerated"))];
+        void Slice(DateTime from, DateTime to)
+        {
+            foreach (var t in sliced)
+            {
+                var slice = t.Slice(from, to);
+                tables[slice.Name] = slice;
+            }
+        }
         var hourly = new List<object?[]>();
         var baseline = new List<object?[]>();
         var hourlySchema = tables[HistoryTables.SentinelHourly].Columns;
@@ -157,7 +168,7 @@ public sealed class SentinelRunner
                 case SummaryJob s:
                     {
                         var bin = s.Summary.BinSize;
-                        tables[SentinelParsers.ActivityTable] = activity.Slice(s.At - bin, Min(s.At, visibleUntil));
+                        Slice(s.At - bin, Min(s.At, visibleUntil));
                         var result = _engine.Execute(KqlRenderer.Render(s.Summary.Query), tables, functions, s.At).Table;
                         hourly.AddRange(Project(result, hourlySchema, null));
                         tables[HistoryTables.SentinelHourly] = new DataTable(HistoryTables.SentinelHourly, hourlySchema, [.. hourly]);
@@ -177,8 +188,7 @@ public sealed class SentinelRunner
                         // The query period bounds what Sentinel shows the run; the query's own ago() filters bound what it
                         // reads of the source, so older rows would change nothing but the cost.
                         var reach = d.Rule.Sentinel.Plan.SourceReach < d.Rule.Sentinel.Rule.QueryPeriod ? d.Rule.Sentinel.Plan.SourceReach : d.Rule.Sentinel.Rule.QueryPeriod;
-                        tables[SentinelParsers.ActivityTable] = activity.Slice(d.At - reach, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
-                        tables[SentinelParsers.LogsTable] = logs.Slice(d.At - reach, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
+                        Slice(d.At - reach, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
                         // History tables too are shown to the run over its query period only; a slice of a table the
                         // engine has converted costs an index, not a conversion.
                         var period = (d.At - d.Rule.Sentinel.Rule.QueryPeriod, d.At + TimeSpan.FromTicks(1));

@@ -23,6 +23,10 @@ public sealed class RuleTestRunner(string rulesDir, string testDataDir)
         return dataset;
     }
 
+    /// <summary>What was skipped while loading the datasets so far (bad lines and records, unknown sources), per dataset.</summary>
+    public IEnumerable<(string Dataset, DatasetProblem Problem)> Problems =>
+        _datasets.OrderBy(d => d.Key, StringComparer.Ordinal).SelectMany(d => d.Value.Problems.Select(p => (d.Key, p)));
+
     public IEnumerable<TestOutcome> Run(CompiledRule rule, bool sentinel, bool elastic)
     {
         var definition = rule.Analyzed.Rule;

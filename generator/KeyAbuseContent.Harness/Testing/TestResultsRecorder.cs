@@ -17,6 +17,9 @@ public sealed class TestResultsRecorder(string rulesDir, string testDataDir)
 {
     private readonly RuleTestRunner _runner = new(rulesDir, testDataDir);
 
+    /// <summary>What was skipped while loading the datasets so far (bad lines and records, unknown sources), per dataset.</summary>
+    public IEnumerable<(string Dataset, Datasets.DatasetProblem Problem)> Problems => _runner.Problems;
+
     /// <summary>The outcomes as <c>keyabuse test</c> prints them, and their record.</summary>
     public (IReadOnlyList<TestOutcome> Outcomes, RuleTestResults Results) Run(CompiledRule rule, bool sentinel, bool elastic)
     {

@@ -53,6 +53,7 @@ public static class SentinelParsers
         new(ActivityTable, NormalizedColumns(Sources.Activity), "Normalized LLM API requests, one row a request (KeyAbuseContent)."),
         new(AuditTable, NormalizedColumns(Sources.Audit), "Normalized LLM provider audit events (KeyAbuseContent)."),
         new(LogsTable, NormalizedColumns(Sources.Logs), "Application and CI log lines searched for key material (KeyAbuseContent)."),
+        .. RawSources.All.Where(r => r.CustomTable).Select(RawTable),
         new(HistoryTables.SentinelHourly,
             [("TimeGenerated", "datetime"), ("Rule", "string"), ("Entity", "string"), ("Value", "string"), ("Metric", "real")],
             "Hourly per-rule aggregates written by KeyAbuseContent's summary rules."),
@@ -61,18 +62,62 @@ public static class SentinelParsers
             "Per-rule baselines and known values, refreshed daily by KeyAbuseContent's refresh workflows."),
     ];
 
-    /// <summary>The activity parser: the normalized view every activity rule reads.</summary>
+    private static KqlAssign TotalTokens() => KqlNodes.As("TotalTokens", KqlNodes.Op("+",
+        KqlNodes.Call("coalesce", KqlNodes.Col("InputTokens"), KqlLiteral.Long(0)),
+        KqlNodes.Call("coalesce", KqlNodes.Col("OutputTokens"), KqlLiteral.Long(0))));
+
+    /// <summary>
+    /// The activity parser: the normalized view every activity rule reads — the pack's own table, unioned with the
+    /// parser of each vendor format that feeds activity.
+    /// </summary>
     public static SentinelFunction Activity()
     {
         var fields = Sources.Activity.Fields;
-        var tokens = KqlNodes.Op("+",
-            KqlNodes.Call("coalesce", KqlNodes.Col("InputTokens"), KqlLiteral.Long(0)),
-            KqlNodes.Call("coalesce", KqlNodes.Col("OutputTokens"), KqlLiteral.Long(0)));
-        var body = KqlNodes.From(ActivityTable).Then(
-            new KqlExtend([KqlNodes.As("TotalTokens", tokens)]),
+        var own = KqlNodes.From(ActivityTable).Then(
+            new KqlExtend([TotalTokens()]),
             new KqlProject([.. fields.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))]));
-        return new SentinelFunction(Sources.Activity.KqlFunction, "", KqlRenderer.Render(body), "Normalized LLM API activity for KeyAbuseContent rules.");
+        return new SentinelFunction(Sources.Activity.KqlFunction, "", KqlRenderer.Render(WithRawSources(RuleSource.Activity, own)), "Normalized LLM API activity for KeyAbuseContent rules.");
     }
+
+    /// <summary>A view's own rows unioned with the parsers of the raw sources that feed it (each bound by a let).</summary>
+    private static KqlQuery WithRawSources(RuleSource feeds, KqlTabular own)
+    {
+        var raws = RawSources.All.Where(r => r.Feeds == feeds && r.SentinelParser != Sources.For(feeds).KqlFunction).ToList();
+        if (raws.Count == 0)
+        {
+            return new KqlQuery([], own);
+        }
+        var lets = raws.Select(r => new KqlLet(LetName(r), KqlNodes.FromFunction(r.SentinelParser), null)).ToList();
+        return new KqlQuery([.. lets], own.Then(new KqlUnion([.. lets.Select(l => l.Name)])));
+    }
+
+    private static string LetName(RawSource r) => string.Concat(r.Name.Split('_').Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
+
+    /// <summary>The custom table a raw source lands in: TimeGenerated and the record's top-level fields as columns.</summary>
+    private static SentinelTable RawTable(RawSource r) =>
+        new(r.SentinelTable, [("TimeGenerated", "datetime"), .. r.Columns.Select(c => (c.Column, c.KqlType))], $"{r.Description} (KeyAbuseContent, raw source {r.Name}).");
+
+    /// <summary>
+    /// A raw source's parser body: its Sentinel table projected onto the normalized source's columns, in the
+    /// source's order, each from the mapping of <see cref="RawSources"/> (<see cref="SentinelRawMapping"/>).
+    /// </summary>
+    public static KqlTabular RawParser(RawSource raw)
+    {
+        var target = raw.Target;
+        var computed = target.Fields.Where(f => f.Name is not ("time" or "tokens"))
+            .Select(f => SentinelRawMapping.Value(raw, f) is KqlName n && n.Name == f.Kql ? KqlNodes.Bare(n) : KqlNodes.As(f.Kql, SentinelRawMapping.Value(raw, f)));
+        var body = KqlNodes.From(raw.SentinelTable).Then(new KqlProject([KqlNodes.Bare(KqlNodes.Col("TimeGenerated")), .. computed]));
+        if (target.Field("tokens") is not null)
+        {
+            body = body.Then(new KqlExtend([TotalTokens()]), new KqlProject([.. target.Fields.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))]));
+        }
+        return body;
+    }
+
+    /// <summary>The parser functions of the raw sources that have their own (the others are part of a view's body).</summary>
+    private static IEnumerable<SentinelFunction> RawFunctions() =>
+        RawSources.All.Where(r => r.SentinelParser != Sources.For(r.Feeds).KqlFunction)
+            .Select(r => new SentinelFunction(r.SentinelParser, "", KqlRenderer.Render(RawParser(r)), $"{r.Description}, normalized as KeyAbuseContent {Sources.Name(r.Feeds)} events."));
 
     /// <summary>The inventory parser: the watchlist with typed columns (dates as datetime, lists as arrays).</summary>
     public static SentinelFunction Inventory()
@@ -103,21 +148,7 @@ public static class SentinelParsers
     public static SentinelFunction ControlPlane()
     {
         static KqlExpr Str(string s) => KqlLiteral.Str(s);
-        var aws = KqlNodes.From("AWSCloudTrail").Then(new KqlProject([
-            KqlNodes.Bare(KqlNodes.Col("TimeGenerated")),
-            KqlNodes.As("Cloud", Str("aws")),
-            KqlNodes.Bare(KqlNodes.Col("EventSource")),
-            KqlNodes.Bare(KqlNodes.Col("EventName")),
-            KqlNodes.As("Actor", KqlNodes.Col("UserIdentityArn")),
-            // Not every AWSCloudTrail schema has the access key column.
-            KqlNodes.As("KeyId", KqlNodes.Call("tostring", KqlNodes.Call("column_ifexists", Str("UserIdentityAccessKeyId"), Str("")))),
-            KqlNodes.As("AccountId", KqlNodes.Col("RecipientAccountId")),
-            KqlNodes.As("Region", KqlNodes.Col("AWSRegion")),
-            KqlNodes.As("SrcIpAddr", KqlNodes.Col("SourceIpAddress")),
-            KqlNodes.As("HttpUserAgent", KqlNodes.Col("UserAgent")),
-            KqlNodes.As("Outcome", KqlNodes.Call("iff", KqlNodes.Call("isempty", KqlNodes.Col("ErrorCode")), Str("success"), Str("failure"))),
-            KqlNodes.Bare(KqlNodes.Col("ErrorCode")),
-            KqlNodes.As("Model", KqlNodes.Call("tostring", new KqlMember(KqlNodes.Col("RequestParameters"), "modelId")))]));
+        var aws = RawParser(RawSources.BedrockCloudTrail);
         var azure = KqlNodes.From("AzureActivity").Then(new KqlProject([
             KqlNodes.Bare(KqlNodes.Col("TimeGenerated")),
             KqlNodes.As("Cloud", Str("azure")),
@@ -138,6 +169,7 @@ public static class SentinelParsers
 
     public static ImmutableArray<SentinelFunction> Functions =>
     [
+        .. RawFunctions(),
         Activity(),
         Inventory(),
         ControlPlane(),

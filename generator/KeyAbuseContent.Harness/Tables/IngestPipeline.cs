@@ -1,0 +1,362 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace KeyAbuseContent.Harness.Tables;
+
+/// <summary>A processor of an ingest pipeline failed on a document: Elasticsearch rejects the document.</summary>
+public sealed class IngestFailureException(string processor, string message) : Exception($"{processor} processor: {message}")
+{
+    public string Processor { get; } = processor;
+}
+
+/// <summary>
+/// An Elasticsearch ingest pipeline run on documents, as Elasticsearch runs it, for the processors the pack
+/// ships: <c>json</c>, <c>date</c>, <c>set</c> (<c>value</c> with Mustache field references, <c>copy_from</c>,
+/// <c>override</c>, <c>ignore_empty_value</c>), <c>rename</c>, <c>gsub</c>, <c>convert</c> and <c>remove</c>.
+/// Field names are dotted paths into nested objects. A pipeline with any other processor, or with an
+/// <c>if</c> condition or a script, is refused when it is built, so the harness never runs something other than
+/// what is shipped. A failing processor rejects the document (<see cref="IngestFailureException"/>), as Elasticsearch does
+/// without an <c>on_failure</c> handler.
+/// </summary>
+public sealed class IngestPipeline
+{
+    private readonly ImmutableArray<Func<JsonObject, bool>> _steps;
+
+    public string Name { get; }
+
+    public IngestPipeline(string name, JsonObject definition)
+    {
+        Name = name;
+        if (definition["on_failure"] is not null)
+        {
+            throw new NotSupportedException($"pipeline {name}: on_failure is not emulated");
+        }
+        var steps = ImmutableArray.CreateBuilder<Func<JsonObject, bool>>();
+        foreach (var node in definition["processors"]?.AsArray() ?? [])
+        {
+            var processor = node!.AsObject();
+            if (processor.Count != 1)
+            {
+                throw new NotSupportedException($"pipeline {name}: a processor is an object with one key");
+            }
+            var (type, body) = processor.First();
+            steps.Add(Build(name, type, body!.AsObject()));
+        }
+        _steps = steps.ToImmutable();
+    }
+
+    /// <summary>Runs the pipeline on a document, in place.</summary>
+    public void Run(JsonObject document)
+    {
+        foreach (var step in _steps)
+        {
+            step(document);
+        }
+    }
+
+    private static Func<JsonObject, bool> Build(string pipeline, string type, JsonObject p)
+    {
+        foreach (var (key, _) in p)
+        {
+            if (key is "if" or "on_failure" or "script")
+            {
+                throw new NotSupportedException($"pipeline {pipeline}: {type} uses '{key}', which is not emulated");
+            }
+        }
+        var ignoreFailure = p["ignore_failure"]?.GetValue<bool>() ?? false;
+        Func<JsonObject, bool> step = type switch
+        {
+            "json" => Json(Str(p, "field"), OptStr(p, "target_field")),
+            "date" => Date(Str(p, "field"), OptStr(p, "target_field") ?? "@timestamp", [.. p["formats"]!.AsArray().Select(f => f!.GetValue<string>())]),
+            "set" => Set(Str(p, "field"), p["value"]?.DeepClone(), OptStr(p, "copy_from"), p["override"]?.GetValue<bool>() ?? true, p["ignore_empty_value"]?.GetValue<bool>() ?? false),
+            "rename" => Rename(Str(p, "field"), Str(p, "target_field"), IgnoreMissing(p)),
+            "gsub" => Gsub(Str(p, "field"), Str(p, "pattern"), Str(p, "replacement"), OptStr(p, "target_field"), IgnoreMissing(p)),
+            "convert" => Convert(Str(p, "field"), Str(p, "type"), OptStr(p, "target_field"), IgnoreMissing(p)),
+            "remove" => Remove(p["field"] is JsonArray a ? [.. a.Select(f => f!.GetValue<string>())] : [Str(p, "field")], IgnoreMissing(p)),
+            _ => throw new NotSupportedException($"pipeline {pipeline}: the {type} processor is not emulated"),
+        };
+        return doc =>
+        {
+            try
+            {
+                return step(doc);
+            }
+            catch (IngestFailureException) when (ignoreFailure)
+            {
+                return false;
+            }
+        };
+    }
+
+    private static string Str(JsonObject p, string key) => p[key]?.GetValue<string>() ?? throw new NotSupportedException($"processor lacks '{key}'");
+
+    private static string? OptStr(JsonObject p, string key) => p[key]?.GetValue<string>();
+
+    private static bool IgnoreMissing(JsonObject p) => p["ignore_missing"]?.GetValue<bool>() ?? false;
+
+    /// <summary>The node at a dotted path, or null.</summary>
+    public static JsonNode? Get(JsonObject doc, string path)
+    {
+        if (doc.TryGetPropertyValue(path, out var direct))
+        {
+            return direct;
+        }
+        JsonNode? node = doc;
+        foreach (var step in path.Split('.'))
+        {
+            if (node is not JsonObject o || !o.TryGetPropertyValue(step, out node))
+            {
+                return null;
+            }
+        }
+        return node;
+    }
+
+    private static void Put(JsonObject doc, string path, JsonNode? value)
+    {
+        var steps = path.Split('.');
+        var node = doc;
+        foreach (var step in steps[..^1])
+        {
+            if (node[step] is not JsonObject child)
+            {
+                if (node[step] is not null)
+                {
+                    throw new IngestFailureException("set", $"cannot add a field under [{step}]: it is not an object");
+                }
+                node[step] = child = [];
+            }
+            node = child;
+        }
+        node[steps[^1]] = value;
+    }
+
+    private static bool Delete(JsonObject doc, string path)
+    {
+        var steps = path.Split('.');
+        JsonNode? node = doc;
+        foreach (var step in steps[..^1])
+        {
+            if (node is not JsonObject o || !o.TryGetPropertyValue(step, out node))
+            {
+                return false;
+            }
+        }
+        return node is JsonObject parent && parent.Remove(steps[^1]);
+    }
+
+    private static Func<JsonObject, bool> Json(string field, string? target) => doc =>
+    {
+        if (Get(doc, field) is not JsonValue v || !v.TryGetValue<string>(out var text))
+        {
+            throw new IngestFailureException("json", $"field [{field}] is not a string");
+        }
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            throw new IngestFailureException("json", $"field [{field}] is not JSON: {e.Message}");
+        }
+        Put(doc, target ?? field, parsed);
+        return true;
+    };
+
+    private static Func<JsonObject, bool> Date(string field, string target, ImmutableArray<string> formats) => doc =>
+    {
+        var value = Get(doc, field) as JsonValue ?? throw new IngestFailureException("date", $"field [{field}] not present as part of path [{field}]");
+        foreach (var format in formats)
+        {
+            if (ParseDate(value, format) is { } d)
+            {
+                Put(doc, target, d.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                return true;
+            }
+        }
+        throw new IngestFailureException("date", $"unable to parse date [{value.ToJsonString()}] with formats [{string.Join(", ", formats)}]");
+    };
+
+    /// <summary>A date as Elasticsearch's date processor reads it in one of its named formats; millisecond precision.</summary>
+    public static DateTime? ParseDate(JsonValue value, string format)
+    {
+        var text = value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
+        DateTime result;
+        switch (format)
+        {
+            case "ISO8601":
+                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d))
+                {
+                    return null;
+                }
+                result = d.UtcDateTime;
+                break;
+            case "UNIX":
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s))
+                {
+                    return null;
+                }
+                result = DateTime.UnixEpoch.AddTicks((long)Math.Round(s * 1000) * TimeSpan.TicksPerMillisecond);
+                break;
+            case "UNIX_MS":
+                if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ms))
+                {
+                    return null;
+                }
+                result = DateTime.UnixEpoch.AddMilliseconds(ms);
+                break;
+            default:
+                throw new NotSupportedException($"date format {format} is not emulated");
+        }
+        return new DateTime(result.Ticks - (result.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+    }
+
+    private static bool IsEmpty(JsonNode? node) => node is null || (node is JsonValue v && v.TryGetValue<string>(out var s) && s.Length == 0);
+
+    private static Func<JsonObject, bool> Set(string field, JsonNode? value, string? copyFrom, bool overrideExisting, bool ignoreEmpty) => doc =>
+    {
+        JsonNode? result;
+        if (copyFrom is not null)
+        {
+            result = Get(doc, copyFrom)?.DeepClone();
+            if (result is null && !ignoreEmpty)
+            {
+                throw new IngestFailureException("set", $"field [{copyFrom}] not present as part of path [{copyFrom}]");
+            }
+        }
+        else if (value is JsonValue v && v.TryGetValue<string>(out var template))
+        {
+            result = Mustache(doc, template);
+        }
+        else
+        {
+            result = value?.DeepClone();
+        }
+        if (ignoreEmpty && IsEmpty(result))
+        {
+            return false;
+        }
+        if (!overrideExisting && Get(doc, field) is not null)
+        {
+            return false;
+        }
+        Put(doc, field, result);
+        return true;
+    };
+
+    private static readonly Regex Reference = new(@"\{\{\{?\s*([^{}\s]+)\s*\}?\}\}", RegexOptions.CultureInvariant);
+
+    /// <summary>A set value's template: <c>{{{field}}}</c> and <c>{{field}}</c> replaced by the field's text (empty when missing).</summary>
+    private static JsonNode Mustache(JsonObject doc, string template) =>
+        JsonValue.Create(Reference.Replace(template, m => Get(doc, m.Groups[1].Value) is JsonValue v
+            ? (v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString())
+            : ""))!;
+
+    private static Func<JsonObject, bool> Rename(string field, string target, bool ignoreMissing) => doc =>
+    {
+        var value = Get(doc, field);
+        if (value is null)
+        {
+            return ignoreMissing ? false : throw new IngestFailureException("rename", $"field [{field}] doesn't exist");
+        }
+        if (Get(doc, target) is not null)
+        {
+            throw new IngestFailureException("rename", $"field [{target}] already exists");
+        }
+        Delete(doc, field);
+        Put(doc, target, value.DeepClone());
+        return true;
+    };
+
+    private static Func<JsonObject, bool> Gsub(string field, string pattern, string replacement, string? target, bool ignoreMissing)
+    {
+        var regex = new Regex(pattern, RegexOptions.CultureInvariant);
+        // Java writes group references as $1; .NET reads them the same way.
+        return doc =>
+        {
+            var value = Get(doc, field);
+            if (value is null)
+            {
+                return ignoreMissing ? false : throw new IngestFailureException("gsub", $"field [{field}] not present as part of path [{field}]");
+            }
+            if (value is not JsonValue v || !v.TryGetValue<string>(out var text))
+            {
+                throw new IngestFailureException("gsub", $"field [{field}] of type [{value.GetValueKind()}] cannot be cast to [java.lang.String]");
+            }
+            Put(doc, target ?? field, regex.Replace(text, replacement));
+            return true;
+        };
+    }
+
+    private static Func<JsonObject, bool> Convert(string field, string type, string? target, bool ignoreMissing) => doc =>
+    {
+        var value = Get(doc, field);
+        if (value is null)
+        {
+            return ignoreMissing ? false : throw new IngestFailureException("convert", $"field [{field}] not present as part of path [{field}]");
+        }
+        var converted = value is JsonArray array
+            ? new JsonArray([.. array.Select(item => ConvertOne(item, type))])
+            : ConvertOne(value, type);
+        Put(doc, target ?? field, converted);
+        return true;
+    };
+
+    private static JsonNode? ConvertOne(JsonNode? node, string type)
+    {
+        if (node is not JsonValue v)
+        {
+            throw new IngestFailureException("convert", $"cannot convert [{node?.ToJsonString()}] to {type}");
+        }
+        var text = v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString();
+        switch (type)
+        {
+            case "long":
+            case "integer":
+                if (v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var n) && n == Math.Floor(n))
+                {
+                    return JsonValue.Create((long)n);
+                }
+                return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
+                    ? JsonValue.Create(l)
+                    : throw new IngestFailureException("convert", $"unable to convert [{text}] to {type}");
+            case "double":
+            case "float":
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                    ? JsonValue.Create(d)
+                    : throw new IngestFailureException("convert", $"unable to convert [{text}] to {type}");
+            case "boolean":
+                return text.ToLowerInvariant() switch
+                {
+                    "true" => JsonValue.Create(true),
+                    "false" => JsonValue.Create(false),
+                    _ => throw new IngestFailureException("convert", $"[{text}] is not a boolean value, cannot convert to boolean"),
+                };
+            case "ip":
+                return IPAddress.TryParse(text, out _) && !text.Contains('%', StringComparison.Ordinal)
+                    ? JsonValue.Create(text)
+                    : throw new IngestFailureException("convert", $"'{text}' is not an IP string literal.");
+            case "string":
+                return JsonValue.Create(text);
+            default:
+                throw new NotSupportedException($"convert to {type} is not emulated");
+        }
+    }
+
+    private static Func<JsonObject, bool> Remove(ImmutableArray<string> fields, bool ignoreMissing) => doc =>
+    {
+        foreach (var field in fields)
+        {
+            if (!Delete(doc, field) && !ignoreMissing)
+            {
+                throw new IngestFailureException("remove", $"field [{field}] not present as part of path [{field}]");
+            }
+        }
+        return true;
+    };
+}

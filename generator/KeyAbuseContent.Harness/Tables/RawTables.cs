@@ -1,0 +1,128 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Rules;
+using KeyAbuseContent.Targets.Elastic;
+
+namespace KeyAbuseContent.Harness.Tables;
+
+/// <summary>A raw record Elasticsearch would reject: its pipeline failed on it.</summary>
+public sealed record IngestProblem(string File, int Line, string Pipeline, string Message)
+{
+    public override string ToString() => $"{File}:{Line}: ingest pipeline {Pipeline} rejected the record: {Message}";
+}
+
+/// <summary>
+/// A dataset's vendor logs as each platform stores them before any parser runs. Sentinel: the native table each
+/// source lands in (the AWS connector's AWSCloudTrail columns; a custom table of the record's top-level fields
+/// with TimeGenerated the record's time, as the pack's data collection rule writes it). Elastic: each record as
+/// the shipper sends it (the JSON line in <c>message</c>) run through the pack's ingest pipeline, the very JSON
+/// the bundle ships, into its data stream, typed by the data stream's mapping.
+/// </summary>
+public static class RawTables
+{
+    /// <summary>The Sentinel tables of every raw source (empty when the dataset has none of its records).</summary>
+    public static Dictionary<string, DataTable> Sentinel(Dataset dataset)
+    {
+        var tables = new Dictionary<string, DataTable>(StringComparer.Ordinal);
+        foreach (var source in RawSources.All)
+        {
+            var columns = new List<ColumnSchema> { new("TimeGenerated", "datetime") };
+            if (!source.CustomTable)
+            {
+                columns.Add(new("Type", "string"));
+            }
+            columns.AddRange(source.Columns.Select(c => new ColumnSchema(c.Column, c.KqlType)));
+            var rows = new List<object?[]>();
+            foreach (var record in dataset.Raw.Where(r => r.Source == source))
+            {
+                var row = new List<object?> { record.Time };
+                if (!source.CustomTable)
+                {
+                    row.Add(source.SentinelTable);
+                }
+                row.AddRange(source.Columns.Select(c => KqlValue(RawRecordReader.Find(record.Json, c.Path), c.KqlType)));
+                rows.Add([.. row]);
+            }
+            tables[source.SentinelTable] = new DataTable(source.SentinelTable, columns, rows);
+        }
+        return tables;
+    }
+
+    /// <summary>A record's value in a Log Analytics column of a type; strings are never null.</summary>
+    private static object? KqlValue(JsonNode? node, string type)
+    {
+        if (type == "dynamic")
+        {
+            return node?.DeepClone();
+        }
+        if (node is null)
+        {
+            return type == "string" ? "" : null;
+        }
+        var text = node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : node.ToJsonString();
+        return type switch
+        {
+            "string" => text,
+            "datetime" => RawRecordReader.Time(node, RawTimeFormat.Iso8601),
+            "long" or "int" => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : null,
+            "real" => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : null,
+            "bool" => text switch { "true" => true, "false" => false, _ => null },
+            _ => text,
+        };
+    }
+
+    /// <summary>The Elastic data streams of every raw source after its ingest pipeline, and the records it rejected.</summary>
+    public static (Dictionary<string, DataTable> Indices, ImmutableArray<IngestProblem> Problems) Elastic(Dataset dataset)
+    {
+        var indices = new Dictionary<string, DataTable>(StringComparer.Ordinal);
+        var problems = ImmutableArray.CreateBuilder<IngestProblem>();
+        foreach (var source in RawSources.All)
+        {
+            var pipeline = new IngestPipeline(source.ElasticPipeline, ElasticIngestPipelines.Pipeline(source));
+            var mapping = ElasticIngestPipelines.Mapping(source);
+            var rows = new List<object?[]>();
+            foreach (var record in dataset.Raw.Where(r => r.Source == source))
+            {
+                var doc = new JsonObject { ["message"] = record.Text };
+                try
+                {
+                    pipeline.Run(doc);
+                }
+                catch (IngestFailureException e)
+                {
+                    problems.Add(new IngestProblem(record.File, record.Line, pipeline.Name, e.Message));
+                    continue;
+                }
+                rows.Add([.. mapping.Select(m => EsValue(IngestPipeline.Get(doc, m.Field), m.Type))]);
+            }
+            indices[source.ElasticDataStream] = new DataTable(source.ElasticDataStream, [.. mapping.Select(m => new ColumnSchema(m.Field, m.Type))], rows);
+        }
+        return (indices, problems.ToImmutable());
+    }
+
+    /// <summary>A document's field as the mapping indexes it (a multi-value for an array).</summary>
+    private static object? EsValue(JsonNode? node, string type)
+    {
+        switch (node)
+        {
+            case null:
+                return null;
+            case JsonArray array:
+                var values = array.Select(n => EsValue(n, type)).Where(v => v is not null).ToImmutableArray();
+                return values.Length switch { 0 => null, 1 => values[0], _ => values };
+        }
+        var text = node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : node.ToJsonString();
+        return type switch
+        {
+            "date" => node is JsonValue dv ? IngestPipeline.ParseDate(dv, "ISO8601") : null,
+            "long" => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : null,
+            "double" => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : null,
+            "boolean" => text == "true",
+            _ => text,
+        };
+    }
+}

@@ -1,0 +1,234 @@
+using System.Collections.Immutable;
+
+namespace KeyAbuseContent.Rules;
+
+/// <summary>How a raw record writes its event time.</summary>
+public enum RawTimeFormat
+{
+    /// <summary>An RFC 3339 / ISO 8601 string with a zone.</summary>
+    Iso8601,
+
+    /// <summary>Seconds since the Unix epoch (a number).</summary>
+    UnixSeconds,
+
+    /// <summary>Nanoseconds since the Unix epoch (a decimal string or a number, as OTLP JSON writes int64).</summary>
+    UnixNanos,
+}
+
+/// <summary>The JSON kind a required raw field must have.</summary>
+public enum RawKind
+{
+    String,
+    Number,
+    Object,
+    Array,
+
+    /// <summary>A number or a string of digits (OTLP JSON's int64).</summary>
+    Integer,
+}
+
+/// <summary>
+/// Where a normalized field's value comes from in a raw record. A small declarative language, rendered by each
+/// target (a KQL expression over the native table on Sentinel, ingest processors on Elastic), so the two
+/// normalizations are written once and cannot drift apart.
+/// </summary>
+public abstract record RawValue;
+
+/// <summary>A field of the raw record by its dotted JSON path; <paramref name="Default"/> when it is missing or empty.</summary>
+public sealed record RawPath(string Path, string? Default = null) : RawValue;
+
+/// <summary>A constant.</summary>
+public sealed record RawConst(string Value) : RawValue;
+
+/// <summary>
+/// A raw value translated through a table: <paramref name="WhenMissing"/> when the field is missing or empty, the table's
+/// value for a listed input, <paramref name="Otherwise"/> for any other input (null keeps the input as it is).
+/// </summary>
+public sealed record RawLookup(string Path, ImmutableArray<(string From, string To)> Table, string? Otherwise, string? WhenMissing) : RawValue;
+
+/// <summary>A normalized field (by its name in <see cref="Sources"/>) and where its value comes from.</summary>
+public sealed record RawFieldMap(string Field, RawValue Value);
+
+/// <summary>
+/// A column of the Sentinel table a raw source lands in, and the raw JSON path it holds (a whole object for a
+/// dynamic column). <paramref name="NotInReference"/> marks a column the Azure Monitor table reference lists but the
+/// Azure-Sentinel schema file lacks: parsers read it with <c>column_ifexists</c>.
+/// </summary>
+public sealed record RawColumn(string Column, string Path, string KqlType, bool NotInReference = false);
+
+/// <summary>A field a raw record must carry, with its JSON kind; a record without it is reported and skipped.</summary>
+public sealed record RawRequirement(string Path, RawKind Kind);
+
+/// <summary>
+/// A vendor log format the pack normalizes (<c>raw/&lt;name&gt;.jsonl[.gz]</c> in a dataset): what it feeds, its
+/// time field, what a record must carry, its address fields, and the mapping onto the normalized source's fields.
+/// On Sentinel it is read from <see cref="SentinelTable"/> (a native table, or a custom table the pack creates whose
+/// columns are the record's top-level fields); on Elastic the ingest pipeline <see cref="ElasticPipeline"/> writes
+/// it to <see cref="ElasticDataStream"/>.
+/// </summary>
+public sealed record RawSource(
+    string Name,
+    RuleSource Feeds,
+    string Description,
+    string SentinelTable,
+    string SentinelParser,
+    string ElasticDataStream,
+    string Dataset,
+    string TimePath,
+    RawTimeFormat TimeFormat,
+    ImmutableArray<RawRequirement> Required,
+    ImmutableArray<string> Addresses,
+    ImmutableArray<RawColumn> Columns,
+    ImmutableArray<RawFieldMap> Fields)
+{
+    /// <summary>Whether the pack creates the Sentinel table (a custom <c>_CL</c> table) rather than reading a native one.</summary>
+    public bool CustomTable => SentinelTable.EndsWith("_CL", StringComparison.Ordinal);
+
+    /// <summary>The source the records are normalized into.</summary>
+    public SourceSchema Target => Sources.For(Feeds);
+
+    /// <summary>The ingest pipeline's name.</summary>
+    public string ElasticPipeline => "keyabuse-" + Name.Replace('_', '-');
+
+    /// <summary>The mapping of a normalized field, or null when the source does not fill it.</summary>
+    public RawValue? Map(string field) => Fields.FirstOrDefault(f => f.Field == field)?.Value;
+}
+
+/// <summary>The vendor log formats of FORMATS.md that datasets may carry under <c>raw/</c>.</summary>
+public static class RawSources
+{
+    /// <summary>AWS error codes of Bedrock's runtime API and the HTTP statuses they are returned with.</summary>
+    public static readonly ImmutableArray<(string From, string To)> AwsErrorStatus =
+    [
+        ("ValidationException", "400"),
+        ("AccessDeniedException", "403"),
+        ("UnrecognizedClientException", "403"),
+        ("ResourceNotFoundException", "404"),
+        ("ModelTimeoutException", "408"),
+        ("ModelErrorException", "424"),
+        ("ThrottlingException", "429"),
+        ("ServiceQuotaExceededException", "429"),
+        ("ModelNotReadyException", "429"),
+        ("InternalServerException", "500"),
+        ("ServiceUnavailableException", "503"),
+    ];
+
+    /// <summary>Bedrock runtime operations and the normalized operation they perform.</summary>
+    private static readonly ImmutableArray<(string From, string To)> BedrockOperations =
+    [
+        ("InvokeModel", "chat"),
+        ("InvokeModelWithResponseStream", "chat"),
+        ("Converse", "chat"),
+        ("ConverseStream", "chat"),
+    ];
+
+    /// <summary>
+    /// CloudTrail records of Bedrock (and any other service): the control plane. The Sentinel side is the
+    /// AWSCloudTrail table the AWS connector fills, read by the control-plane parser.
+    /// </summary>
+    public static readonly RawSource BedrockCloudTrail = new(
+        "bedrock_cloudtrail",
+        RuleSource.ControlPlane,
+        "AWS CloudTrail records (Bedrock's bedrock.amazonaws.com and bedrock-mantle.amazonaws.com among them), one record a line",
+        "AWSCloudTrail",
+        "KeyAbuseControlPlane",
+        "logs-aws.cloudtrail-default",
+        "aws.cloudtrail",
+        "eventTime",
+        RawTimeFormat.Iso8601,
+        [
+            new("eventTime", RawKind.String), new("eventSource", RawKind.String), new("eventName", RawKind.String),
+            new("userIdentity", RawKind.Object), new("sourceIPAddress", RawKind.String),
+        ],
+        ["sourceIPAddress"],
+        [
+            // The AWS connector's columns (Azure Monitor's AWSCloudTrail reference) and the record paths they hold.
+            new("EventVersion", "eventVersion", "string"),
+            new("UserIdentityType", "userIdentity.type", "string"),
+            new("UserIdentityPrincipalid", "userIdentity.principalId", "string"),
+            new("UserIdentityArn", "userIdentity.arn", "string"),
+            new("UserIdentityAccountId", "userIdentity.accountId", "string"),
+            new("UserIdentityAccessKeyId", "userIdentity.accessKeyId", "string", NotInReference: true),
+            new("UserIdentityUserName", "userIdentity.userName", "string"),
+            new("EventSource", "eventSource", "string"),
+            new("EventName", "eventName", "string"),
+            new("AWSRegion", "awsRegion", "string"),
+            new("SourceIpAddress", "sourceIPAddress", "string"),
+            new("UserAgent", "userAgent", "string"),
+            new("ErrorCode", "errorCode", "string"),
+            new("ErrorMessage", "errorMessage", "string"),
+            new("RequestParameters", "requestParameters", "dynamic"),
+            new("ResponseElements", "responseElements", "dynamic"),
+            new("AdditionalEventData", "additionalEventData", "dynamic"),
+            new("AwsEventId", "eventID", "string"),
+            new("EventTypeName", "eventType", "string"),
+            new("ReadOnly", "readOnly", "string"),
+            new("ManagementEvent", "managementEvent", "string"),
+            new("Category", "eventCategory", "string"),
+            new("RecipientAccountId", "recipientAccountId", "string"),
+            new("VpcEndpointId", "vpcEndpointId", "string"),
+            new("Resources", "resources", "dynamic"),
+            new("SharedEventId", "sharedEventID", "string"),
+        ],
+        [
+            new("cloud", new RawConst("aws")),
+            new("event_source", new RawPath("eventSource")),
+            new("event_name", new RawPath("eventName")),
+            new("actor", new RawPath("userIdentity.arn")),
+            new("key_id", new RawPath("userIdentity.accessKeyId")),
+            new("account", new RawPath("recipientAccountId")),
+            new("region", new RawPath("awsRegion")),
+            new("client_ip", new RawPath("sourceIPAddress")),
+            new("user_agent", new RawPath("userAgent")),
+            new("outcome", new RawLookup("errorCode", [], "failure", "success")),
+            new("error_code", new RawPath("errorCode")),
+            new("model", new RawPath("requestParameters.modelId")),
+        ]);
+
+    /// <summary>Bedrock model invocation logs (CloudWatch Logs or S3 delivery), one record a line: identity, model and tokens.</summary>
+    public static readonly RawSource BedrockInvocation = new(
+        "bedrock_invocation",
+        RuleSource.Activity,
+        "Amazon Bedrock model invocation log records (schemaType ModelInvocationLog), one record a line",
+        "AWSBedrockInvocation_CL",
+        "KeyAbuseActivityBedrock",
+        "logs-keyabuse.activity-aws_bedrock",
+        "aws_bedrock.invocation",
+        "timestamp",
+        RawTimeFormat.Iso8601,
+        [
+            new("timestamp", RawKind.String), new("identity", RawKind.Object), new("identity.arn", RawKind.String),
+            new("modelId", RawKind.String), new("operation", RawKind.String), new("requestId", RawKind.String),
+        ],
+        [],
+        [
+            new("schemaType", "schemaType", "string"),
+            new("schemaVersion", "schemaVersion", "string"),
+            new("timestamp", "timestamp", "datetime"),
+            new("accountId", "accountId", "string"),
+            new("identity", "identity", "dynamic"),
+            new("region", "region", "string"),
+            new("requestId", "requestId", "string"),
+            new("operation", "operation", "string"),
+            new("modelId", "modelId", "string"),
+            new("input", "input", "dynamic"),
+            new("output", "output", "dynamic"),
+            new("errorCode", "errorCode", "string"),
+            new("inferenceRegion", "inferenceRegion", "string"),
+        ],
+        [
+            new("key_id", new RawPath("identity.arn")),
+            new("provider", new RawConst("bedrock")),
+            new("model", new RawPath("modelId")),
+            new("operation", new RawLookup("operation", BedrockOperations, null, null)),
+            new("input_tokens", new RawPath("input.inputTokenCount", "0")),
+            new("output_tokens", new RawPath("output.outputTokenCount", "0")),
+            new("status", new RawLookup("errorCode", AwsErrorStatus, "500", "200")),
+            new("request_id", new RawPath("requestId")),
+        ]);
+
+    /// <summary>Every raw source, by name.</summary>
+    public static ImmutableArray<RawSource> All => [BedrockCloudTrail, BedrockInvocation];
+
+    public static RawSource? Named(string name) => All.FirstOrDefault(s => s.Name == name);
+}

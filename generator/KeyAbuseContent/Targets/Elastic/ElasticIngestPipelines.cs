@@ -1,0 +1,147 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json.Nodes;
+using KeyAbuseContent.Expressions;
+using KeyAbuseContent.Rules;
+
+namespace KeyAbuseContent.Targets.Elastic;
+
+/// <summary>
+/// The ingest pipelines that normalize each raw source on Elastic: the record (the JSON line in <c>message</c>, as
+/// Elastic Agent's custom logs input or Filebeat ships it) parsed with <c>json</c>, then each normalized field
+/// written to its ECS / GenAI name with <c>set</c> (<c>copy_from</c>), <c>gsub</c> (lookup tables), <c>convert</c>
+/// and <c>date</c>, and the raw copy removed. No script and no Painless condition: what the harness emulates is
+/// exactly these processors (<c>KeyAbuseContent.Harness.Tables.IngestPipeline</c>).
+/// </summary>
+public static class ElasticIngestPipelines
+{
+    /// <summary>Where the <c>json</c> processor puts the parsed record while the pipeline runs.</summary>
+    public const string RawField = "keyabuse.raw";
+
+    /// <summary>The pipeline of a raw source: its description and processors.</summary>
+    public static JsonObject Pipeline(RawSource raw)
+    {
+        var processors = new JsonArray
+        {
+            Processor("json", new JsonObject { ["field"] = "message", ["target_field"] = RawField }),
+            Processor("date", new JsonObject
+            {
+                ["field"] = RawField + "." + raw.TimePath,
+                ["target_field"] = "@timestamp",
+                ["formats"] = new JsonArray(raw.TimeFormat switch
+                {
+                    RawTimeFormat.UnixSeconds => "UNIX",
+                    RawTimeFormat.UnixNanos => "UNIX_MS",
+                    _ => "ISO8601",
+                }),
+            }),
+            Processor("set", new JsonObject { ["field"] = "event.dataset", ["value"] = raw.Dataset }),
+        };
+        foreach (var field in raw.Target.Fields.Where(f => f.Name is not ("time" or "tokens")))
+        {
+            if (raw.Map(field.Name) is { } value)
+            {
+                foreach (var p in FieldProcessors(field, value))
+                {
+                    processors.Add(p);
+                }
+            }
+        }
+        processors.Add(Processor("remove", new JsonObject { ["field"] = new JsonArray("message", RawField), ["ignore_missing"] = true }));
+        return new JsonObject
+        {
+            ["description"] = $"KeyAbuseContent: {raw.Description}, normalized as {Sources.Name(raw.Feeds)} events (ECS and OpenTelemetry GenAI fields) for {raw.ElasticDataStream}.",
+            ["processors"] = processors,
+        };
+    }
+
+    /// <summary>The fields a normalized document of a raw source holds and their Elasticsearch types (the index mapping).</summary>
+    public static ImmutableArray<(string Field, string Type)> Mapping(RawSource raw) =>
+        [("@timestamp", "date"), ("event.dataset", "keyword"), .. raw.Target.Fields.Where(f => f.Name is not ("time" or "tokens")).Select(f => (f.Esql, EsType(f.Type)))];
+
+    /// <summary>An Elasticsearch field type for a language type.</summary>
+    public static string EsType(ExprType type) => type switch
+    {
+        ExprType.Long => "long",
+        ExprType.Real => "double",
+        ExprType.DateTime => "date",
+        ExprType.Ip => "ip",
+        ExprType.Bool => "boolean",
+        _ => "keyword",
+    };
+
+    /// <summary>The setup requests that install the pipelines.</summary>
+    public static IEnumerable<ElasticSetupRequest> Requests() =>
+        RawSources.All.Select(r => new ElasticSetupRequest("PUT", "/_ingest/pipeline/" + r.ElasticPipeline, Pipeline(r),
+            $"normalizes raw {r.Name} records into {r.ElasticDataStream}: ship the JSON lines with this pipeline (Elastic Agent custom logs, or Filebeat's pipeline setting)"));
+
+    private static JsonObject Processor(string type, JsonObject body) => new() { [type] = body };
+
+    private static IEnumerable<JsonObject> FieldProcessors(SourceField field, RawValue value)
+    {
+        var target = field.Esql;
+        switch (value)
+        {
+            case RawConst c:
+                yield return Processor("set", new JsonObject { ["field"] = target, ["value"] = c.Value });
+                break;
+            case RawPath p:
+                yield return Copy(target, p.Path);
+                if (p.Default is { } d)
+                {
+                    yield return Processor("set", new JsonObject { ["field"] = target, ["value"] = d, ["override"] = false });
+                }
+                break;
+            case RawLookup l:
+                yield return Copy(target, l.Path);
+                foreach (var (from, to) in l.Table)
+                {
+                    yield return Processor("gsub", new JsonObject { ["field"] = target, ["pattern"] = "^" + Literal(from) + "$", ["replacement"] = to, ["ignore_missing"] = true });
+                }
+                if (l.Otherwise is { } o)
+                {
+                    // Anything the table did not translate: the table's outputs are left alone.
+                    var outputs = string.Join('|', l.Table.Select(t => Literal(t.To)).Distinct());
+                    var pattern = outputs.Length == 0 ? "^.+$" : $"^(?!(?:{outputs})$).+$";
+                    yield return Processor("gsub", new JsonObject { ["field"] = target, ["pattern"] = pattern, ["replacement"] = o, ["ignore_missing"] = true });
+                }
+                if (l.WhenMissing is { } m)
+                {
+                    yield return Processor("set", new JsonObject { ["field"] = target, ["value"] = m, ["override"] = false });
+                }
+                break;
+            default:
+                throw new InvalidOperationException("unknown raw value " + value.GetType().Name);
+        }
+        var convert = field.Type switch
+        {
+            ExprType.Long => "long",
+            ExprType.Real => "double",
+            ExprType.Ip => "ip",
+            ExprType.Bool => "boolean",
+            _ => null,
+        };
+        if (convert is not null)
+        {
+            yield return Processor("convert", new JsonObject { ["field"] = target, ["type"] = convert, ["ignore_missing"] = true });
+        }
+    }
+
+    private static JsonObject Copy(string target, string path) =>
+        Processor("set", new JsonObject { ["field"] = target, ["copy_from"] = RawField + "." + path, ["ignore_empty_value"] = true });
+
+    /// <summary>A literal as a regular expression: metacharacters escaped (read alike by Java and .NET).</summary>
+    public static string Literal(string text)
+    {
+        var sb = new StringBuilder();
+        foreach (var c in text)
+        {
+            if (@".^$|?*+()[]{}\/-".Contains(c, StringComparison.Ordinal))
+            {
+                sb.Append('\\');
+            }
+            sb.Append(c);
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,104 @@
+using KeyAbuseContent.Expressions;
+using KeyAbuseContent.Rules;
+using KeyAbuseContent.Targets.Kql;
+
+namespace KeyAbuseContent.Targets.Sentinel;
+
+/// <summary>
+/// Renders the raw-source mapping language (<see cref="RawValue"/>) as KQL over a raw source's Sentinel table: a
+/// record path becomes the column that holds it (with member access into a dynamic column), typed as the
+/// normalized field is; a field the source does not fill is a typed empty value.
+/// </summary>
+public static class SentinelRawMapping
+{
+    public static KqlExpr Value(RawSource raw, SourceField field)
+    {
+        var value = raw.Map(field.Name);
+        var type = field.Type;
+        return value switch
+        {
+            null => Empty(type),
+            RawConst c => Constant(c.Value, type),
+            RawPath p when p.Default is { } d => type is ExprType.String or ExprType.Ip
+                ? KqlNodes.Call("iff", KqlNodes.Call("isempty", Text(raw, p.Path)), KqlLiteral.Str(d), Text(raw, p.Path))
+                : KqlNodes.Call("coalesce", Typed(raw, p.Path, type), Constant(d, type)),
+            RawPath p => Typed(raw, p.Path, type),
+            RawLookup l => Convert(Lookup(raw, l), "string", type),
+            _ => throw new InvalidOperationException("unknown raw value " + value.GetType().Name),
+        };
+    }
+
+    /// <summary>A constant as a literal of the field's type.</summary>
+    private static KqlExpr Constant(string text, ExprType type) => type switch
+    {
+        ExprType.Long => KqlLiteral.Long(long.Parse(text, System.Globalization.CultureInfo.InvariantCulture)),
+        ExprType.Real => KqlLiteral.Real(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture)),
+        ExprType.Bool => KqlLiteral.Bool(bool.Parse(text)),
+        _ => KqlLiteral.Str(text),
+    };
+
+    /// <summary>A typed empty value: Log Analytics strings are never null, other types are.</summary>
+    public static KqlExpr Empty(ExprType type) => type switch
+    {
+        ExprType.Long => new KqlLiteral(KqlLiteralKind.NullLong, null),
+        ExprType.Real => new KqlLiteral(KqlLiteralKind.NullReal, null),
+        ExprType.DateTime => new KqlLiteral(KqlLiteralKind.NullDateTime, null),
+        _ => new KqlLiteral(KqlLiteralKind.NullString, null),
+    };
+
+    /// <summary>A record path read as the field's type: converted unless its column already has that type.</summary>
+    private static KqlExpr Typed(RawSource raw, string path, ExprType type)
+    {
+        var (e, columnType) = PathTyped(raw, path);
+        return Convert(e, columnType, type);
+    }
+
+    private static KqlExpr Convert(KqlExpr e, string from, ExprType type) => (type, from) switch
+    {
+        (ExprType.Long, "long" or "int") or (ExprType.Real, "real") or (ExprType.DateTime, "datetime") or (ExprType.Bool, "bool") => e,
+        (ExprType.String or ExprType.Ip, "string") => e,
+        (ExprType.Long, _) => KqlNodes.Call("tolong", e),
+        (ExprType.Real, _) => KqlNodes.Call("todouble", e),
+        (ExprType.DateTime, _) => KqlNodes.Call("todatetime", e),
+        (ExprType.Bool, _) => KqlNodes.Call("tobool", e),
+        _ => KqlNodes.Call("tostring", e),
+    };
+
+    private static KqlExpr Text(RawSource raw, string path) => Typed(raw, path, ExprType.String);
+
+    public static KqlExpr Path(RawSource raw, string path) => PathTyped(raw, path).Expr;
+
+    /// <summary>The column holding a record path: an exact column, or the column of its longest prefix and members below it.</summary>
+    private static (KqlExpr Expr, string Type) PathTyped(RawSource raw, string path)
+    {
+        var column = raw.Columns.Where(c => c.Path == path || path.StartsWith(c.Path + ".", StringComparison.Ordinal))
+            .OrderByDescending(c => c.Path.Length).FirstOrDefault()
+            ?? throw new InvalidOperationException($"raw source {raw.Name}: no column holds '{path}'");
+        KqlExpr e = column.NotInReference
+            ? KqlNodes.Call("column_ifexists", KqlLiteral.Str(column.Column), KqlLiteral.Str(""))
+            : KqlNodes.Col(column.Column);
+        if (path.Length > column.Path.Length)
+        {
+            foreach (var member in path[(column.Path.Length + 1)..].Split('.'))
+            {
+                e = new KqlMember(e, member);
+            }
+            return (e, "dynamic");
+        }
+        return (e, column.KqlType);
+    }
+
+    /// <summary><c>case(isempty(v), missing, v == from, to, ..., otherwise)</c> over the value's text.</summary>
+    private static KqlExpr Lookup(RawSource raw, RawLookup l)
+    {
+        var v = Text(raw, l.Path);
+        var args = new List<KqlExpr> { KqlNodes.Call("isempty", v), l.WhenMissing is { } m ? KqlLiteral.Str(m) : v };
+        foreach (var (from, to) in l.Table)
+        {
+            args.Add(KqlNodes.Op("==", v, KqlLiteral.Str(from)));
+            args.Add(KqlLiteral.Str(to));
+        }
+        args.Add(l.Otherwise is { } o ? KqlLiteral.Str(o) : v);
+        return new KqlCall("case", [.. args]);
+    }
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Writes the vendor-format datasets of test-data/vendor/ and test-data/cloud/ (raw/<source>.jsonl).
+
+Every record is typed by us after the record shapes the vendors document (see each README); no vendor
+or third-party fixture is copied. Run from the repository root: python3 test-data/vendor/make_vendor.py
+"""
+import json
+import os
+from datetime import datetime, timedelta, timezone
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+TEST_DATA = os.path.dirname(ROOT)
+ACCOUNT = "111122223333"
+
+
+def iso(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write(folder, source, records):
+    path = os.path.join(TEST_DATA, folder, "raw")
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, source + ".jsonl"), "w", encoding="utf-8", newline="\n") as f:
+        for r in records:
+            f.write(json.dumps(r, separators=(",", ":")) + "\n")
+
+
+def write_json(folder, name, value):
+    with open(os.path.join(TEST_DATA, folder, name), "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(value, indent=2) + "\n")
+
+
+_event = [0]
+
+
+def trail(t, source, name, who, ip, agent, params=None, response=None, error=None, region="us-east-1", read_only=True, extra=None):
+    """A CloudTrail record (AWS CloudTrail User Guide, 'CloudTrail record contents for management events')."""
+    _event[0] += 1
+    n = _event[0]
+    r = {
+        "eventVersion": "1.10",
+        "userIdentity": who,
+        "eventTime": iso(t),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": ip,
+        "userAgent": agent,
+        "requestParameters": params,
+        "responseElements": response,
+        "requestID": f"7e2c1f0a-0000-4000-8000-{n:012d}",
+        "eventID": f"c0ffee00-0000-4000-8000-{n:012d}",
+        "readOnly": read_only,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": ACCOUNT,
+        "eventCategory": "Management",
+        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                       "clientProvidedHostHeader": ("bedrock-runtime" if name.startswith(("Invoke", "Converse")) else source.split(".")[0]) + f".{region}.amazonaws.com"},
+    }
+    if error:
+        r["errorCode"], r["errorMessage"] = error
+    if extra:
+        r.update(extra)
+    return r
+
+
+def iam_user(name, key):
+    return {"type": "IAMUser", "principalId": "AIDA" + name.upper().replace("-", "")[:12].ljust(12, "X") + "EXMPL",
+            "arn": f"arn:aws:iam::{ACCOUNT}:user/{name}", "accountId": ACCOUNT, "accessKeyId": key, "userName": name}
+
+
+def assumed_role(role, session, key):
+    return {"type": "AssumedRole", "principalId": f"AROAEXAMPLEROLEID0001:{session}",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}", "accountId": ACCOUNT, "accessKeyId": key,
+            "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEROLEID0001",
+                                                 "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "accountId": ACCOUNT, "userName": role},
+                               "attributes": {"creationDate": "2026-11-20T00:00:00Z", "mfaAuthenticated": "false"}}}
+
+
+BOTO = "Boto3/1.35.76 md/Botocore#1.35.76 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.7 cfg/retry-mode#standard Botocore/1.35.76"
+OLD_BOTO = "Boto3/1.26.0 Python/3.8.10 Linux/5.4.0-1045-aws Botocore/1.29.0"
+OPUS = "anthropic.claude-3-opus-20240229-v1:0"
+SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+RUNTIME = "bedrock.amazonaws.com"
+INVOKE_RESPONSE = None  # InvokeModel's responseElements are null in CloudTrail (bodies are not logged)
+
+VICTIM_KEY = "AKIAEXAMPLE0VICTIM01"
+VICTIM = iam_user("ci-deployer", VICTIM_KEY)
+CI_IP = "198.51.100.20"
+ATTACKER_IP = "203.0.113.66"
+
+
+def ci_traffic(day, count, every_minutes, who=VICTIM, ip=CI_IP, start_hour=0):
+    """The key's own use: a CI job invoking Haiku from the company's egress address."""
+    t = day + timedelta(hours=start_hour, minutes=7)
+    out = []
+    for _ in range(count):
+        out.append(trail(t, RUNTIME, "InvokeModel", who, ip, BOTO, {"modelId": HAIKU}, INVOKE_RESPONSE))
+        t += timedelta(minutes=every_minutes)
+    return out
+
+
+def llmjacking():
+    """A stolen CI key: recon of Bedrock, model-access requests, invalid-parameter probes, then heavy use of Opus."""
+    day = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    records = ci_traffic(day, 12, 30)
+    t = day + timedelta(hours=3, minutes=10, seconds=12)
+    steps = [
+        (0, "sts.amazonaws.com", "GetCallerIdentity", None, None, None),
+        (53, RUNTIME, "GetModelInvocationLoggingConfiguration", None, {"loggingConfig": None}, None),
+        (35, RUNTIME, "ListFoundationModels", None, None, None),
+        (35, RUNTIME, "GetFoundationModelAvailability", {"modelId": OPUS}, None, None),
+        (47, RUNTIME, "PutUseCaseForModelAccess", {"formData": "***"}, None, None),
+        (28, RUNTIME, "CreateFoundationModelAgreement", {"offerToken": "***", "modelId": OPUS}, {"modelId": OPUS}, None),
+    ]
+    for gap, source, name, params, response, error in steps:
+        t += timedelta(seconds=gap)
+        records.append(trail(t, source, name, VICTIM, ATTACKER_IP, OLD_BOTO, params, response, error,
+                             read_only=name.startswith(("Get", "List"))))
+    # Probes: a negative max_tokens costs nothing and still tells whether the key may call the model.
+    for model in (OPUS, OPUS, SONNET):
+        t += timedelta(seconds=20)
+        records.append(trail(t, RUNTIME, "InvokeModel", VICTIM, ATTACKER_IP, OLD_BOTO, {"modelId": model}, None,
+                             ("ValidationException", "max_tokens: range: 1..4096")))
+    t = day + timedelta(hours=3, minutes=16)
+    for i in range(16):
+        name = "InvokeModelWithResponseStream" if i % 4 == 3 else "InvokeModel"
+        records.append(trail(t, RUNTIME, name, VICTIM, ATTACKER_IP, OLD_BOTO, {"modelId": OPUS}, None))
+        t += timedelta(seconds=90)
+    records.sort(key=lambda r: r["eventTime"])
+    write("cloud/bedrock-llmjacking", "bedrock_cloudtrail", records)
+    write_json("cloud/bedrock-llmjacking", "labels.json", [
+        {"scenario": "llmjacking", "key_id": VICTIM_KEY, "start": "2026-11-20T03:10:12Z", "end": iso(t - timedelta(seconds=90))}])
+
+
+def onboarding():
+    """The benign twin: an administrator enables a model (same recon, one mistyped test call), CI invokes heavily."""
+    day = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    admin = iam_user("platform-admin", "AKIAEXAMPLE0ADMIN001")
+    console = "AWS Internal"
+    corp = "198.51.100.7"
+    records = []
+    t = day + timedelta(hours=9, minutes=30)
+    for gap, name, params in [
+        (0, "GetModelInvocationLoggingConfiguration", None),
+        (40, "ListFoundationModels", None),
+        (30, "GetFoundationModelAvailability", {"modelId": SONNET}),
+        (60, "PutUseCaseForModelAccess", {"formData": "***"}),
+        (45, "CreateFoundationModelAgreement", {"offerToken": "***", "modelId": SONNET}),
+    ]:
+        t += timedelta(seconds=gap)
+        records.append(trail(t, RUNTIME, name, admin, corp, console, params, None, None, read_only=name.startswith(("Get", "List"))))
+    t += timedelta(minutes=3)
+    records.append(trail(t, RUNTIME, "InvokeModel", admin, corp, console, {"modelId": SONNET}, None, ("ValidationException", "temperature: range: 0..1")))
+    for _ in range(2):
+        t += timedelta(minutes=1)
+        records.append(trail(t, RUNTIME, "InvokeModel", admin, corp, console, {"modelId": SONNET}, None))
+    # CI moves to the new model: heavy, but never after recon from its own address.
+    ci = assumed_role("bedrock-ci", "gh-run-4821", "ASIAEXAMPLE0CIRUN001")
+    records += ci_traffic(day, 30, 2, who=ci, start_hour=10)
+    records.sort(key=lambda r: r["eventTime"])
+    write("cloud/bedrock-model-onboarding", "bedrock_cloudtrail", records)
+
+
+def cloudtrail_shapes():
+    """One record of each shape the control-plane parser meets."""
+    day = datetime(2026, 11, 22, 8, tzinfo=timezone.utc)
+    dev = iam_user("dana", "AKIAEXAMPLE0DANA0001")
+    role = assumed_role("chat-service", "i-0abc12345def67890", "ASIAEXAMPLE0CHATSVC1")
+    records = [
+        trail(day, RUNTIME, "ListFoundationModels", dev, "198.51.100.7", BOTO),
+        trail(day + timedelta(minutes=1), RUNTIME, "InvokeModel", role, "198.51.100.30", BOTO, {"modelId": SONNET}, None,
+              extra={"additionalEventData": {"inferenceRegion": "us-west-2"}}),
+        trail(day + timedelta(minutes=2), RUNTIME, "Converse", role, "198.51.100.30", BOTO, {"modelId": "us.anthropic.claude-3-5-sonnet-20240620-v1:0"}),
+        trail(day + timedelta(minutes=3), RUNTIME, "ConverseStream", role, "198.51.100.30", BOTO, {"modelId": HAIKU}, None,
+              ("ThrottlingException", "Too many requests, please wait before trying again.")),
+        trail(day + timedelta(minutes=4), RUNTIME, "InvokeModel", dev, "198.51.100.7", BOTO, {"modelId": OPUS}, None,
+              ("AccessDeniedException", "You don't have access to the model with the specified model ID.")),
+        trail(day + timedelta(minutes=5), "iam.amazonaws.com", "CreateServiceSpecificCredential", dev, "198.51.100.7", BOTO,
+              {"userName": "dana", "serviceName": "bedrock.amazonaws.com", "credentialAgeDays": 30},
+              {"serviceSpecificCredential": {"createDate": "Nov 22, 2026 8:05:00 AM", "serviceName": "bedrock.amazonaws.com",
+                                             "serviceUserName": "dana-at-111122223333", "serviceSpecificCredentialId": "ACCAEXAMPLE0DANA0001",
+                                             "userName": "dana", "status": "Active"}}, read_only=False),
+        trail(day + timedelta(minutes=6), "bedrock-mantle.amazonaws.com", "CreateChatCompletion", dev, "198.51.100.7", "OpenAI/Python 1.54.0",
+              {"model": "openai.gpt-oss-120b-1:0"}, None,
+              extra={"userIdentity": dict(dev, accessKeyId="ABIAEXAMPLE0DANA0001")}),
+        trail(day + timedelta(minutes=7), RUNTIME, "GetModelInvocationLoggingConfiguration", dev, "198.51.100.7", BOTO),
+    ]
+    write("vendor/bedrock_cloudtrail", "bedrock_cloudtrail", records)
+
+
+def invocation(t, who, model, operation, tokens_in, tokens_out, n, error=None):
+    """A model invocation log record (Amazon Bedrock User Guide, 'Monitor model invocation using CloudWatch Logs')."""
+    r = {
+        "schemaType": "ModelInvocationLog",
+        "schemaVersion": "1.0",
+        "timestamp": iso(t),
+        "accountId": ACCOUNT,
+        "identity": {"arn": who},
+        "region": "us-east-1",
+        "requestId": f"5d1e2f3a-0000-4000-9000-{n:012d}",
+        "operation": operation,
+        "modelId": model,
+    }
+    if error:
+        r["errorCode"] = error
+    else:
+        r["input"] = {"inputContentType": "application/json", "inputTokenCount": tokens_in}
+        r["output"] = {"outputContentType": "application/json", "outputTokenCount": tokens_out}
+    return r
+
+
+def bedrock_invocations():
+    """Normal use by a service role, then a burst of refused calls by a developer's role (which the auth rule catches)."""
+    day = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    svc = f"arn:aws:sts::{ACCOUNT}:assumed-role/chat-service/i-0abc12345def67890"
+    dev = f"arn:aws:sts::{ACCOUNT}:assumed-role/dev-sandbox/alex"
+    records = []
+    n = 0
+    for i in range(10):
+        n += 1
+        op = ["InvokeModel", "Converse", "ConverseStream", "InvokeModelWithResponseStream"][i % 4]
+        records.append(invocation(day + timedelta(minutes=3 * i), svc, SONNET, op, 800 + 37 * i, 150 + 11 * i, n))
+    n += 1
+    records.append(invocation(day + timedelta(minutes=31), svc, SONNET, "Converse", 0, 0, n, error="ThrottlingException"))
+    for i in range(22):
+        n += 1
+        records.append(invocation(day + timedelta(minutes=40, seconds=5 + 10 * i), dev, OPUS, "InvokeModel", 0, 0, n, error="AccessDeniedException"))
+    write("vendor/bedrock_invocation", "bedrock_invocation", records)
+
+
+if __name__ == "__main__":
+    llmjacking()
+    onboarding()
+    cloudtrail_shapes()
+    bedrock_invocations()
