@@ -231,8 +231,153 @@ def bedrock_invocations():
     write("vendor/bedrock_invocation", "bedrock_invocation", records)
 
 
+def epoch(t):
+    return (t - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds()
+
+
+def litellm_payload(t, n, key_hash, alias, team, model, provider, call_type, tokens_in, tokens_out, ip, error_code=None):
+    """A LiteLLM StandardLoggingPayload (litellm/types/utils.py), prompts and responses left out."""
+    failed = error_code is not None
+    return {
+        "id": f"chatcmpl-7f3a{n:08d}",
+        "trace_id": f"4b1c2d3e-0000-4000-a000-{n:012d}",
+        "call_type": call_type,
+        "stream": False,
+        "response_cost": 0.0 if failed else round(tokens_in * 0.15e-6 + tokens_out * 0.6e-6, 8),
+        "status": "failure" if failed else "success",
+        "custom_llm_provider": provider,
+        "prompt_tokens": 0 if failed else tokens_in,
+        "completion_tokens": 0 if failed else tokens_out,
+        "total_tokens": 0 if failed else tokens_in + tokens_out,
+        "startTime": epoch(t),
+        "endTime": epoch(t) + 1.25,
+        "completionStartTime": epoch(t) + 0.4,
+        "model": model,
+        "model_group": model,
+        "model_id": "deploy-" + model,
+        "api_base": "https://api.openai.com/v1" if provider == "openai" else "https://example-resource.openai.azure.com",
+        "metadata": {
+            "user_api_key_hash": key_hash,
+            "user_api_key_alias": alias,
+            "user_api_key_team_id": "team-" + team,
+            "user_api_key_team_alias": team,
+            "user_api_key_request_route": "/v1/embeddings" if "embedding" in call_type else "/chat/completions",
+            "requester_ip_address": ip,
+        },
+        "cache_hit": None,
+        "request_tags": [],
+        "end_user": "",
+        "requester_ip_address": ip,
+        "error_str": "litellm.AuthenticationError: OpenAIException - Incorrect API key provided" if failed else None,
+        "error_information": {"error_code": error_code, "error_class": "AuthenticationError", "llm_provider": provider,
+                              "error_message": "Incorrect API key provided"} if failed else None,
+        "model_parameters": {"temperature": 0.2},
+        "hidden_params": {"litellm_model_name": model, "response_cost": None},
+    }
+
+
+def litellm():
+    """A proxy's traffic: chat and embeddings of two virtual keys, then the upstream key revoked: every call 401."""
+    day = datetime(2026, 11, 24, 14, tzinfo=timezone.utc)
+    chat = "88d1f0c2b7a64e31a9d2c5b8e7f60a1d3c4b5a69788f7e6d5c4b3a2910fedcba"
+    embed = "1f2e3d4c5b6a79881726354453627180a9b8c7d6e5f40312a1b2c3d4e5f60718"
+    records = []
+    n = 0
+    for i in range(8):
+        n += 1
+        records.append(litellm_payload(day + timedelta(minutes=2 * i), n, chat, "support-bot", "support", "gpt-4o-mini", "openai", "acompletion", 900 + 10 * i, 120 + 3 * i, "10.20.0.14"))
+        n += 1
+        records.append(litellm_payload(day + timedelta(minutes=2 * i, seconds=30), n, embed, "search-indexer", "search", "text-embedding-3-small", "openai", "aembedding", 512, 0, "10.20.0.31"))
+    for i in range(21):
+        n += 1
+        records.append(litellm_payload(day + timedelta(minutes=20, seconds=5 + 9 * i), n, chat, "support-bot", "support", "gpt-4o-mini", "openai", "acompletion", 0, 0, "10.20.0.14", error_code="401"))
+    write("vendor/litellm", "litellm", records)
+
+
+def attr(key, value):
+    if isinstance(value, bool):
+        v = {"boolValue": value}
+    elif isinstance(value, int):
+        v = {"intValue": str(value)}
+    elif isinstance(value, float):
+        v = {"doubleValue": value}
+    else:
+        v = {"stringValue": value}
+    return {"key": key, "value": v}
+
+
+def otlp_span(t, n, model, tokens_in, tokens_out, key, old_names=False, error=None, ip=None):
+    """A GenAI inference client span (semantic conventions gen-ai-spans), as the OTLP/JSON encoding writes it."""
+    start = int(epoch(t) * 1000) * 1_000_000
+    attrs = [attr("gen_ai.operation.name", "chat"), attr("llm.api_key.id", key)]
+    if old_names:
+        attrs += [attr("gen_ai.system", "openai"), attr("gen_ai.request.model", model),
+                  attr("gen_ai.usage.prompt_tokens", tokens_in), attr("gen_ai.usage.completion_tokens", tokens_out)]
+    else:
+        attrs += [attr("gen_ai.provider.name", "openai"), attr("gen_ai.request.model", model), attr("gen_ai.response.model", model + "-2024-07-18"),
+                  attr("gen_ai.usage.input_tokens", tokens_in), attr("gen_ai.usage.output_tokens", tokens_out),
+                  attr("server.address", "api.openai.com"), attr("server.port", 443)]
+    if ip:
+        attrs.append(attr("client.address", ip))
+    if error:
+        attrs.append(attr("error.type", error))
+    return {"traceId": f"5b8efff798038103d269b6338{n:07x}", "spanId": f"eee19b7ec3c{n:05x}", "name": f"chat {model}", "kind": 3,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 1_200_000_000),
+            "attributes": attrs, "status": {"code": 2, "message": error} if error else {"code": 0}}
+
+
+def otel():
+    """A chatbot's spans, one export request a line: its declared model, old attribute names, an error, then a model it never declared."""
+    day = datetime(2026, 11, 25, 10, tzinfo=timezone.utc)
+    key = "svc-bot-prod"
+    lines = []
+    n = 0
+    for batch in range(4):
+        spans = []
+        for i in range(3):
+            n += 1
+            t = day + timedelta(minutes=10 * batch + 2 * i)
+            spans.append(otlp_span(t, n, "gpt-4o-mini", 1200 + 40 * n, 180 + 5 * n, key, old_names=(batch == 1), error=("429" if (batch, i) == (2, 2) else None), ip="198.51.100.40"))
+        lines.append({"resourceSpans": [{"resource": {"attributes": [attr("service.name", "bot"), attr("deployment.environment.name", "prod")]},
+                                         "scopeSpans": [{"scope": {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.1b0"}, "spans": spans}]}]})
+    n += 1
+    lines.append({"resourceSpans": [{"resource": {"attributes": [attr("service.name", "bot")]},
+                                     "scopeSpans": [{"scope": {"name": "opentelemetry.instrumentation.openai_v2"},
+                                                     "spans": [otlp_span(day + timedelta(minutes=47), n, "gpt-4o", 5200, 1900, key, ip="198.51.100.40")]}]}]})
+    write("vendor/otel_genai", "otel_genai", lines)
+    with open(os.path.join(TEST_DATA, "vendor/otel_genai", "inventory.yaml"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("# Key inventory for test-data/vendor/otel_genai (synthetic; see README.md).\n"
+                "keys:\n  - id: svc-bot-prod\n    provider: openai\n    owner: sam.lee@example.com\n    team: support\n"
+                "    service: bot\n    env: prod\n    created: 2026-06-01\n    expires: 2027-06-01\n"
+                "    models: [gpt-4o-mini]\n    operations: [chat]\n")
+
+
+def openai_audit():
+    """OpenAI organization audit log entries (openai-openapi AuditLog): key created, updated, deleted; a login; a key acting."""
+    day = datetime(2026, 11, 26, 8, tzinfo=timezone.utc)
+    session = {"type": "session", "session": {"user": {"id": "user-abc123", "email": "dana.kim@example.com"}, "ip_address": "198.51.100.7",
+                                              "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15",
+                                              "ip_address_details": {"country": "US", "city": "Seattle", "region": "Washington", "region_code": "WA",
+                                                                     "asn": "64501", "latitude": "47.6", "longitude": "-122.3"}}}
+    project = {"id": "proj_abc123", "name": "search"}
+    records = [
+        {"id": "audit_log-0001", "type": "login.succeeded", "effective_at": int(epoch(day)), "actor": session},
+        {"id": "audit_log-0002", "type": "api_key.created", "effective_at": int(epoch(day + timedelta(minutes=3))), "project": project, "actor": session,
+         "api_key.created": {"id": "key_search_prod_02", "data": {"scopes": ["/v1/*"]}}},
+        {"id": "audit_log-0003", "type": "api_key.updated", "effective_at": int(epoch(day + timedelta(minutes=9))), "project": project, "actor": session,
+         "api_key.updated": {"id": "key_search_prod_02", "changes_requested": {"scopes": ["/v1/embeddings"]}}},
+        {"id": "audit_log-0004", "type": "api_key.deleted", "effective_at": int(epoch(day + timedelta(minutes=15))), "project": project,
+         "actor": {"type": "api_key", "api_key": {"id": "key_admin_01", "type": "service_account", "service_account": {"id": "svc_acct_rotator"}}},
+         "api_key.deleted": {"id": "key_search_prod_01"}},
+    ]
+    write("vendor/openai_audit", "openai_audit", records)
+
+
 if __name__ == "__main__":
     llmjacking()
     onboarding()
     cloudtrail_shapes()
     bedrock_invocations()
+    litellm()
+    otel()
+    openai_audit()

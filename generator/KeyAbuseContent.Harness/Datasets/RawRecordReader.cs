@@ -73,13 +73,16 @@ public static class RawRecordReader
                 {
                     continue;
                 }
-                var (record, error) = Parse(source, display, number, line);
-                if (error is not null)
+                foreach (var (text, splitError) in source.Shape == RawRecordShape.OtlpSpans ? OtlpSpans.Split(line) : [(line, null)])
                 {
-                    problems.Add(new DatasetProblem(display, number, error));
-                    continue;
+                    var (record, error) = splitError is null ? Parse(source, display, number, text!) : (null, splitError);
+                    if (error is not null)
+                    {
+                        problems.Add(new DatasetProblem(display, number, error));
+                        continue;
+                    }
+                    records.Add(record!);
                 }
-                records.Add(record!);
             }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
@@ -137,7 +140,7 @@ public static class RawRecordReader
         }
         foreach (var address in source.Addresses)
         {
-            if (Find(json, address) is JsonValue v && v.TryGetValue<string>(out var ip) && !IPAddress.TryParse(ip, out _))
+            if (Find(json, address) is JsonValue v && v.TryGetValue<string>(out var ip) && ip.Length > 0 && !IPAddress.TryParse(ip, out _))
             {
                 return (null, $"field '{address}' '{ip}' is not an IP address");
             }
@@ -150,10 +153,10 @@ public static class RawRecordReader
         return (new RawRecord(source, file, line, text, json, time.Value), null);
     }
 
-    /// <summary>The node at a dotted path, or null when a step is missing or JSON null.</summary>
+    /// <summary>The node at a raw path (<see cref="RawPaths"/>), or null when a step is missing or JSON null.</summary>
     public static JsonNode? Find(JsonNode? node, string path)
     {
-        foreach (var step in path.Split('.'))
+        foreach (var step in RawPaths.Segments(path))
         {
             if (node is not JsonObject o || !o.TryGetPropertyValue(step, out node))
             {

@@ -16,7 +16,8 @@ public sealed class IngestFailureException(string processor, string message) : E
 /// <summary>
 /// An Elasticsearch ingest pipeline run on documents, as Elasticsearch runs it, for the processors the pack
 /// ships: <c>json</c>, <c>date</c>, <c>set</c> (<c>value</c> with Mustache field references, <c>copy_from</c>,
-/// <c>override</c>, <c>ignore_empty_value</c>), <c>rename</c>, <c>gsub</c>, <c>convert</c> and <c>remove</c>.
+/// <c>override</c>, <c>ignore_empty_value</c>), <c>rename</c>, <c>gsub</c>, <c>convert</c>, <c>dot_expander</c> and
+/// <c>remove</c>.
 /// Field names are dotted paths into nested objects. A pipeline with any other processor, or with an
 /// <c>if</c> condition or a script, is refused when it is built, so the harness never runs something other than
 /// what is shipped. A failing processor rejects the document (<see cref="IngestFailureException"/>), as Elasticsearch does
@@ -76,6 +77,7 @@ public sealed class IngestPipeline
             "rename" => Rename(Str(p, "field"), Str(p, "target_field"), IgnoreMissing(p)),
             "gsub" => Gsub(Str(p, "field"), Str(p, "pattern"), Str(p, "replacement"), OptStr(p, "target_field"), IgnoreMissing(p)),
             "convert" => Convert(Str(p, "field"), Str(p, "type"), OptStr(p, "target_field"), IgnoreMissing(p)),
+            "dot_expander" => DotExpander(Str(p, "field"), OptStr(p, "path")),
             "remove" => Remove(p["field"] is JsonArray a ? [.. a.Select(f => f!.GetValue<string>())] : [Str(p, "field")], IgnoreMissing(p)),
             _ => throw new NotSupportedException($"pipeline {pipeline}: the {type} processor is not emulated"),
         };
@@ -347,6 +349,38 @@ public sealed class IngestPipeline
                 throw new NotSupportedException($"convert to {type} is not emulated");
         }
     }
+
+    /// <summary>Keys holding dots (all of them for <c>*</c>) under a path become nested objects, merged with what is there.</summary>
+    private static Func<JsonObject, bool> DotExpander(string field, string? path) => doc =>
+    {
+        var holder = path is null ? doc : Get(doc, path) as JsonObject;
+        if (holder is null)
+        {
+            return false;
+        }
+        var keys = holder.Select(kv => kv.Key).Where(k => k.Contains('.', StringComparison.Ordinal) && (field == "*" || k == field)).ToList();
+        foreach (var key in keys)
+        {
+            var value = holder[key];
+            holder.Remove(key);
+            var steps = key.Split('.');
+            var node = holder;
+            foreach (var step in steps[..^1])
+            {
+                if (node[step] is not JsonObject child)
+                {
+                    if (node[step] is not null)
+                    {
+                        throw new IngestFailureException("dot_expander", $"cannot expand [{key}]: [{step}] is not an object");
+                    }
+                    node[step] = child = [];
+                }
+                node = child;
+            }
+            node[steps[^1]] = value;
+        }
+        return true;
+    };
 
     private static Func<JsonObject, bool> Remove(ImmutableArray<string> fields, bool ignoreMissing) => doc =>
     {

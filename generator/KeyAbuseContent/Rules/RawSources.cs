@@ -34,8 +34,16 @@ public enum RawKind
 /// </summary>
 public abstract record RawValue;
 
-/// <summary>A field of the raw record by its dotted JSON path; <paramref name="Default"/> when it is missing or empty.</summary>
+/// <summary>
+/// A field of the raw record by its path; <paramref name="Default"/> when it is missing or empty. A path is the JSON
+/// keys from the record down, joined by dots, or by slashes when a key itself holds dots (OpenTelemetry attribute
+/// names, OpenAI's <c>api_key.created</c>): <c>attributes/gen_ai.request.model</c>; a single such key is written
+/// with a leading slash, <c>/api_key.created</c>.
+/// </summary>
 public sealed record RawPath(string Path, string? Default = null) : RawValue;
+
+/// <summary>The first of several values that is present and not empty; every value but the last is a <see cref="RawPath"/>.</summary>
+public sealed record RawFirst(ImmutableArray<RawValue> Values) : RawValue;
 
 /// <summary>A constant.</summary>
 public sealed record RawConst(string Value) : RawValue;
@@ -45,6 +53,35 @@ public sealed record RawConst(string Value) : RawValue;
 /// value for a listed input, <paramref name="Otherwise"/> for any other input (null keeps the input as it is).
 /// </summary>
 public sealed record RawLookup(string Path, ImmutableArray<(string From, string To)> Table, string? Otherwise, string? WhenMissing) : RawValue;
+
+/// <summary>The keys of a raw path (see <see cref="RawPath"/>).</summary>
+public static class RawPaths
+{
+    public static ImmutableArray<string> Segments(string path) => path.Contains('/', StringComparison.Ordinal)
+        ? [.. path.Split('/', StringSplitOptions.RemoveEmptyEntries)]
+        : [.. path.Split('.')];
+
+    /// <summary>Whether <paramref name="prefix"/>'s keys start <paramref name="path"/>'s.</summary>
+    public static bool StartsWith(string path, string prefix)
+    {
+        var a = Segments(path);
+        var b = Segments(prefix);
+        return b.Length <= a.Length && b.SequenceEqual(a.Take(b.Length));
+    }
+}
+
+/// <summary>How a raw file's lines hold records.</summary>
+public enum RawRecordShape
+{
+    /// <summary>One JSON record a line.</summary>
+    Line,
+
+    /// <summary>
+    /// One OTLP/JSON ExportTraceServiceRequest a line, cut into one record a span as the collector stores spans:
+    /// the span's fields, its attributes as an object of plain values, and its resource's attributes.
+    /// </summary>
+    OtlpSpans,
+}
 
 /// <summary>A normalized field (by its name in <see cref="Sources"/>) and where its value comes from.</summary>
 public sealed record RawFieldMap(string Field, RawValue Value);
@@ -79,7 +116,8 @@ public sealed record RawSource(
     ImmutableArray<RawRequirement> Required,
     ImmutableArray<string> Addresses,
     ImmutableArray<RawColumn> Columns,
-    ImmutableArray<RawFieldMap> Fields)
+    ImmutableArray<RawFieldMap> Fields,
+    RawRecordShape Shape = RawRecordShape.Line)
 {
     /// <summary>Whether the pack creates the Sentinel table (a custom <c>_CL</c> table) rather than reading a native one.</summary>
     public bool CustomTable => SentinelTable.EndsWith("_CL", StringComparison.Ordinal);
@@ -227,8 +265,150 @@ public static class RawSources
             new("request_id", new RawPath("requestId")),
         ]);
 
+    /// <summary>LiteLLM call types and the normalized operation they perform.</summary>
+    private static readonly ImmutableArray<(string From, string To)> LiteLlmCallTypes =
+    [
+        ("completion", "chat"), ("acompletion", "chat"),
+        ("text_completion", "completion"), ("atext_completion", "completion"),
+        ("embedding", "embeddings"), ("aembedding", "embeddings"),
+        ("image_generation", "images"), ("aimage_generation", "images"),
+        ("responses", "responses"), ("aresponses", "responses"),
+        ("transcription", "audio"), ("atranscription", "audio"), ("speech", "audio"), ("aspeech", "audio"),
+    ];
+
+    /// <summary>LiteLLM proxy logs: one StandardLoggingPayload a line (a generic_api or custom callback's ndjson).</summary>
+    public static readonly RawSource LiteLlm = new(
+        "litellm",
+        RuleSource.Activity,
+        "LiteLLM proxy StandardLoggingPayload records, one a line",
+        "LiteLLM_CL",
+        "KeyAbuseActivityLiteLLM",
+        "logs-keyabuse.activity-litellm",
+        "litellm.standard_logging",
+        "startTime",
+        RawTimeFormat.UnixSeconds,
+        [
+            new("id", RawKind.String), new("call_type", RawKind.String), new("status", RawKind.String), new("startTime", RawKind.Number),
+            new("model", RawKind.String), new("metadata", RawKind.Object), new("metadata.user_api_key_hash", RawKind.String),
+        ],
+        ["requester_ip_address"],
+        [
+            new("id", "id", "string"),
+            new("call_type", "call_type", "string"),
+            new("status", "status", "string"),
+            new("custom_llm_provider", "custom_llm_provider", "string"),
+            new("model", "model", "string"),
+            new("model_group", "model_group", "string"),
+            new("prompt_tokens", "prompt_tokens", "long"),
+            new("completion_tokens", "completion_tokens", "long"),
+            new("total_tokens", "total_tokens", "long"),
+            new("startTime", "startTime", "real"),
+            new("endTime", "endTime", "real"),
+            new("response_cost", "response_cost", "real"),
+            new("requester_ip_address", "requester_ip_address", "string"),
+            new("metadata", "metadata", "dynamic"),
+            new("error_information", "error_information", "dynamic"),
+        ],
+        [
+            new("key_id", new RawPath("metadata.user_api_key_hash")),
+            new("service", new RawPath("metadata.user_api_key_team_alias")),
+            new("client_ip", new RawPath("requester_ip_address")),
+            new("provider", new RawPath("custom_llm_provider")),
+            new("model", new RawPath("model")),
+            new("operation", new RawLookup("call_type", LiteLlmCallTypes, null, null)),
+            new("input_tokens", new RawPath("prompt_tokens", "0")),
+            new("output_tokens", new RawPath("completion_tokens", "0")),
+            new("status", new RawFirst([new RawPath("error_information.error_code"), new RawLookup("status", [("success", "200")], "500", null)])),
+            new("cost_usd", new RawPath("response_cost")),
+            new("request_id", new RawPath("id")),
+        ]);
+
+    /// <summary>GenAI operation names of the semantic conventions and the normalized operation.</summary>
+    private static readonly ImmutableArray<(string From, string To)> GenAiOperations =
+    [
+        ("generate_content", "chat"), ("text_completion", "completion"),
+    ];
+
+    /// <summary>OpenTelemetry GenAI client spans (OTLP/JSON trace export requests, one a line).</summary>
+    public static readonly RawSource OtelGenAi = new(
+        "otel_genai",
+        RuleSource.Activity,
+        "OpenTelemetry GenAI client spans (OTLP/JSON), one span a record",
+        "OTelGenAISpans_CL",
+        "KeyAbuseActivityOTelGenAI",
+        "logs-keyabuse.activity-otel_genai",
+        "otel.genai",
+        "startTimeUnixNano",
+        RawTimeFormat.UnixNanos,
+        [
+            new("spanId", RawKind.String), new("startTimeUnixNano", RawKind.Integer), new("attributes", RawKind.Object),
+            new("attributes/gen_ai.operation.name", RawKind.String), new("attributes/llm.api_key.id", RawKind.String),
+        ],
+        ["attributes/client.address"],
+        [
+            new("traceId", "traceId", "string"),
+            new("spanId", "spanId", "string"),
+            new("parentSpanId", "parentSpanId", "string"),
+            new("name", "name", "string"),
+            new("kind", "kind", "long"),
+            new("startTimeUnixNano", "startTimeUnixNano", "string"),
+            new("endTimeUnixNano", "endTimeUnixNano", "string"),
+            new("status", "status", "dynamic"),
+            new("attributes", "attributes", "dynamic"),
+            new("resource", "resource", "dynamic"),
+        ],
+        [
+            new("key_id", new RawPath("attributes/llm.api_key.id")),
+            new("service", new RawPath("resource/attributes/service.name")),
+            new("client_ip", new RawPath("attributes/client.address")),
+            new("user_agent", new RawPath("attributes/user_agent.original")),
+            new("provider", new RawFirst([new RawPath("attributes/gen_ai.provider.name"), new RawPath("attributes/gen_ai.system")])),
+            new("model", new RawFirst([new RawPath("attributes/gen_ai.request.model"), new RawPath("attributes/gen_ai.response.model")])),
+            new("operation", new RawLookup("attributes/gen_ai.operation.name", GenAiOperations, null, null)),
+            new("input_tokens", new RawFirst([new RawPath("attributes/gen_ai.usage.input_tokens"), new RawPath("attributes/gen_ai.usage.prompt_tokens", "0")])),
+            new("output_tokens", new RawFirst([new RawPath("attributes/gen_ai.usage.output_tokens"), new RawPath("attributes/gen_ai.usage.completion_tokens", "0")])),
+            new("status", new RawFirst([new RawPath("attributes/http.response.status_code"), new RawLookup("status/code", [("2", "500")], "200", "200")])),
+            new("request_id", new RawPath("spanId")),
+        ],
+        RawRecordShape.OtlpSpans);
+
+    /// <summary>OpenAI organization audit log entries (GET /v1/organization/audit_logs data items), one a line.</summary>
+    public static readonly RawSource OpenAiAudit = new(
+        "openai_audit",
+        RuleSource.Audit,
+        "OpenAI organization audit log entries, one a line",
+        "OpenAIAudit_CL",
+        "KeyAbuseAuditOpenAI",
+        "logs-keyabuse.audit-openai",
+        "openai.audit",
+        "effective_at",
+        RawTimeFormat.UnixSeconds,
+        [new("id", RawKind.String), new("type", RawKind.String), new("effective_at", RawKind.Number), new("actor", RawKind.Object)],
+        ["actor/session/ip_address"],
+        [
+            new("id", "id", "string"),
+            new("type", "type", "string"),
+            new("effective_at", "effective_at", "long"),
+            new("project", "project", "dynamic"),
+            new("actor", "actor", "dynamic"),
+            new("api_key_created", "/api_key.created", "dynamic"),
+            new("api_key_updated", "/api_key.updated", "dynamic"),
+            new("api_key_deleted", "/api_key.deleted", "dynamic"),
+        ],
+        [
+            new("provider", new RawConst("openai")),
+            new("event_type", new RawPath("type")),
+            new("actor", new RawFirst([new RawPath("actor/session/user/email"), new RawPath("actor/api_key/user/email"), new RawPath("actor/api_key/service_account/id")])),
+            new("actor_key_id", new RawPath("actor/api_key/id")),
+            new("key_id", new RawFirst([new RawPath("api_key.created/id"), new RawPath("api_key.updated/id"), new RawPath("api_key.deleted/id")])),
+            new("project", new RawPath("project/id")),
+            new("client_ip", new RawPath("actor/session/ip_address")),
+            new("country", new RawPath("actor/session/ip_address_details/country")),
+            new("user_agent", new RawPath("actor/session/user_agent")),
+        ]);
+
     /// <summary>Every raw source, by name.</summary>
-    public static ImmutableArray<RawSource> All => [BedrockCloudTrail, BedrockInvocation];
+    public static ImmutableArray<RawSource> All => [BedrockCloudTrail, BedrockInvocation, LiteLlm, OtelGenAi, OpenAiAudit];
 
     public static RawSource? Named(string name) => All.FirstOrDefault(s => s.Name == name);
 }

@@ -9,8 +9,8 @@ namespace KeyAbuseContent.Targets.Elastic;
 /// <summary>
 /// The ingest pipelines that normalize each raw source on Elastic: the record (the JSON line in <c>message</c>, as
 /// Elastic Agent's custom logs input or Filebeat ships it) parsed with <c>json</c>, then each normalized field
-/// written to its ECS / GenAI name with <c>set</c> (<c>copy_from</c>), <c>gsub</c> (lookup tables), <c>convert</c>
-/// and <c>date</c>, and the raw copy removed. No script and no Painless condition: what the harness emulates is
+/// written to its ECS / GenAI name with <c>set</c> (<c>copy_from</c>), <c>gsub</c> (lookup tables), <c>convert</c>,
+/// <c>date</c> and <c>dot_expander</c> (keys holding dots), and the raw copy removed. No script and no Painless condition: what the harness emulates is
 /// exactly these processors (<c>KeyAbuseContent.Harness.Tables.IngestPipeline</c>).
 /// </summary>
 public static class ElasticIngestPipelines
@@ -21,22 +21,35 @@ public static class ElasticIngestPipelines
     /// <summary>The pipeline of a raw source: its description and processors.</summary>
     public static JsonObject Pipeline(RawSource raw)
     {
-        var processors = new JsonArray
+        var processors = new JsonArray { Processor("json", new JsonObject { ["field"] = "message", ["target_field"] = RawField }) };
+        // Keys holding dots (OpenTelemetry attribute names, OpenAI's api_key.created) become objects, so dotted field
+        // paths reach them: shallow parents first.
+        foreach (var parent in DottedParents(raw))
         {
-            Processor("json", new JsonObject { ["field"] = "message", ["target_field"] = RawField }),
-            Processor("date", new JsonObject
+            processors.Add(Processor("dot_expander", new JsonObject { ["field"] = "*", ["path"] = parent }));
+        }
+        var time = Field(raw.TimePath);
+        if (raw.TimeFormat == RawTimeFormat.UnixNanos)
+        {
+            // The date processor reads milliseconds at most: drop the last six digits of the nanoseconds.
+            var millis = RawField + ".keyabuse_time_ms";
+            processors.Add(Copy(millis, raw.TimePath));
+            processors.Add(Processor("convert", new JsonObject { ["field"] = millis, ["type"] = "string" }));
+            processors.Add(Processor("gsub", new JsonObject { ["field"] = millis, ["pattern"] = @"^(\d+)\d{6}$", ["replacement"] = "$1" }));
+            time = millis;
+        }
+        processors.Add(Processor("date", new JsonObject
+        {
+            ["field"] = time,
+            ["target_field"] = "@timestamp",
+            ["formats"] = new JsonArray(raw.TimeFormat switch
             {
-                ["field"] = RawField + "." + raw.TimePath,
-                ["target_field"] = "@timestamp",
-                ["formats"] = new JsonArray(raw.TimeFormat switch
-                {
-                    RawTimeFormat.UnixSeconds => "UNIX",
-                    RawTimeFormat.UnixNanos => "UNIX_MS",
-                    _ => "ISO8601",
-                }),
+                RawTimeFormat.UnixSeconds => "UNIX",
+                RawTimeFormat.UnixNanos => "UNIX_MS",
+                _ => "ISO8601",
             }),
-            Processor("set", new JsonObject { ["field"] = "event.dataset", ["value"] = raw.Dataset }),
-        };
+        }));
+        processors.Add(Processor("set", new JsonObject { ["field"] = "event.dataset", ["value"] = raw.Dataset }));
         foreach (var field in raw.Target.Fields.Where(f => f.Name is not ("time" or "tokens")))
         {
             if (raw.Map(field.Name) is { } value)
@@ -77,9 +90,57 @@ public static class ElasticIngestPipelines
 
     private static JsonObject Processor(string type, JsonObject body) => new() { [type] = body };
 
+    /// <summary>A raw path as an ingest field path, once its dotted keys are expanded.</summary>
+    private static string Field(string path) => RawField + "." + string.Join('.', RawPaths.Segments(path));
+
+    private static IEnumerable<string> Paths(RawValue value) => value switch
+    {
+        RawPath p => [p.Path],
+        RawLookup l => [l.Path],
+        RawFirst f => f.Values.SelectMany(Paths),
+        _ => [],
+    };
+
+    /// <summary>The objects holding keys with dots, as ingest paths, shallow first.</summary>
+    private static IEnumerable<string> DottedParents(RawSource raw)
+    {
+        var parents = new SortedSet<string>(Comparer<string>.Create((a, b) => a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(a, b)));
+        foreach (var path in raw.Fields.SelectMany(f => Paths(f.Value)).Append(raw.TimePath))
+        {
+            var segments = RawPaths.Segments(path);
+            for (var i = 0; i < segments.Length; i++)
+            {
+                if (segments[i].Contains('.', StringComparison.Ordinal))
+                {
+                    parents.Add(string.Join('.', segments.Take(i).Prepend(RawField)));
+                }
+            }
+        }
+        return parents;
+    }
+
     private static IEnumerable<JsonObject> FieldProcessors(SourceField field, RawValue value)
     {
-        var target = field.Esql;
+        foreach (var p in ValueProcessors(field.Esql, value))
+        {
+            yield return p;
+        }
+        var convert = field.Type switch
+        {
+            ExprType.Long => "long",
+            ExprType.Real => "double",
+            ExprType.Ip => "ip",
+            ExprType.Bool => "boolean",
+            _ => null,
+        };
+        if (convert is not null)
+        {
+            yield return Processor("convert", new JsonObject { ["field"] = field.Esql, ["type"] = convert, ["ignore_missing"] = true });
+        }
+    }
+
+    private static IEnumerable<JsonObject> ValueProcessors(string target, RawValue value)
+    {
         switch (value)
         {
             case RawConst c:
@@ -94,6 +155,8 @@ public static class ElasticIngestPipelines
                 break;
             case RawLookup l:
                 yield return Copy(target, l.Path);
+                // gsub reads strings only; a number or boolean is compared by its text, as the KQL parser does.
+                yield return Processor("convert", new JsonObject { ["field"] = target, ["type"] = "string", ["ignore_missing"] = true });
                 foreach (var (from, to) in l.Table)
                 {
                     yield return Processor("gsub", new JsonObject { ["field"] = target, ["pattern"] = "^" + Literal(from) + "$", ["replacement"] = to, ["ignore_missing"] = true });
@@ -110,25 +173,24 @@ public static class ElasticIngestPipelines
                     yield return Processor("set", new JsonObject { ["field"] = target, ["value"] = m, ["override"] = false });
                 }
                 break;
+            case RawFirst f:
+                // The last value first, then each earlier path over it when it is present: the first present one wins.
+                foreach (var p in ValueProcessors(target, f.Values[^1]))
+                {
+                    yield return p;
+                }
+                foreach (var earlier in f.Values[..^1].Reverse())
+                {
+                    yield return Copy(target, ((RawPath)earlier).Path);
+                }
+                break;
             default:
                 throw new InvalidOperationException("unknown raw value " + value.GetType().Name);
-        }
-        var convert = field.Type switch
-        {
-            ExprType.Long => "long",
-            ExprType.Real => "double",
-            ExprType.Ip => "ip",
-            ExprType.Bool => "boolean",
-            _ => null,
-        };
-        if (convert is not null)
-        {
-            yield return Processor("convert", new JsonObject { ["field"] = target, ["type"] = convert, ["ignore_missing"] = true });
         }
     }
 
     private static JsonObject Copy(string target, string path) =>
-        Processor("set", new JsonObject { ["field"] = target, ["copy_from"] = RawField + "." + path, ["ignore_empty_value"] = true });
+        Processor("set", new JsonObject { ["field"] = target, ["copy_from"] = Field(path), ["ignore_empty_value"] = true });
 
     /// <summary>A literal as a regular expression: metacharacters escaped (read alike by Java and .NET).</summary>
     public static string Literal(string text)

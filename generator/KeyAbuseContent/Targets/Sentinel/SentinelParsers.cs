@@ -137,11 +137,11 @@ public static class SentinelParsers
         return new SentinelFunction(Sources.Inventory.KqlFunction, "", KqlRenderer.Render(body), "The KeyAbuseContent key inventory watchlist, typed.");
     }
 
-    /// <summary>A parser that projects a normalized table's columns, in the source's order.</summary>
+    /// <summary>A parser that projects a normalized table's columns, in the source's order, with the raw sources that feed it.</summary>
     private static SentinelFunction Normalized(SourceSchema source, string table, string description)
     {
         var body = KqlNodes.From(table).Then(new KqlProject([.. source.Fields.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))]));
-        return new SentinelFunction(source.KqlFunction, "", KqlRenderer.Render(body), description);
+        return new SentinelFunction(source.KqlFunction, "", KqlRenderer.Render(WithRawSources(source.Source, body)), description);
     }
 
     /// <summary>The control-plane parser: AWS CloudTrail and Azure Activity in one shape.</summary>

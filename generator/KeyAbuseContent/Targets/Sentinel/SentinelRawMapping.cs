@@ -24,6 +24,7 @@ public static class SentinelRawMapping
                 : KqlNodes.Call("coalesce", Typed(raw, p.Path, type), Constant(d, type)),
             RawPath p => Typed(raw, p.Path, type),
             RawLookup l => Convert(Lookup(raw, l), "string", type),
+            RawFirst f => Convert(First(raw, f), "string", type),
             _ => throw new InvalidOperationException("unknown raw value " + value.GetType().Name),
         };
     }
@@ -71,21 +72,44 @@ public static class SentinelRawMapping
     /// <summary>The column holding a record path: an exact column, or the column of its longest prefix and members below it.</summary>
     private static (KqlExpr Expr, string Type) PathTyped(RawSource raw, string path)
     {
-        var column = raw.Columns.Where(c => c.Path == path || path.StartsWith(c.Path + ".", StringComparison.Ordinal))
-            .OrderByDescending(c => c.Path.Length).FirstOrDefault()
+        var column = raw.Columns.Where(c => RawPaths.StartsWith(path, c.Path))
+            .OrderByDescending(c => RawPaths.Segments(c.Path).Length).FirstOrDefault()
             ?? throw new InvalidOperationException($"raw source {raw.Name}: no column holds '{path}'");
         KqlExpr e = column.NotInReference
             ? KqlNodes.Call("column_ifexists", KqlLiteral.Str(column.Column), KqlLiteral.Str(""))
             : KqlNodes.Col(column.Column);
-        if (path.Length > column.Path.Length)
+        var below = RawPaths.Segments(path).Skip(RawPaths.Segments(column.Path).Length).ToList();
+        if (below.Count > 0)
         {
-            foreach (var member in path[(column.Path.Length + 1)..].Split('.'))
+            foreach (var member in below)
             {
                 e = new KqlMember(e, member);
             }
             return (e, "dynamic");
         }
         return (e, column.KqlType);
+    }
+
+    /// <summary>The value's text: the first path that is not empty, else the last value (<c>case(isnotempty(a), a, ..., last)</c>).</summary>
+    private static KqlExpr First(RawSource raw, RawFirst f)
+    {
+        var args = new List<KqlExpr>();
+        foreach (var value in f.Values[..^1])
+        {
+            var text = Text(raw, ((RawPath)value).Path);
+            args.Add(KqlNodes.Call("isnotempty", text));
+            args.Add(text);
+        }
+        var last = f.Values[^1] switch
+        {
+            RawPath { Default: { } d } p => KqlNodes.Call("iff", KqlNodes.Call("isempty", Text(raw, p.Path)), KqlLiteral.Str(d), Text(raw, p.Path)),
+            RawPath p => Text(raw, p.Path),
+            RawLookup l => Lookup(raw, l),
+            RawConst c => KqlLiteral.Str(c.Value),
+            var other => throw new InvalidOperationException("a RawFirst ends with a path, a lookup or a constant, not " + other.GetType().Name),
+        };
+        args.Add(last);
+        return new KqlCall("case", [.. args]);
     }
 
     /// <summary><c>case(isempty(v), missing, v == from, to, ..., otherwise)</c> over the value's text.</summary>

@@ -24,7 +24,7 @@ public sealed class GeneratedQueryTests
         static int RuleFiles(string folder) => Directory.GetFiles(folder, "*.yaml", SearchOption.AllDirectories)
             .Count(f => Path.GetFileName(f) != "threat-model.yaml" && !f.Contains($"{Path.DirectorySeparatorChar}reference{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
         var fixtures = Path.Combine(TestPaths.RepositoryRoot, "tests", "KeyAbuseContent.Tests", "Fixtures", "kinds");
-        Assert.Equal((RuleFiles(TestPaths.Detections), RuleFiles(fixtures), 12), (ids.Count(i => i.StartsWith("library/rules/", StringComparison.Ordinal)), ids.Count(i => i.StartsWith("kinds/rules/", StringComparison.Ordinal)),
+        Assert.Equal((RuleFiles(TestPaths.Detections), RuleFiles(fixtures), 18), (ids.Count(i => i.StartsWith("library/rules/", StringComparison.Ordinal)), ids.Count(i => i.StartsWith("kinds/rules/", StringComparison.Ordinal)),
             ids.Count(i => i.Contains("/parsers/", StringComparison.Ordinal))));
         Assert.Contains(ids, i => i.StartsWith("library/history/", StringComparison.Ordinal));
         Assert.Contains(ids, i => i.StartsWith("kinds/history/", StringComparison.Ordinal));
