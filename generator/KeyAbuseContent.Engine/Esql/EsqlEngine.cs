@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Esql.Execution;
+using KeyAbuseContent.Engine.Esql.Patterns;
 using KeyAbuseContent.Engine.Esql.Planning;
 using KeyAbuseContent.Engine.Esql.Syntax;
 using KeyAbuseContent.Engine.Esql.Types;
@@ -11,9 +13,15 @@ namespace KeyAbuseContent.Engine.Esql;
 /// published. Values in and out are the interchange's (see <see cref="DataTable"/>); an <c>ip</c> comes out as
 /// its canonical string, a <c>date</c> as a UTC <see cref="DateTime"/> with millisecond precision.
 /// The supported subset and where it differs from Elasticsearch are in the README next to this file.
+/// Syntax trees are kept per query text and compiled LIKE/RLIKE matchers per pattern, so the thousands of scheduled
+/// runs of a rule parse it and compile its patterns once; binding against the run's indices and clock is per run.
+/// Safe to use from several threads.
 /// </summary>
 public sealed class EsqlEngine
 {
+    private readonly ConcurrentDictionary<string, Query> _parsed = new(StringComparer.Ordinal);
+    private readonly PatternCache _patterns = new();
+
     /// <summary>Rows a query without LIMIT returns at most (Elasticsearch's <c>esql.query.result_truncation_default_size</c>, 1000).</summary>
     public int DefaultLimit { get; init; } = QueryPlanner.DefaultLimit;
 
@@ -31,8 +39,9 @@ public sealed class EsqlEngine
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(indices);
-        var parsed = Parser.Parse(query);
-        var context = new EvalContext(parsed.Source, ValueFormat.ToMillis(now));
+        // A query that does not parse is not kept: it throws again, with its position, on every run.
+        var parsed = _parsed.GetOrAdd(query, Parser.Parse);
+        var context = new EvalContext(parsed.Source, ValueFormat.ToMillis(now)) { Patterns = _patterns };
         var plan = new QueryPlanner(parsed, indices, window, context) { DefaultLimitRows = DefaultLimit, MaxLimitRows = MaxLimit }.Build();
         var page = plan.SourcePage;
         foreach (var op in plan.Operators)

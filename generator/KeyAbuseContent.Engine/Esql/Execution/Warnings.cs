@@ -79,4 +79,7 @@ internal sealed class EvalContext(SourceText source, long nowMillis)
     public long NowMillis { get; } = nowMillis;
 
     public Warnings Warnings { get; } = new(source);
+
+    /// <summary>Where LIKE and RLIKE matchers come from: the engine's cache, or none (each binding compiles its own).</summary>
+    public Patterns.PatternCache? Patterns { get; init; }
 }

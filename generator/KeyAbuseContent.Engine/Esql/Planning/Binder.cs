@@ -361,7 +361,8 @@ internal sealed class Binder(SourceText source, Schema schema, EvalContext conte
             try
             {
                 var text = (string)literal.Value!;
-                matchers.Add(pattern.Regex ? StringMatcher.Lucene(text) : StringMatcher.Like(text));
+                matchers.Add(context.Patterns is { } cache ? cache.Get(text, pattern.Regex)
+                    : pattern.Regex ? StringMatcher.Lucene(text) : StringMatcher.Like(text));
             }
             catch (PatternException e)
             {

@@ -1,0 +1,77 @@
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Esql;
+using static KeyAbuseContent.Tests.Engine.Esql.EsqlTestKit;
+
+namespace KeyAbuseContent.Tests.Engine.Esql;
+
+/// <summary>One engine runs a query text many times (a scheduled rule): what it keeps between runs never changes a result.</summary>
+public sealed class PlanReuseTests
+{
+    private static readonly DataTable Events = Table("events", ["@timestamp:date", "key:keyword", "agent:keyword"],
+        [Time("2026-11-30T10:00:00Z"), "k1", "abc"],
+        [Time("2026-11-30T10:30:00Z"), "k2", "a.c"],
+        [Time("2026-11-30T11:30:00Z"), "k3", "curl/8.0"]);
+
+    private static Dictionary<string, DataTable> Indices(params DataTable[] tables) => tables.ToDictionary(t => t.Name);
+
+    private static string Keys(EsqlResult result) => string.Join(" ", result.Table.Rows.Select(r => r[result.Table.IndexOf("key")]));
+
+    [Fact]
+    public void Now_reads_the_clock_of_each_run_when_the_engine_runs_the_same_text_again()
+    {
+        var engine = new EsqlEngine();
+        const string query = "FROM events | WHERE @timestamp > NOW() - 1 hour | KEEP key";
+
+        var first = engine.Execute(query, Indices(Events), Time("2026-11-30T11:00:00Z"));
+        var second = engine.Execute(query, Indices(Events), Time("2026-11-30T12:00:00Z"));
+
+        Assert.Equal(("k2 k3", "k3"), (Keys(first), Keys(second)));
+    }
+
+    [Fact]
+    public void The_same_text_reads_the_tables_and_window_of_each_run()
+    {
+        var engine = new EsqlEngine();
+        var other = Table("events", ["@timestamp:date", "key:keyword", "agent:keyword"], [Time("2026-11-30T10:00:00Z"), "k9", "x"]);
+        const string query = "FROM events | KEEP key";
+
+        var first = engine.Execute(query, Indices(Events), Now, (Time("2026-11-30T10:15:00Z"), Time("2026-11-30T12:00:00Z")));
+        var second = engine.Execute(query, Indices(other), Now);
+
+        Assert.Equal(("k2 k3", "k9"), (Keys(first), Keys(second)));
+    }
+
+    [Fact]
+    public void A_query_that_does_not_parse_fails_again_on_the_next_run()
+    {
+        var engine = new EsqlEngine();
+
+        var first = Assert.Throws<EsqlException>(() => engine.Execute("FROM events | WHERE", Indices(Events), Now));
+        var second = Assert.Throws<EsqlException>(() => engine.Execute("FROM events | WHERE", Indices(Events), Now));
+
+        Assert.Equal(first.Message, second.Message);
+    }
+
+    [Fact]
+    public void A_pattern_that_does_not_compile_fails_again_on_the_next_run()
+    {
+        var engine = new EsqlEngine();
+        const string query = "FROM events | WHERE agent LIKE \"a\\\\\"";
+
+        var first = Assert.Throws<EsqlException>(() => engine.Execute(query, Indices(Events), Now));
+        var second = Assert.Throws<EsqlException>(() => engine.Execute(query, Indices(Events), Now));
+
+        Assert.Equal((first.Message, true), (second.Message, first.Message.Contains("escape character", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_like_and_an_rlike_of_the_same_text_keep_their_own_meaning()
+    {
+        var engine = new EsqlEngine();
+
+        var like = engine.Execute("FROM events | WHERE agent LIKE \"a.c\" | KEEP key", Indices(Events), Now);
+        var rlike = engine.Execute("FROM events | WHERE agent RLIKE \"a.c\" | KEEP key", Indices(Events), Now);
+
+        Assert.Equal(("k2", "k1 k2"), (Keys(like), Keys(rlike)));
+    }
+}
