@@ -30,7 +30,11 @@ public sealed record BoundBaselineDetection(Bound? Where, ImmutableArray<SourceF
     : BoundDetection(Where, By);
 
 public sealed record BoundNewValueDetection(Bound? Where, ImmutableArray<SourceField> By, NewValueDetection Syntax, SourceField Field, ImmutableArray<BoundNamedAggregate> Aggregates, Bound? Condition)
-    : BoundDetection(Where, By);
+    : BoundDetection(Where, By)
+{
+    /// <summary>The filter on the new values' window events (<c>new_where</c>); null when every new value may alert.</summary>
+    public Bound? NewWhere { get; init; }
+}
 
 public sealed record BoundProfileDetection(Bound? Where, ImmutableArray<SourceField> By, ProfileDetection Syntax, SourceField Field, SourceField Declared, ImmutableArray<BoundNamedAggregate> Aggregates, Bound? Condition)
     : BoundDetection(Where, By);

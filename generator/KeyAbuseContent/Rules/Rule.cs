@@ -114,6 +114,12 @@ public sealed record NewValueDetection(RuleExpression? Where, ImmutableArray<str
     : Detection(Where, By)
 {
     public override string Kind => "new_value";
+
+    /// <summary>
+    /// Which new values may alert: only a window's events matching it are aggregated. History, known values and
+    /// the entity's history still count every event under <c>where</c>. Null: every new value may alert.
+    /// </summary>
+    public RuleExpression? NewWhere { get; init; }
 }
 
 public sealed record ProfileDetection(RuleExpression? Where, ImmutableArray<string> By, string Field, string Declared, TimeSpan? Learned, ImmutableArray<NamedAggregate> Aggregates, RuleExpression? Condition)

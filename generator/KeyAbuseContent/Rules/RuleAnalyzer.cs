@@ -243,6 +243,7 @@ public sealed class RuleAnalyzer
     private (BoundDetection?, ImmutableArray<FieldBinding>) NewValue(SourceSchema source, NewValueDetection n)
     {
         var where = BindExpr(n.Where, source.Scope(), "detect.where");
+        var newWhere = BindExpr(n.NewWhere, source.Scope(), "detect.new_where");
         var by = By(source, n);
         var field = source.Field(n.Field);
         if (field is null)
@@ -269,7 +270,7 @@ public sealed class RuleAnalyzer
         var aggregates = Aggregates(source, n.Aggregates);
         var columns = by.Select(x => x.Binding).Append(field.Binding).Concat(aggregates.Select(a => a.Column)).Append(FirstSeen).Append(LastSeen).ToImmutableArray();
         var condition = BindExpr(n.Condition, Columns("new_value", columns), "detect.condition");
-        return (new BoundNewValueDetection(where, by, n, field, aggregates, condition), columns);
+        return (new BoundNewValueDetection(where, by, n, field, aggregates, condition) { NewWhere = newWhere }, columns);
     }
 
     private static readonly Dictionary<string, string[]> DeclaredFor = new(StringComparer.Ordinal)

@@ -315,7 +315,10 @@ public sealed class RuleLoader
                         floor, Expression(d, "condition", "detect.condition") ?? Placeholder());
                 case "new_value":
                     return new NewValueDetection(where, by, Str(d, "field"), Duration((YamlMapping)d["history"]!, "length"), OptDuration(d, "window"),
-                        Aggregates(d), Expression(d, "condition", "detect.condition"));
+                        Aggregates(d), Expression(d, "condition", "detect.condition"))
+                    {
+                        NewWhere = Expression(d, "new_where", "detect.new_where"),
+                    };
                 case "profile":
                     var profile = (YamlMapping)d["profile"]!;
                     var learned = profile["learned"] is YamlMapping l ? Duration(l, "length") : (TimeSpan?)null;

@@ -282,6 +282,7 @@ public static class ElasticTarget
                 break;
             case BoundNewValueDetection n:
                 names.Add(n.Field.Name);
+                Walk(n.NewWhere);
                 n.Aggregates.ToList().ForEach(a => Walk(a.Aggregate));
                 break;
             case BoundProfileDetection p:

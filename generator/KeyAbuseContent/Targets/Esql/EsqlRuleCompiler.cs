@@ -114,7 +114,7 @@ public static class EsqlRuleCompiler
         {
             BoundThresholdDetection t => [t.Where, .. t.Aggregates.Select(a => (Bound)a.Aggregate)],
             BoundBaselineDetection b => [b.Where, b.SumField is { Name: "tokens" } ? new BoundField(b.SumField.Binding, default) : null],
-            BoundNewValueDetection n => [n.Where, .. n.Aggregates.Select(a => (Bound)a.Aggregate)],
+            BoundNewValueDetection n => [n.Where, n.NewWhere, .. n.Aggregates.Select(a => (Bound)a.Aggregate)],
             BoundProfileDetection p => [p.Where, .. p.Aggregates.Select(a => (Bound)a.Aggregate)],
             BoundSequenceDetection s => s.Steps.Select(st => (Bound?)st.Where),
             _ => [],
@@ -276,19 +276,33 @@ public static class EsqlRuleCompiler
         commands.AddRange(Filter(n.Where));
         commands.Add(new EsqlWhere(E(new BoundCall("isnotempty", [new BoundField(n.Field.Binding, default)], ExprType.Bool, default))));
         var group = ByColumns(n.By).Add(EsqlNodes.Bare(field));
+        if (n.Syntax.Window is not null || n.NewWhere is not null)
+        {
+            // The value's first appearance under the rule's where: the window starts there, and with new_where
+            // the known-value and entity checks are made against it, whichever of the value's events new_where keeps.
+            commands.Add(new EsqlStats([EsqlNodes.As("keyabuse.since", EsqlNodes.Call("MIN", Col(Timestamp)))], group, Inline: true));
+        }
         if (n.Syntax.Window is { } window)
         {
-            commands.Add(new EsqlStats([EsqlNodes.As("keyabuse.since", EsqlNodes.Call("MIN", Col(Timestamp)))], group, Inline: true));
             commands.Add(new EsqlWhere(EsqlNodes.Op("<", Col(Timestamp), EsqlNodes.Op("+", Col("keyabuse.since"), EsqlLiteral.Span(window)))));
         }
-        commands.Add(new EsqlStats([.. n.Aggregates.Select(Aggregate), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")], group));
+        List<EsqlAssign> aggregates = [.. n.Aggregates.Select(Aggregate), FirstLast("MIN", "keyabuse.first_seen"), FirstLast("MAX", "keyabuse.last_seen")];
+        var valueSince = "keyabuse.first_seen";
+        if (n.NewWhere is { } newWhere)
+        {
+            // Only the new value's events that new_where keeps are aggregated; a value none of them match cannot alert.
+            commands.Add(new EsqlWhere(E(newWhere)));
+            aggregates.Add(EsqlNodes.As("keyabuse.since", EsqlNodes.Call("MIN", Col("keyabuse.since"))));
+            valueSince = "keyabuse.since";
+        }
+        commands.Add(new EsqlStats([.. aggregates], group));
         commands.Add(new EsqlEval([EsqlNodes.As(EntityKeyField, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), EntityKey(n.By)))]));
         commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", Col(EntityKeyField), EsqlLiteral.Str("|"), EsqlNodes.Call("TO_STRING", field)))]));
         commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownValues(name), [LookupKey]));
-        // New: never seen for the entity before this window's first event.
-        commands.Add(new EsqlWhere(EsqlNodes.Op("OR", new EsqlIsNull(Col("keyabuse.history.first_seen"), false), EsqlNodes.Op(">=", Col("keyabuse.history.first_seen"), Col("keyabuse.first_seen")))));
+        // New: never seen for the entity before the value's first event of this window.
+        commands.Add(new EsqlWhere(EsqlNodes.Op("OR", new EsqlIsNull(Col("keyabuse.history.first_seen"), false), EsqlNodes.Op(">=", Col("keyabuse.history.first_seen"), Col(valueSince)))));
         commands.Add(new EsqlLookupJoin(HistoryTables.ElasticKnownEntities(name), [EntityKeyField]));
-        commands.Add(new EsqlWhere(EsqlNodes.Op("<", Col("keyabuse.entity_history.first_seen"), Col("keyabuse.first_seen"))));
+        commands.Add(new EsqlWhere(EsqlNodes.Op("<", Col("keyabuse.entity_history.first_seen"), Col(valueSince))));
         if (n.Condition is not null)
         {
             commands.Add(new EsqlWhere(E(n.Condition)));

@@ -340,15 +340,29 @@ public static class KqlRuleCompiler
         {
             new KqlJoin("leftanti", new KqlTabular(new KqlTableSource("History"), []), [new(Entity, Entity), new("Value", "Value")]),
         };
+        if (n.Syntax.Window is not null || n.NewWhere is not null)
+        {
+            // The value's first appearance under the rule's where: the window starts there, and with new_where
+            // the entity must be older than it, whichever of the value's events new_where keeps.
+            ops.Add(new KqlLookup("inner", new KqlTabular(new KqlTableSource("Scoped"), [new KqlSummarize([KqlNodes.As("Since", KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))])]), [new(Entity, Entity), new("Value", "Value")]));
+        }
         if (n.Syntax.Window is { } window)
         {
             // Aggregates count the events within the window from the value's first appearance.
-            ops.Add(new KqlLookup("inner", new KqlTabular(new KqlTableSource("Scoped"), [new KqlSummarize([KqlNodes.As("Since", KqlNodes.Call("min", KqlNodes.Col("TimeGenerated")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))])]), [new(Entity, Entity), new("Value", "Value")]));
             ops.Add(new KqlWhere(KqlNodes.Op("<", KqlNodes.Col("TimeGenerated"), KqlNodes.Op("+", KqlNodes.Col("Since"), KqlLiteral.Span(window)))));
         }
-        ops.Add(new KqlSummarize([.. n.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")], ByColumns(n.By).Add(KqlNodes.Bare(KqlNodes.Col(field.Kql))).Add(KqlNodes.Bare(KqlNodes.Col(Entity)))));
+        List<KqlAssign> aggregates = [.. n.Aggregates.Select(Aggregate), FirstLast("min", "FirstSeen"), FirstLast("max", "LastSeen")];
+        var valueSince = "FirstSeen";
+        if (n.NewWhere is { } newWhere)
+        {
+            // Only the new value's events that new_where keeps are aggregated; a value none of them match cannot alert.
+            ops.Add(new KqlWhere(E(newWhere)));
+            aggregates.Add(KqlNodes.As("Since", KqlNodes.Call("min", KqlNodes.Col("Since"))));
+            valueSince = "Since";
+        }
+        ops.Add(new KqlSummarize([.. aggregates], ByColumns(n.By).Add(KqlNodes.Bare(KqlNodes.Col(field.Kql))).Add(KqlNodes.Bare(KqlNodes.Col(Entity)))));
         ops.Add(new KqlLookup("inner", new KqlTabular(new KqlTableSource("EntitySince"), []), [new(Entity, Entity)]));
-        ops.Add(new KqlWhere(KqlNodes.Op("<", KqlNodes.Col("EntitySince"), KqlNodes.Col("FirstSeen"))));
+        ops.Add(new KqlWhere(KqlNodes.Op("<", KqlNodes.Col("EntitySince"), KqlNodes.Col(valueSince))));
         if (n.Condition is not null)
         {
             ops.Add(new KqlWhere(E(n.Condition)));
