@@ -277,6 +277,12 @@ public static class KqlRuleCompiler
     /// </summary>
     private sealed record KnownValues(KqlSummaryRule Summary, KqlRefresh Refresh, ImmutableArray<KqlLet> Lets);
 
+    /// <summary>The known-values summary rule's bin: one hour.</summary>
+    private static readonly TimeSpan KnownHour = TimeSpan.FromHours(1);
+
+    /// <summary>A known-values detection's period: the hourly rows since the refresh before last, whose last hour that refresh leaves out.</summary>
+    private static readonly TimeSpan KnownPeriod = HistoryTables.BaselineReach + KnownHour;
+
     private static KnownValues Known(AnalyzedRule rule, Bound? where, ImmutableArray<SourceField> by, SourceField field, TimeSpan historyLength)
     {
         var name = rule.Rule.Name;
@@ -288,13 +294,19 @@ public static class KqlRuleCompiler
         var hourly = Activity(rule).Then([.. Filter(where)]).Then(
             valueFilter,
             keys,
-            new KqlSummarize([KqlNodes.As("Metric", KqlNodes.Call("todouble", KqlNodes.Call("count")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value")), KqlNodes.As("Hour", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(TimeSpan.FromHours(1))))]),
+            new KqlSummarize([KqlNodes.As("Metric", KqlNodes.Call("todouble", KqlNodes.Call("count")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value")), KqlNodes.As("Hour", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(KnownHour)))]),
             new KqlProject([KqlNodes.As("TimeGenerated", KqlNodes.Col("Hour")), KqlNodes.As("Rule", KqlLiteral.Str(name)), KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value")), KqlNodes.Bare(KqlNodes.Col("Metric"))]));
-        var summary = new KqlSummaryRule($"{name}-hourly", $"Hourly values of {field.Name} per entity for {name}", TimeSpan.FromHours(1), HistoryTables.SentinelHourly, new KqlQuery([], hourly));
+        var summary = new KqlSummaryRule($"{name}-hourly", $"Hourly values of {field.Name} per entity for {name}", KnownHour, HistoryTables.SentinelHourly, new KqlQuery([], hourly));
+
+        // History holds only hours that ended before a run's lookback starts: a value first used in the lookback
+        // is still new once the summary rule has written its hour (Elastic's known values say when a value was
+        // first seen, so the run there tells them apart). The raw events cover the hours in between.
+        var summarizedBefore = new KqlWhere(KqlNodes.Op("<=", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(lookback + KnownHour))));
 
         // Daily refresh: the values seen per entity over the history.
         var refreshBody = KqlNodes.From(HistoryTables.SentinelHourly).Then(
             RuleRows(name, historyLength),
+            summarizedBefore,
             new KqlSummarize([KqlNodes.As("Samples", KqlNodes.Call("count")), KqlNodes.As("Baseline", KqlNodes.Call("sum", KqlNodes.Col("Metric")))], [KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))]),
             new KqlExtend([KqlNodes.As("Rule", KqlLiteral.Str(name)), KqlNodes.As("Slot", KqlLiteral.Str(""))]),
             RefreshColumns);
@@ -309,7 +321,8 @@ public static class KqlRuleCompiler
             RuleRows(name, HistoryTables.BaselineReach),
             new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))])), null, Materialize: true);
         var recent = new KqlLet("Recent", KqlNodes.From(HistoryTables.SentinelHourly).Then(
-            RuleRows(name, HistoryTables.BaselineReach),
+            RuleRows(name, KnownPeriod),
+            summarizedBefore,
             new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))])), null);
         var raw = new KqlLet("Unsummarized", unsummarized, null);
         var history = new KqlLet("History", new KqlTabular(new KqlTableSource("Known"), []).Then(
@@ -370,7 +383,7 @@ public static class KqlRuleCompiler
         ops.Add(Texts(rule));
         ops.Add(Output(rule));
         var detection = new KqlQuery(known.Lets, new KqlTabular(new KqlTableSource("Scoped"), [.. ops]));
-        return new KqlRulePlan(detection, HistoryTables.BaselineReach, Columns(rule), [known.Summary], [known.Refresh]) { SourceReach = KnownReach(rule) };
+        return new KqlRulePlan(detection, KnownPeriod, Columns(rule), [known.Summary], [known.Refresh]) { SourceReach = KnownReach(rule) };
     }
 
     /// <summary>
@@ -406,7 +419,7 @@ public static class KqlRuleCompiler
             ops.Add(new KqlWhere(KqlNodes.Op("or", outsideDeclared, outsideLearned)));
             AddTail(rule, p.Condition, ops);
             var learned = new KqlQuery(known.Lets, new KqlTabular(new KqlTableSource("Scoped"), [.. ops]));
-            return new KqlRulePlan(learned, HistoryTables.BaselineReach, Columns(rule), [known.Summary], [known.Refresh]) { SourceReach = KnownReach(rule) };
+            return new KqlRulePlan(learned, KnownPeriod, Columns(rule), [known.Summary], [known.Refresh]) { SourceReach = KnownReach(rule) };
         }
         ops.Add(Since(rule.Rule.Schedule.Lookback));
         ops.AddRange(Filter(p.Where));
