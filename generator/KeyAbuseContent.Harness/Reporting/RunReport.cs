@@ -34,10 +34,10 @@ public sealed record TargetScore(
 /// Scores alerts against a dataset's labels (labels are for scoring only; no rule reads them). An alert
 /// detects an attack when it is of medium severity or above, names the attacked key and comes between the
 /// attack's start and an hour after its end (a rule raises on its next runs). An alert of medium severity or
-/// above that detects nothing is a false alert, unless it comes in the learning period at the start of the
-/// dataset, when baselines are still being built; false alerts are counted per 1000 key-days after the
-/// learning period (keys with events times days). Time to detect runs from the attack's start (its first
-/// event) to the time of the run that raised its first alert.
+/// above that detects nothing is a false alert (one naming no key, inside an attack's window, is not), unless
+/// it comes in the learning period at the start of the dataset, when baselines are still being built; false alerts are counted per 1000 key-days after the
+/// learning period (each key's days from its first to its last event, summed). Time to detect runs from the
+/// attack's start (its first event) to the time of the run that raised its first alert.
 /// </summary>
 public static class RunReport
 {
@@ -126,26 +126,37 @@ public static class RunReport
 
     /// <summary>Whether an alert detects an attack: medium or above, the attacked key, within the attack or its grace.</summary>
     public static bool Detects(Alert alert, AttackLabel label) =>
-        IsMediumOrAbove(alert) && alert.KeyId == label.KeyId && alert.Time >= label.Start && alert.Time <= label.End + Grace;
+        IsMediumOrAbove(alert) && alert.KeyId == label.KeyId && Within(alert, label);
 
     /// <summary>Severities medium, high and critical: the ones that page someone.</summary>
     public static bool IsMediumOrAbove(Alert alert) => alert.Severity is "medium" or "high" or "critical";
 
+    // An alert that names no key (an address trying many keys) cannot detect a key's attack, but inside an
+    // attack's window it is about that attack, not false.
     private static bool IsFalse(Alert alert, Dataset dataset, DateTime scored) =>
-        IsMediumOrAbove(alert) && alert.Time >= scored && !dataset.Labels.Any(l => Detects(alert, l));
+        IsMediumOrAbove(alert) && alert.Time >= scored && !dataset.Labels.Any(l => Detects(alert, l) || (string.IsNullOrEmpty(alert.KeyId) && Within(alert, l)));
 
-    /// <summary>Keys with events times the days the events span (at least one day).</summary>
+    private static bool Within(Alert alert, AttackLabel label) => alert.Time >= label.Start && alert.Time <= label.End + Grace;
+
+    /// <summary>The days each key was in use, summed over the keys (at least one day).</summary>
     public static double KeyDays(Dataset dataset) => KeyDays(dataset, TimeSpan.Zero);
 
-    /// <summary>Keys with events times the days the events span after the learning period (at least one day).</summary>
+    /// <summary>
+    /// The days each key was in use (from its first to its last event) after the learning period, summed over the
+    /// keys (at least one day). A key id tried for a few minutes — a fingerprint in credential stuffing — adds
+    /// minutes, not the whole dataset's length.
+    /// </summary>
     public static double KeyDays(Dataset dataset, TimeSpan learning)
     {
         if (dataset.Span is not { } span)
         {
             return Math.Max(1, dataset.Inventory.Length);
         }
-        var days = Math.Max(1.0, (span.Last - span.First - learning).TotalDays);
-        return dataset.Events.Select(e => e.KeyId).Distinct(StringComparer.Ordinal).Count() * days;
+        var scored = span.First + learning;
+        var days = dataset.Events.GroupBy(e => e.KeyId, StringComparer.Ordinal)
+            .Select(k => (First: k.Min(e => e.Time), Last: k.Max(e => e.Time)))
+            .Sum(k => Math.Max(0, (k.Last - (k.First > scored ? k.First : scored)).TotalDays));
+        return Math.Max(1.0, days);
     }
 
     private static double Per1000(int count, double keyDays) => keyDays <= 0 ? 0 : count * 1000.0 / keyDays;

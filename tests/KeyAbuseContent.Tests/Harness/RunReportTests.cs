@@ -25,7 +25,7 @@ public sealed class RunReportTests
     private static ActivityEvent Event(DateTime time, string key) =>
         new(time, key, "svc", "prod", "192.0.2.1", "US", 64500, "sdk", "openai", "gpt-4o-mini", "chat", 10, 10, 200, 100, 0.01, null);
 
-    private static Alert Alert(DateTime time, string key, string severity, string rule = "r1") =>
+    private static Alert Alert(DateTime time, string? key, string severity, string rule = "r1") =>
         new(rule, Guid.Empty, Target.Sentinel, time, key, severity, "t", "s", new JsonObject(), time, []);
 
     [Fact]
@@ -53,6 +53,15 @@ public sealed class RunReportTests
     }
 
     [Fact]
+    public void AnAlertNamingNoKeyInsideAnAttackIsNotFalse()
+    {
+        Alert[] alerts = [Alert(Theft.Start.AddMinutes(10), null, "high"), Alert(Theft.End.AddHours(2), null, "high")];
+        var score = RunReport.Score(Dataset(35), alerts, Target.Sentinel, ["r1"]);
+        Assert.Equal(1, score.FalseAlerts);
+        Assert.Equal(0, score.Detected);
+    }
+
+    [Fact]
     public void AlertsInTheLearningPeriodAreNotFalse()
     {
         Alert[] alerts = [Alert(Day0.AddDays(3), "k2", "high"), Alert(Day0.AddDays(10), "k2", "high")];
@@ -66,6 +75,15 @@ public sealed class RunReportTests
     {
         var score = RunReport.Score(Dataset(35), [], Target.Sentinel, ["r1"], TimeSpan.FromDays(7));
         Assert.Equal(2 * 28, score.KeyDays, 6);
+    }
+
+    [Fact]
+    public void AKeyIdTriedForMinutesAddsMinutesToKeyDays()
+    {
+        var tried = Day0.AddDays(20);
+        var dataset = Dataset(35) with { Events = [.. Dataset(35).Events.Append(Event(tried, "fp-1")).Append(Event(tried.AddMinutes(6), "fp-1")).OrderBy(e => e.Time)] };
+        var score = RunReport.Score(dataset, [], Target.Sentinel, ["r1"], TimeSpan.FromDays(7));
+        Assert.Equal(2 * 28 + 6.0 / (24 * 60), score.KeyDays, 6);
     }
 
     [Fact]
