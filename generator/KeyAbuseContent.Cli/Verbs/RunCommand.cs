@@ -14,7 +14,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
     public sealed class Settings : TargetSettings
     {
         [CommandOption("--dataset <DIR>")]
-        [Description("The dataset folder (DESIGN.md): events.jsonl[.gz], inventory.yaml, labels.json, geo.csv")]
+        [Description("The dataset folder (DESIGN.md): events.jsonl[[.gz]], inventory.yaml, labels.json, geo.csv")]
         public string Dataset { get; init; } = "";
 
         [CommandOption("--out <FILE>")]
