@@ -48,8 +48,84 @@ public static class TargetTables
     {
         var table = SentinelParsers.Tables.Single(t => t.Name == SentinelParsers.ActivityTable);
         var fields = table.Columns.Select(c => c.Name == "TimeGenerated" ? Sources.Activity.Field("time")! : Sources.Activity.Fields.Single(f => f.Kql == c.Name)).ToList();
-        var rows = dataset.Events.Select(e => fields.Select(f => Kql(Value(e, f.Name), f.Type)).ToArray()).ToList();
-        return new DataTable(table.Name, [.. table.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], rows);
+        return new DataTable(table.Name, [.. table.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], Typed(dataset.Events, fields, kql: true));
+    }
+
+    /// <summary>
+    /// The events' fields in typed columns (no boxed row an event): the activity tables are the dataset's largest,
+    /// and the engines build their own columns from these. KQL strings are never null.
+    /// </summary>
+    private static TypedColumns Typed(ImmutableArray<ActivityEvent> events, IReadOnlyList<SourceField> fields, bool kql) =>
+        new([.. fields.Select(f => Typed(events, f, kql))]);
+
+    private static TypedColumn Typed(ImmutableArray<ActivityEvent> events, SourceField field, bool kql)
+    {
+        var n = events.Length;
+        bool[]? nulls = null;
+        void Missing(int i) => (nulls ??= new bool[n])[i] = true;
+        switch (field.Type)
+        {
+            case ExprType.String or ExprType.Ip:
+                {
+                    var values = new string?[n];
+                    for (var i = 0; i < n; i++)
+                    {
+                        var value = (string?)Value(events[i], field.Name);
+                        values[i] = kql ? value ?? "" : value;
+                    }
+                    return new StringValues(values);
+                }
+            case ExprType.DateTime:
+                {
+                    var ticks = new long[n];
+                    for (var i = 0; i < n; i++)
+                    {
+                        if (Value(events[i], field.Name) is DateTime t)
+                        {
+                            ticks[i] = t.Ticks;
+                        }
+                        else
+                        {
+                            Missing(i);
+                        }
+                    }
+                    return new DateTimeValues(ticks, nulls);
+                }
+            case ExprType.Long:
+                {
+                    var values = new long[n];
+                    for (var i = 0; i < n; i++)
+                    {
+                        if (Value(events[i], field.Name) is long l)
+                        {
+                            values[i] = l;
+                        }
+                        else
+                        {
+                            Missing(i);
+                        }
+                    }
+                    return new LongValues(values, nulls);
+                }
+            case ExprType.Real:
+                {
+                    var values = new double[n];
+                    for (var i = 0; i < n; i++)
+                    {
+                        if (Value(events[i], field.Name) is double d)
+                        {
+                            values[i] = d;
+                        }
+                        else
+                        {
+                            Missing(i);
+                        }
+                    }
+                    return new DoubleValues(values, nulls);
+                }
+            default:
+                throw new ArgumentException($"activity field {field.Name} has type {field.Type}, which has no typed column", nameof(field));
+        }
     }
 
     /// <summary>The Elastic data stream backing index the log lines are written to.</summary>
@@ -133,8 +209,7 @@ public static class TargetTables
     {
         // total_tokens is computed by the query (EVAL), not stored.
         var fields = Sources.Activity.Fields.Where(f => f.Name != "tokens").ToList();
-        var rows = dataset.Events.Select(e => fields.Select(f => Value(e, f.Name)).ToArray()).ToList();
-        return new DataTable(ElasticActivityIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, EsType(f.Type)))], rows);
+        return new DataTable(ElasticActivityIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, EsType(f.Type)))], Typed(dataset.Events, fields, kql: false));
     }
 
     /// <summary>The Elastic inventory lookup index: one document a key, lists as multi-values, @timestamp the sync time.</summary>

@@ -68,7 +68,7 @@ internal static class TableImport
         var builder = BlockBuilder.Create(type, rows.Count);
         for (var r = 0; r < rows.Count; r++)
         {
-            var value = rows[r][column];
+            var value = table.Value(r, column);
             if (value is ImmutableArray<object?> many)
             {
                 var converted = many.Where(v => v is not null).Select(v => ToStorage(v!, type, table, column, r)).ToImmutableArray();

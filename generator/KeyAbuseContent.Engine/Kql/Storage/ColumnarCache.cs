@@ -8,11 +8,13 @@ namespace KeyAbuseContent.Engine.Kql.Storage;
 /// many runs of a scheduled rule over the same dataset convert each table once. A table whose rows are an
 /// <see cref="ArraySegment{T}"/> (a time slice the harness cuts for a run) is a view of its array's conversion,
 /// which is made once per array, columns and name: thousands of runs over slices of one table convert it once.
+/// A range of a table of <see cref="TypedColumns"/> is likewise a view of its whole columns' conversion.
 /// </summary>
 internal sealed class ColumnarCache
 {
     private readonly ConditionalWeakTable<DataTable, RowSet> _tables = [];
     private readonly ConditionalWeakTable<object?[][], Lazy<SegmentSource>> _arrays = [];
+    private readonly ConditionalWeakTable<IReadOnlyList<TypedColumn>, Lazy<SegmentSource>> _typed = [];
 
     /// <summary>The whole array of a sliced table, converted; null when a row of it does not convert.</summary>
     private sealed record SegmentSource(IReadOnlyList<ColumnSchema> Columns, string Name, RowSet? Rows);
@@ -21,6 +23,10 @@ internal sealed class ColumnarCache
 
     private RowSet Convert(DataTable table)
     {
+        if (table.Data is { } data)
+        {
+            return ConvertRange(table, data);
+        }
         if (table.Rows is not ArraySegment<object?[]> { Array: { } array } segment || segment.Count == array.Length)
         {
             return ConvertRows(table);
@@ -37,6 +43,26 @@ internal sealed class ColumnarCache
         for (var i = 0; i < rows.Length; i++)
         {
             rows[i] = segment.Offset + i;
+        }
+        return whole.Select(rows);
+    }
+
+    /// <summary>A range of typed columns: a view of the whole columns' conversion, made once per columns, schema and name.</summary>
+    private RowSet ConvertRange(DataTable table, TypedColumns data)
+    {
+        if (data.IsWhole)
+        {
+            return ConvertRows(table);
+        }
+        var source = _typed.GetValue(data.Columns, c => new Lazy<SegmentSource>(() => new SegmentSource(table.Columns, table.Name, TryConvert(new DataTable(table.Name, table.Columns, new TypedColumns(c)))))).Value;
+        if (source.Rows is not { } whole || !ReferenceEquals(source.Columns, table.Columns) || source.Name != table.Name)
+        {
+            return ConvertRows(table);
+        }
+        var rows = new int[data.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i] = data.Offset + i;
         }
         return whole.Select(rows);
     }
@@ -80,7 +106,7 @@ internal sealed class ColumnarCache
             var builder = ColumnBuilder.Create(type, table.Rows.Count);
             for (var r = 0; r < table.Rows.Count; r++)
             {
-                var value = table.Rows[r][c];
+                var value = table.Value(r, c);
                 if (value is System.Collections.IList and not System.Text.Json.Nodes.JsonNode && type == KqlType.Dynamic)
                 {
                     throw new KqlException(KqlErrorKind.Runtime, $"table {table.Name}: row {r + 1}, column '{schema[c].Name}' holds a multi-value list; KQL dynamic values are JSON nodes", 1, 1);

@@ -74,4 +74,21 @@ public sealed class PlanReuseTests
 
         Assert.Equal(("k2", "k1 k2"), (Keys(like), Keys(rlike)));
     }
+
+    [Fact]
+    public void A_table_of_typed_columns_answers_as_the_same_table_of_rows()
+    {
+        var engine = new EsqlEngine();
+        var typed = new DataTable("events", Events.Columns, new TypedColumns([
+            new DateTimeValues([.. Events.Rows.Select(r => ((DateTime)r[0]!).Ticks)], null),
+            new StringValues([.. Events.Rows.Select(r => (string?)r[1])]),
+            new StringValues(["abc", null, "curl/8.0"]),
+        ]));
+        const string query = "FROM events | WHERE agent IS NOT NULL | STATS n = COUNT(*) BY key | SORT key";
+
+        var fromRows = engine.Execute(query, Indices(Events), Now, (Time("2026-11-30T10:00:00Z"), Time("2026-11-30T12:00:00Z")));
+        var fromTyped = engine.Execute(query, Indices(typed), Now, (Time("2026-11-30T10:00:00Z"), Time("2026-11-30T12:00:00Z")));
+
+        Assert.Equal(("k1 k2 k3", "k1 k3"), (Keys(fromRows), Keys(fromTyped)));
+    }
 }

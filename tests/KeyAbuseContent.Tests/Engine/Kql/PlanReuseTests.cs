@@ -115,4 +115,36 @@ public sealed class PlanReuseTests
         Assert.Equal(2L, (long)good.Rows[0][0]!);
         Assert.Contains("row 1, column 'Status'", bad.Message, StringComparison.Ordinal);
     }
+
+    private static TypedColumns TypedEvents() => new([
+        new DateTimeValues([At("2026-11-30 10:00").Ticks, At("2026-11-30 10:30").Ticks, At("2026-11-30 11:30").Ticks], null),
+        new StringValues(["k1", "k2", "k3"]),
+        new LongValues([200, 401, 200], null),
+    ]);
+
+    [Fact]
+    public void Ranges_of_typed_columns_read_only_their_rows()
+    {
+        var engine = new KqlEngine();
+        var data = TypedEvents();
+
+        var whole = engine.Execute("Events | project KeyId", Tables(new DataTable("Events", Events.Columns, data)), [], Now).Table;
+        var middle = engine.Execute("Events | project KeyId", Tables(new DataTable("Events", Events.Columns, data.Range(1, 2))), [], Now).Table;
+        var last = engine.Execute("Events | project KeyId", Tables(new DataTable("Events", Events.Columns, data.Range(1, 2).Range(1, 1))), [], Now).Table;
+
+        Assert.Equal(("k1 k2 k3", "k2 k3", "k3"), (Keys(whole), Keys(middle), Keys(last)));
+    }
+
+    [Fact]
+    public void A_range_of_the_same_typed_columns_under_other_column_names_reads_its_own_names()
+    {
+        var engine = new KqlEngine();
+        var data = TypedEvents();
+        var renamed = new ColumnSchema[] { new("TimeGenerated", "datetime"), new("Caller", "string"), new("KeyId", "long") };
+
+        var first = engine.Execute("Events | project KeyId", Tables(new DataTable("Events", Events.Columns, data.Range(0, 2))), [], Now).Table;
+        var second = engine.Execute("Events | project KeyId", Tables(new DataTable("Events", renamed, data.Range(0, 2))), [], Now).Table;
+
+        Assert.Equal(("k1 k2", "200 401"), (Keys(first), Keys(second)));
+    }
 }
