@@ -71,6 +71,10 @@ public sealed class AlertResponder
         {
             actions.Add(await ContainAsync(alert, key, confirmed: false, cancellationToken).ConfigureAwait(false));
         }
+        else if (alert.Severity.ToLowerInvariant() is not ("medium" or "high" or "critical"))
+        {
+            actions.Add(Record("hold", alert, "ok", $"a {alert.Severity} alert notifies only; containment is offered from medium up"));
+        }
         else if (provider is "litellm" or "anthropic" or "openai")
         {
             var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));

@@ -24,7 +24,8 @@ public sealed record IncomingAlert(string Rule, string KeyId, string Severity, s
         }
         var items = root switch
         {
-            JsonObject o when o["alerts"] is JsonArray a => a.OfType<JsonObject>().ToList(),
+            // Kibana's webhook body closes its list of alerts with an empty object.
+            JsonObject o when o["alerts"] is JsonArray a => a.OfType<JsonObject>().Where(x => x.Count > 0).ToList(),
             JsonObject o => [o],
             JsonArray a => a.OfType<JsonObject>().ToList(),
             _ => [],

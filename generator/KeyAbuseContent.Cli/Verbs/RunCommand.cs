@@ -31,6 +31,15 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [DefaultValue("7d")]
         public string Learning { get; init; } = "7d";
 
+        [CommandOption("--respond")]
+        [Description("Play the response on the timeline: each medium+ alert through the responder against local provider servers, held containments confirmed after --confirm-delay; reports mean time to detect and to revoke per scenario")]
+        public bool Respond { get; init; }
+
+        [CommandOption("--confirm-delay <SPAN>")]
+        [Description("How long an analyst takes to confirm a held containment, with --respond: 0s, 15m, 1h. Default: 15m")]
+        [DefaultValue("15m")]
+        public string ConfirmDelay { get; init; } = "15m";
+
         [CommandOption("--no-parity")]
         [Description("Skip the check that both targets return the same rows on every run")]
         public bool NoParity { get; init; }
@@ -69,6 +78,15 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         catch (FormatException)
         {
             throw new BadInputException($"--learning '{settings.Learning}': a number and s, m, h or d");
+        }
+        TimeSpan confirmDelay;
+        try
+        {
+            confirmDelay = ElasticRunner.Span(settings.ConfirmDelay);
+        }
+        catch (FormatException)
+        {
+            throw new BadInputException($"--confirm-delay '{settings.ConfirmDelay}': a number and s, m, h or d");
         }
         var console = AnsiConsole.Console;
         var build = Reporter.Build(console, root, rules);
@@ -119,6 +137,10 @@ public sealed class RunCommand : Command<RunCommand.Settings>
                 }
                 console.Write(attacks);
             }
+        }
+        if (settings.Respond)
+        {
+            RespondReport.Play(console, settings.Dataset, dataset, run!.Alerts, [.. new[] { Target.Sentinel, Target.Elastic }.Where(t => t == Target.Sentinel ? settings.Sentinel : settings.Elastic)], confirmDelay, cancellationToken);
         }
         foreach (var d in run!.Parity.Take(20))
         {

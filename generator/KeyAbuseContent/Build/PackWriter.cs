@@ -68,6 +68,11 @@ public static class PackWriter
             setup.Append(request.ToJson().ToJsonString(Compact)).Append('\n');
         }
         files["elastic/setup.ndjson"] = setup.ToString();
+        // Response content (connectors, actions, request templates): Targets/Elastic/ElasticResponse.cs, Response/ResponseRequests.cs.
+        foreach (var (path, text) in Targets.Elastic.ElasticResponse.Files(rules.Select(r => r.Analyzed)))
+        {
+            files[path] = text;
+        }
         files["REPORT.md"] = Report(rules);
         return files;
     }

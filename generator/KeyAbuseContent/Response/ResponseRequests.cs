@@ -89,15 +89,18 @@ public static class ResponseRequests
         return key.Length <= 255 ? key : key[..255];
     }
 
-    /// <summary>PagerDuty Events API v2: trigger an alert; the routing key is in the body.</summary>
-    public static ResponseRequest PagerDutyTrigger(string routingKey, NotificationContent n) =>
+    /// <summary>
+    /// PagerDuty Events API v2: trigger an alert; the routing key is in the body. <paramref name="severity"/> overrides
+    /// the mapping of the alert's severity (a playbook passes an expression that maps it at run time).
+    /// </summary>
+    public static ResponseRequest PagerDutyTrigger(string routingKey, NotificationContent n, string? severity = null) =>
         new("pagerduty.trigger", "POST", "", ResponseAuth.None, Json, Render("pagerduty-trigger.json.scriban", new
         {
             RoutingKey = routingKey,
             DedupKey = DedupKey(n.Rule, n.KeyId),
             Summary = Truncate(n.Title, 1024),
             Source = n.Service ?? n.KeyId,
-            Severity = PagerDutySeverity(n.Severity),
+            Severity = severity ?? PagerDutySeverity(n.Severity),
             n.Timestamp,
             Component = n.KeyId,
             Group = n.Team,

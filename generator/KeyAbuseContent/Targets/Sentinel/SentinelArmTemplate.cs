@@ -7,9 +7,9 @@ namespace KeyAbuseContent.Targets.Sentinel;
 /// One ARM template that deploys the pack to a Sentinel workspace, in dependency order: the custom
 /// tables, the data collection endpoint and rule the refresh writes through, the parser functions
 /// (saved searches), the inventory watchlist, the summary rules, the daily refresh workflows with their
-/// role assignments, and then the analytics rules.
+/// role assignments, the analytics rules, and then the response playbooks and their automation rule (SentinelPlaybooks.cs).
 /// </summary>
-public static class SentinelArmTemplate
+public static partial class SentinelArmTemplate
 {
     private const string Workspace = "parameters('workspace')";
     private const string DceName = "KeyAbuseContent-dce";
@@ -183,8 +183,9 @@ public static class SentinelArmTemplate
         {
             resources.Add(AnalyticsRule(artifact.Rule, [.. functionIds, watchlistId, .. historyIds]));
         }
+        AddResponse(resources, rules);
 
-        return new JsonObject
+        var template = new JsonObject
         {
             ["$schema"] = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
             ["contentVersion"] = "1.0.0.0",
@@ -201,6 +202,8 @@ public static class SentinelArmTemplate
             },
             ["resources"] = resources,
         };
+        ResponseParameters((JsonObject)template["parameters"]!);
+        return template;
     }
 
     private static void AddRefresh(JsonArray resources, KqlRefresh refresh, List<string> tableIds)

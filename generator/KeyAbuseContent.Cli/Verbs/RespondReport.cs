@@ -1,0 +1,49 @@
+using System.Globalization;
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Running;
+using KeyAbuseContent.Responder;
+using KeyAbuseContent.Responder.Playback;
+using Spectre.Console;
+
+namespace KeyAbuseContent.Cli.Verbs;
+
+/// <summary><c>keyabuse run --respond</c>'s part: plays the response per target and prints time to detect and to revoke per scenario.</summary>
+internal static class RespondReport
+{
+    public static void Play(IAnsiConsole console, string folder, Dataset dataset, IReadOnlyList<Alert> alerts, IReadOnlyList<Target> targets, TimeSpan confirmDelay, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(folder, "inventory.yaml");
+        if (!File.Exists(path))
+        {
+            console.MarkupLine("[yellow]--respond: the dataset has no inventory.yaml; nothing to contain[/]");
+            return;
+        }
+        var (inventory, problems) = ResponseInventory.Load(path);
+        foreach (var p in problems)
+        {
+            Console.Error.WriteLine("warning: " + p);
+        }
+        foreach (var target in targets)
+        {
+            var result = ResponsePlayback.RunAsync(dataset, inventory, alerts, target, confirmDelay, cancellationToken).GetAwaiter().GetResult();
+            var table = new Table().Title($"{target}: response (analyst confirms after {Span(confirmDelay)})")
+                .AddColumns("scenario", "attacks", "detected", "contained", "mean time to detect", "mean time to revoke", "successful requests stopped", "tokens stopped");
+            foreach (var s in result.Scenarios)
+            {
+                table.AddRow(Markup.Escape(s.Scenario), Num(s.Attacks), Num(s.Detected), Num(s.Contained), Span(s.MeanTimeToDetect), Span(s.MeanTimeToRevoke),
+                    s.RequestsStopped.ToString(CultureInfo.InvariantCulture), s.TokensStopped.ToString(CultureInfo.InvariantCulture));
+            }
+            var failed = result.Actions.Count(a => a.Outcome == "failed");
+            table.Caption(string.Create(CultureInfo.InvariantCulture, $"{result.Actions.Length} responder actions, {failed} failed; {result.Containments.Length} key(s) contained"));
+            console.Write(table);
+            foreach (var note in result.Notes)
+            {
+                console.MarkupLineInterpolated($"[grey]note: {note}[/]");
+            }
+        }
+    }
+
+    private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string Span(TimeSpan? t) => t is { } v ? (v.TotalMinutes < 60 ? $"{v.TotalMinutes:0} min" : v.TotalHours < 48 ? $"{v.TotalHours:0.0} h" : $"{v.TotalDays:0.#} d") : "-";
+}
