@@ -9,7 +9,16 @@ namespace KeyAbuseContent.Tests.Response;
 /// <summary>The response content of the bundle: Sentinel playbooks and automation rule, Elastic connectors and actions.</summary>
 public sealed class PlatformResponseTests
 {
-    private static readonly Lazy<SortedDictionary<string, string>> Files = new(() => PackWriter.Files(new PackBuilder(TestPaths.RepositoryRoot, TestPaths.Detections).Build()));
+    private static readonly Lazy<PackBuild> Pack = new(() => new PackBuilder(TestPaths.RepositoryRoot, TestPaths.Detections).Build());
+
+    private static readonly Lazy<SortedDictionary<string, string>> Files = new(() => PackWriter.Files(Pack.Value));
+
+    /// <summary>Each rule's Kibana actions, by rule id.</summary>
+    private static Dictionary<string, JsonArray> ActionsByRule() =>
+        Files.Value["elastic/actions.ndjson"].Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!["body"]!)
+            .ToDictionary(b => (string)b["rule_id"]!, b => b["actions"]!.AsArray());
+
+    private static bool NamesAKey(KeyAbuseContent.Rules.AnalyzedRule rule) => rule.Entities.ContainsKey("key");
 
     private static JsonObject Arm => (JsonObject)JsonNode.Parse(Files.Value["sentinel/azuredeploy.json"])!;
 
@@ -57,7 +66,8 @@ public sealed class PlatformResponseTests
         var text = Files.Value["sentinel/azuredeploy.json"];
         Assert.Contains("vault.azure.net/secrets/", text, StringComparison.Ordinal);
         Assert.DoesNotContain("hooks.slack.com", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("sk-", text, StringComparison.Ordinal);
+        // No key value: the key-material rule's regular expressions name the prefixes, never a key.
+        Assert.DoesNotMatch(@"sk-(?:proj-|svcacct-|admin-|ant-api03-|ant-admin01-)?[A-Za-z0-9_\-]{20,}", text);
     }
 
     [Fact]
@@ -73,16 +83,25 @@ public sealed class PlatformResponseTests
     [Fact]
     public void Every_rule_that_names_a_key_hands_its_alerts_to_the_responder()
     {
-        var lines = Files.Value["elastic/actions.ndjson"].Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
-        Assert.NotEmpty(lines);
-        Assert.All(lines, l => Assert.Contains(l["body"]!["actions"]!.AsArray(), a => (string?)a!["id"] == ElasticResponse.ResponderConnector));
+        var actions = ActionsByRule();
+        var keyed = Pack.Value.Rules.Select(r => r.Analyzed).Where(NamesAKey).ToList();
+        Assert.NotEmpty(keyed);
+        Assert.All(keyed, r => Assert.Contains(actions[r.Rule.Id.ToString()], a => (string?)a!["id"] == ElasticResponse.ResponderConnector));
+    }
+
+    [Fact]
+    public void A_rule_whose_alerts_name_no_key_notifies_the_soc_only()
+    {
+        var actions = ActionsByRule();
+        var unkeyed = Pack.Value.Rules.Select(r => r.Analyzed).Where(r => !NamesAKey(r)).ToList();
+        Assert.NotEmpty(unkeyed);
+        Assert.All(unkeyed, r => Assert.DoesNotContain(actions[r.Rule.Id.ToString()], a => (string?)a!["id"] == ElasticResponse.ResponderConnector));
     }
 
     [Fact]
     public void The_webhook_body_kibana_renders_is_what_the_responder_reads()
     {
-        var line = JsonNode.Parse(Files.Value["elastic/actions.ndjson"].Split('\n')[0])!;
-        var body = (string)line["body"]!["actions"]!.AsArray().Single(a => (string?)a!["id"] == ElasticResponse.ResponderConnector)!["params"]!["body"]!;
+        var body = ActionsByRule().Values.SelectMany(a => a).Where(a => (string?)a!["id"] == ElasticResponse.ResponderConnector).Select(a => (string)a!["params"]!["body"]!).First();
         // Mustache as Kibana renders one alert of the run: sections kept once, variables filled.
         var rendered = System.Text.RegularExpressions.Regex.Replace(body.Replace("{{#context.alerts}}", "", StringComparison.Ordinal).Replace("{{/context.alerts}}", "", StringComparison.Ordinal), @"\{\{[^}]+\}\}", "v");
         var (alerts, problem) = KeyAbuseContent.Responder.IncomingAlert.Parse(rendered);
