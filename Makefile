@@ -60,7 +60,7 @@ test: tools compile
 
 # Rewrites the golden files of tests/KeyAbuseContent.Tests/Golden from the current generator; review the diff.
 golden: tools compile
-	UPDATE_GOLDEN=1 $(DOTNET) test KeyAbuseContent.sln -c $(CONFIG) --no-build -nologo --filter "FullyQualifiedName~Golden"
+	UPDATE_GOLDEN=1 $(DOTNET) test KeyAbuseContent.sln -c $(CONFIG) --no-build -nologo --filter "FullyQualifiedName~KeyAbuseContent.Tests.Golden."
 
 format:
 	$(DOTNET) format KeyAbuseContent.sln --verify-no-changes

@@ -11,17 +11,8 @@ namespace KeyAbuseContent.Cli.Verbs;
 /// <summary><c>keyabuse bundle</c>: the release zip of a library whose tests pass, and with <c>--record</c> the release's report under releases/.</summary>
 public sealed class BundleCommand : Command<BundleCommand.Settings>
 {
-    public sealed class Settings : RulesSettings
+    public sealed class Settings : TestedRulesSettings
     {
-        [CommandOption("--datasets <DIR>")]
-        [Description("Where the datasets the rules' tests name are. Default: test-data")]
-        [DefaultValue("test-data")]
-        public string Datasets { get; init; } = "test-data";
-
-        [CommandOption("--results <FILE>")]
-        [Description("Read the test results `keyabuse test --results FILE` wrote instead of running the tests; stale results are refused")]
-        public string? Results { get; init; }
-
         [CommandOption("--out <DIR>")]
         [Description("Where KeyAbuseContent-<version>.zip (and its REPORT.md) go. Default: dist")]
         [DefaultValue("dist")]

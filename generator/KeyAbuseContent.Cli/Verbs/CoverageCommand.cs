@@ -10,17 +10,8 @@ namespace KeyAbuseContent.Cli.Verbs;
 /// <summary><c>keyabuse coverage</c>: the threat model, ATT&amp;CK, ATLAS and OWASP against tested rules; exit 1 when a threat or check is not covered.</summary>
 public sealed class CoverageCommand : Command<CoverageCommand.Settings>
 {
-    public sealed class Settings : RulesSettings
+    public sealed class Settings : TestedRulesSettings
     {
-        [CommandOption("--datasets <DIR>")]
-        [Description("Where the datasets the rules' tests name are. Default: test-data")]
-        [DefaultValue("test-data")]
-        public string Datasets { get; init; } = "test-data";
-
-        [CommandOption("--results <FILE>")]
-        [Description("Read the test results `keyabuse test --results FILE` wrote instead of running the tests; a rule whose file, queries, datasets or build changed since is stale and does not count")]
-        public string? Results { get; init; }
-
         [CommandOption("--format <FORMAT>")]
         [Description("table, md, json or navigator (both Navigator layers, as a list). Default: table")]
         [DefaultValue("table")]

@@ -3,6 +3,7 @@ using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Expressions;
 using KeyAbuseContent.Harness.Datasets;
 using KeyAbuseContent.Rules;
+using KeyAbuseContent.Targets.Elastic;
 using KeyAbuseContent.Targets.Sentinel;
 
 namespace KeyAbuseContent.Harness.Tables;
@@ -156,7 +157,7 @@ public static class TargetTables
     {
         var fields = Sources.Logs.Fields;
         var rows = dataset.Logs.Select(l => fields.Select(f => LogValue(l, f.Name)).ToArray()).ToList();
-        return new DataTable(ElasticLogsIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, EsType(f.Type)))], rows);
+        return new DataTable(ElasticLogsIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, ElasticIngestPipelines.EsType(f.Type)))], rows);
     }
 
     /// <summary>KQL values: a missing string is the empty string; other types keep null.</summary>
@@ -194,22 +195,13 @@ public static class TargetTables
 
     private static string Day(DateTime? d) => d?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) ?? "";
 
-    private static string EsType(ExprType type) => type switch
-    {
-        ExprType.Long => "long",
-        ExprType.Real => "double",
-        ExprType.DateTime => "date",
-        ExprType.Ip => "ip",
-        ExprType.Bool => "boolean",
-        _ => "keyword",
-    };
 
     /// <summary>The Elastic activity index: ECS and GenAI field names, missing values null.</summary>
     public static DataTable ElasticActivity(Dataset dataset)
     {
         // total_tokens is computed by the query (EVAL), not stored.
         var fields = Sources.Activity.Fields.Where(f => f.Name != "tokens").ToList();
-        return new DataTable(ElasticActivityIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, EsType(f.Type)))], Typed(dataset.Events, fields, kql: false));
+        return new DataTable(ElasticActivityIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, ElasticIngestPipelines.EsType(f.Type)))], Typed(dataset.Events, fields, kql: false));
     }
 
     /// <summary>The Elastic inventory lookup index: one document a key, lists as multi-values, @timestamp the sync time.</summary>

@@ -171,15 +171,6 @@ public static class ElasticTarget
         "user.name", "user.email", "host.name", "log.file.path", "message",
     };
 
-    private static string EsType(ExprType type) => type switch
-    {
-        ExprType.Long => "long",
-        ExprType.Real => "double",
-        ExprType.DateTime => "date",
-        ExprType.Ip => "ip",
-        ExprType.Bool => "boolean",
-        _ => "keyword",
-    };
 
     /// <summary>The source fields the query reads, with their types: what Kibana shows as the rule's required fields.</summary>
     private static JsonArray RequiredFields(AnalyzedRule analyzed)
@@ -212,7 +203,7 @@ public static class ElasticTarget
         return new JsonArray([.. fields.Select(kv => (JsonNode)new JsonObject
         {
             ["name"] = kv.Key,
-            ["type"] = EsType(kv.Value),
+            ["type"] = ElasticIngestPipelines.EsType(kv.Value),
             ["ecs"] = EcsFields.Contains(kv.Key),
         })]);
     }
