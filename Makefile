@@ -7,8 +7,16 @@ KQL_CHECK = tools/kql-check/node_modules/@kusto/language-service-next/Kusto.Lang
 VERSION := $(shell cat VERSION 2>/dev/null)
 # What `keyabuse test` recorded, with each rule's fingerprint; coverage and bundle trust only current entries.
 RESULTS = TestResults/rule-tests.json
+# The labelled synthetic organisation the whole library runs over: 16 days (the shortest run that injects every
+# attack scenario), 5 services with one key each (OpenAI and Anthropic keys: deletion after confirmation and
+# deactivation are both played). The full 35-day, 12-key organisation of BENCHMARKS.md takes several times longer.
+SIMULATED = TestResults/simulated-org
+SIMULATION = --days 16 --services 5 --keys-per-service 1 --seed 7
+# What `keyabuse run --respond` recorded of the response on that organisation: the evidence of quota-clamp and
+# time-to-detect, fingerprinted like the results; coverage and bundle trust it only when current.
+RESPONSE = TestResults/response.json
 
-.PHONY: all tools restore compile validate build dist release coverage rule-tests test golden format clean bench
+.PHONY: all tools restore compile validate build dist release coverage rule-tests response test golden format clean bench
 
 # Runs every rule's tests on the bundled datasets as Sentinel and Elastic would, builds the release bundle, prints its report.
 all: dist
@@ -34,29 +42,44 @@ validate: tools compile
 build: tools compile
 	$(KEYABUSE) build --rules detections --out out/pack
 
-# The release bundle dist/KeyAbuseContent-$(VERSION).zip (and dist/REPORT.md) from the rule tests' results;
-# nothing is written when a rule fails to build or fails a test.
-dist: rule-tests
-	$(KEYABUSE) bundle --rules detections --datasets test-data --results $(RESULTS) --out dist
+# The release bundle dist/KeyAbuseContent-$(VERSION).zip (and dist/REPORT.md) from the rule tests' results and the
+# response evidence (its coverage tables); nothing is written when a rule fails to build or fails a test.
+dist: rule-tests response
+	$(KEYABUSE) bundle --rules detections --datasets test-data --results $(RESULTS) --response $(RESPONSE) --out dist
 
 # The bundle, and releases/$(VERSION)/report.json (commit it: `validate` checks rule versions against it).
-release: rule-tests
-	$(KEYABUSE) bundle --rules detections --datasets test-data --results $(RESULTS) --out dist --record releases
+release: rule-tests response
+	$(KEYABUSE) bundle --rules detections --datasets test-data --results $(RESULTS) --response $(RESPONSE) --out dist --record releases
 
-# The coverage gate: threats and checks of the threat model against tested rules, ATT&CK/ATLAS layers in dist/coverage/.
-coverage: rule-tests
-	$(KEYABUSE) coverage --rules detections --datasets test-data --results $(RESULTS) --out dist/coverage
+# The coverage gate: threats and checks of the threat model against tested rules and the response evidence;
+# ATT&CK/ATLAS layers in dist/coverage/. Exit 1 when a threat or check is not covered.
+coverage: rule-tests response
+	$(KEYABUSE) coverage --rules detections --datasets test-data --results $(RESULTS) --response $(RESPONSE) --out dist/coverage
+
+# The simulated organisation (same options, same bytes), the whole library run over it on both targets' schedules
+# (exit 1 when a labelled attack is missed), and the response played on each target's timeline against the local
+# provider servers, writing the evidence. Parity is left to the rule tests here: over this organisation the two
+# targets disagree on events exactly at a lookback's start (KQL's `> ago()` excludes it, Elastic's `from` includes it).
+response: tools compile
+	@mkdir -p TestResults
+	rm -rf $(SIMULATED)
+	$(KEYABUSE) simulate --out $(SIMULATED) $(SIMULATION)
+	$(KEYABUSE) run --dataset $(SIMULATED) --out TestResults/simulated-alerts.jsonl --respond --evidence $(RESPONSE) --no-parity
 
 # Each rule's declared tests, on both targets, with parity between them; JUnit XML for CI, results for coverage.
 rule-tests: tools compile
 	@mkdir -p TestResults
 	$(KEYABUSE) test --rules detections --datasets test-data --junit TestResults/rule-tests.xml --results $(RESULTS)
 
+# Unit, golden and executor tests; validate; every rule's declared tests; the simulated organisation run with its
+# response (the response target); and the coverage gate over both, which fails the build when a threat is uncovered.
 test: tools compile
 	$(DOTNET) test KeyAbuseContent.sln -c $(CONFIG) --no-build -nologo --logger "console;verbosity=minimal"
 	$(KEYABUSE) validate --rules detections
 	@mkdir -p TestResults
 	$(KEYABUSE) test --rules detections --datasets test-data --junit TestResults/rule-tests.xml --results $(RESULTS)
+	$(MAKE) --no-print-directory response
+	$(KEYABUSE) coverage --rules detections --datasets test-data --results $(RESULTS) --response $(RESPONSE) --out dist/coverage
 
 # Rewrites the golden files of tests/KeyAbuseContent.Tests/Golden from the current generator; review the diff.
 golden: tools compile

@@ -848,7 +848,8 @@ def check(names):
         if os.path.exists(labels_path):
             with open(labels_path, encoding="utf-8") as f:
                 labels = json.load(f)
-            expect(all(set(l) == {"scenario", "key_id", "start", "end"} and l["key_id"] in inv_ids
+            expect(all({"scenario", "key_id", "start", "end"} <= set(l) <= {"scenario", "key_id", "start", "end", "addresses"}
+                       and l["key_id"] in inv_ids
                        for l in labels), "labels.json well formed (%d attack(s))" % len(labels))
 
         rpm, worst = rpm_rule(events)

@@ -321,7 +321,8 @@ def auth_address_spray():
         ds.request(at("2026-11-30 10:02") + timedelta(seconds=20 * i), "svc-chat-prod", "attacker-sg",
                    "gpt-4o-mini", "chat", (0, 0), status=401)
     ds.labels = [{"scenario": "credential-stuffing", "key_id": "svc-chat-prod",
-                  "start": "2026-11-30T10:01:00Z", "end": "2026-11-30T10:05:00Z"}]
+                  "start": "2026-11-30T10:01:00Z", "end": "2026-11-30T10:05:00Z",
+                  "addresses": ["198.51.100.99"]}]
     ds.readme = """# auth/address-spray
 
 One address tries a list of leaked keys against the API: 79 refusals on 26 keys in four minutes.
@@ -337,7 +338,9 @@ One address tries a list of leaked keys against the API: 79 refusals on 26 keys 
 
 `llm-address-auth-failure-burst` and `llm-address-many-keys-tried` each alert once for the
 address; the alert names `svc-chat-prod`, the inventory key among those tried.
-`llm-key-auth-failure-burst` stays quiet (4 refusals on the key).
+`llm-key-auth-failure-burst` stays quiet (4 refusals on the key). `labels.json` gives the
+attack's address (`addresses`), so the alerts by address, which name no key, are matched to
+it and measure a time to detect.
 """
     return ds
 

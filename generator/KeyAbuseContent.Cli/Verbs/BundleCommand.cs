@@ -3,6 +3,7 @@ using System.Text;
 using KeyAbuseContent.Build;
 using KeyAbuseContent.Coverage;
 using KeyAbuseContent.Diagnostics;
+using KeyAbuseContent.Responder.Playback;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -67,7 +68,7 @@ public sealed class BundleCommand : Command<BundleCommand.Settings>
             console.MarkupLine($"[red]failing tests[/] in {Markup.Escape(string.Join(", ", failing))}: a bundle never ships a rule that misses its attack or fires on benign traffic; no bundle was written.");
             return ExitCodes.Findings;
         }
-        var coverage = CoverageAnalysis.Analyze(new CoverageInputs(build.Library, results), CheckGates.Default);
+        var coverage = CoverageAnalysis.Analyze(new CoverageInputs(build.Library, results), CheckGates.For(ResponseEvidenceRecorder.Trust(settings.Response, build)));
         var previous = ReleaseHistory.Latest(releases, before: version);
         var files = ReleaseBundle.Files(new BundleInputs(build, version, results, coverage, previous, ReleaseBundle.DefaultContributions));
         var path = ReleaseBundle.Write(files, version, settings.Out);

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text;
 using KeyAbuseContent.Build;
 using KeyAbuseContent.Coverage;
+using KeyAbuseContent.Responder.Playback;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -38,7 +39,7 @@ public sealed class CoverageCommand : Command<CoverageCommand.Settings>
         }
         var results = TestResultsSource.Load(console, build, rules, settings.Datasets, settings.Results);
         TestResultsSource.WarnStale(Console.Out, results, settings.Results);
-        var report = CoverageAnalysis.Analyze(new CoverageInputs(build.Library, results), CheckGates.Default);
+        var report = CoverageAnalysis.Analyze(new CoverageInputs(build.Library, results), CheckGates.For(ResponseEvidenceRecorder.Trust(settings.Response, build)));
         switch (settings.Format)
         {
             case "md":

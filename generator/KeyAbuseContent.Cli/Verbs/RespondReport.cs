@@ -1,4 +1,6 @@
 using System.Globalization;
+using KeyAbuseContent.Build;
+using KeyAbuseContent.Coverage;
 using KeyAbuseContent.Harness.Datasets;
 using KeyAbuseContent.Harness.Running;
 using KeyAbuseContent.Responder;
@@ -10,13 +12,14 @@ namespace KeyAbuseContent.Cli.Verbs;
 /// <summary><c>keyabuse run --respond</c>'s part: plays the response per target and prints time to detect and to revoke per scenario.</summary>
 internal static class RespondReport
 {
-    public static void Play(IAnsiConsole console, string folder, Dataset dataset, IReadOnlyList<Alert> alerts, IReadOnlyList<Target> targets, TimeSpan confirmDelay, CancellationToken cancellationToken)
+    public static IReadOnlyList<PlaybackResult> Play(IAnsiConsole console, string folder, Dataset dataset, IReadOnlyList<Alert> alerts, IReadOnlyList<Target> targets, TimeSpan confirmDelay, CancellationToken cancellationToken)
     {
+        var played = new List<PlaybackResult>();
         var path = Path.Combine(folder, "inventory.yaml");
         if (!File.Exists(path))
         {
             console.MarkupLine("[yellow]--respond: the dataset has no inventory.yaml; nothing to contain[/]");
-            return;
+            return played;
         }
         var (inventory, problems) = ResponseInventory.Load(path);
         foreach (var p in problems)
@@ -26,11 +29,12 @@ internal static class RespondReport
         foreach (var target in targets)
         {
             var result = ResponsePlayback.RunAsync(dataset, inventory, alerts, target, confirmDelay, cancellationToken).GetAwaiter().GetResult();
+            played.Add(result);
             var table = new Table().Title($"{target}: response (analyst confirms after {Span(confirmDelay)})")
-                .AddColumns("scenario", "attacks", "detected", "contained", "mean time to detect", "mean time to revoke", "successful requests stopped", "tokens stopped");
+                .AddColumns("scenario", "attacks", "detected", "notified", "contained", "mean time to detect", "to notify", "to revoke", "successful requests stopped", "tokens stopped");
             foreach (var s in result.Scenarios)
             {
-                table.AddRow(Markup.Escape(s.Scenario), Num(s.Attacks), Num(s.Detected), Num(s.Contained), Span(s.MeanTimeToDetect), Span(s.MeanTimeToRevoke),
+                table.AddRow(Markup.Escape(s.Scenario), Num(s.Attacks), Num(s.Detected), Num(s.Notified), Num(s.Contained), Span(s.MeanTimeToDetect), Span(s.MeanTimeToNotify), Span(s.MeanTimeToRevoke),
                     s.RequestsStopped.ToString(CultureInfo.InvariantCulture), s.TokensStopped.ToString(CultureInfo.InvariantCulture));
             }
             var failed = result.Actions.Count(a => a.Outcome == "failed");
@@ -41,6 +45,15 @@ internal static class RespondReport
                 console.MarkupLineInterpolated($"[grey]note: {note}[/]");
             }
         }
+        return played;
+    }
+
+    /// <summary>Writes what the coverage gate reads: the containment calls and times of every playback, fingerprinted.</summary>
+    public static void WriteEvidence(IAnsiConsole console, string path, PackBuild build, string folder, string confirmDelay, IReadOnlyList<PlaybackResult> playbacks)
+    {
+        var evidence = ResponseEvidenceRecorder.Record(build, folder, confirmDelay, playbacks);
+        ResponseEvidenceFile.Write(path, evidence);
+        console.MarkupLineInterpolated($"wrote the response evidence {path}: {evidence.Containments.Length} containment call(s) on {string.Join(" and ", evidence.Platforms)}");
     }
 
     private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);

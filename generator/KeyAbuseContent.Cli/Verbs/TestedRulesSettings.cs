@@ -14,4 +14,9 @@ public class TestedRulesSettings : RulesSettings
     [CommandOption("--results <FILE>")]
     [Description("Read the test results `keyabuse test --results FILE` wrote instead of running the tests; a rule whose file, queries, datasets or build changed since is stale and does not count")]
     public string? Results { get; init; }
+
+    [CommandOption("--response <FILE>")]
+    [Description("The response evidence `keyabuse run --respond --evidence FILE` wrote, for the checks quota-clamp and time-to-detect; missing or stale evidence satisfies neither. Default: TestResults/response.json")]
+    [DefaultValue("TestResults/response.json")]
+    public string Response { get; init; } = "TestResults/response.json";
 }

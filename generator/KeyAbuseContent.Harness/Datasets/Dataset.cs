@@ -44,8 +44,15 @@ public sealed record InventoryKey(
 /// <summary>One application or CI log line (the logs source): where it was written and its text.</summary>
 public sealed record LogLine(DateTime Time, string? Host, string? Source, string? Pipeline, string? Repository, string? Message);
 
-/// <summary>An attack the dataset holds: which key, from when to when.</summary>
-public sealed record AttackLabel(string Scenario, string KeyId, DateTime Start, DateTime End);
+/// <summary>An attack the dataset holds: which key, from when to when, and the source addresses it came from when the label says.</summary>
+public sealed record AttackLabel(string Scenario, string KeyId, DateTime Start, DateTime End)
+{
+    /// <summary>
+    /// The client addresses the attack used (the optional <c>addresses</c> of <c>labels.json</c>): what matches an
+    /// alert that names no key, only an address (a rule by <c>client_ip</c>), to the attack.
+    /// </summary>
+    public ImmutableArray<string> Addresses { get; init; } = [];
+}
 
 /// <summary>A range of addresses and where it is: the dataset's enrichment table.</summary>
 public sealed record GeoRange(IPAddress Network, int PrefixLength, string Country, long Asn);

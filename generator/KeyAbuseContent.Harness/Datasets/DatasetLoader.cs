@@ -431,13 +431,16 @@ public static partial class DatasetLoader
             {
                 var start = DateTimeOffset.Parse(item.GetProperty("start").GetString()!, CultureInfo.InvariantCulture).UtcDateTime;
                 var end = DateTimeOffset.Parse(item.GetProperty("end").GetString()!, CultureInfo.InvariantCulture).UtcDateTime;
-                labels.Add(new AttackLabel(item.GetProperty("scenario").GetString()!, item.GetProperty("key_id").GetString()!, start, end));
+                var addresses = item.TryGetProperty("addresses", out var list)
+                    ? [.. list.EnumerateArray().Select(a => a.GetString() ?? throw new FormatException("'addresses' lists strings"))]
+                    : ImmutableArray<string>.Empty;
+                labels.Add(new AttackLabel(item.GetProperty("scenario").GetString()!, item.GetProperty("key_id").GetString()!, start, end) { Addresses = addresses });
             }
             return labels.ToImmutable();
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
         {
-            problems.Add(new DatasetProblem(display, 0, "labels.json is a list of {scenario, key_id, start, end}: " + e.Message));
+            problems.Add(new DatasetProblem(display, 0, "labels.json is a list of {scenario, key_id, start, end[, addresses]}: " + e.Message));
             return [];
         }
     }

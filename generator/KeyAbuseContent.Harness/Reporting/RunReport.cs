@@ -32,8 +32,9 @@ public sealed record TargetScore(
 
 /// <summary>
 /// Scores alerts against a dataset's labels (labels are for scoring only; no rule reads them). An alert
-/// detects an attack when it is of medium severity or above, names the attacked key and comes between the
-/// attack's start and an hour after its end (a rule raises on its next runs). An alert of medium severity or
+/// detects an attack when it is of medium severity or above, names the attacked key (or, naming no key, one of
+/// the addresses the label gives) and comes between the attack's start and an hour after its end (a rule raises
+/// on its next runs). An alert of medium severity or
 /// above that detects nothing is a false alert (one naming no key, inside an attack's window, is not), unless
 /// it comes in the learning period at the start of the dataset, when baselines are still being built; false alerts are counted per 1000 key-days after the
 /// learning period (each key's days from its first to its last event, summed). Time to detect runs from the
@@ -124,15 +125,23 @@ public static class RunReport
         return incidents;
     }
 
-    /// <summary>Whether an alert detects an attack: medium or above, the attacked key, within the attack or its grace.</summary>
+    /// <summary>
+    /// Whether an alert detects an attack: medium or above, within the attack or its grace, and about it: naming the
+    /// attacked key, or, for an alert that names no key (a rule by address), holding one of the addresses the label
+    /// says the attack came from in its result row.
+    /// </summary>
     public static bool Detects(Alert alert, AttackLabel label) =>
-        IsMediumOrAbove(alert) && alert.KeyId == label.KeyId && Within(alert, label);
+        IsMediumOrAbove(alert) && Within(alert, label)
+        && (string.IsNullOrEmpty(alert.KeyId) ? NamesAddress(alert, label) : alert.KeyId == label.KeyId);
+
+    private static bool NamesAddress(Alert alert, AttackLabel label) =>
+        !label.Addresses.IsEmpty && alert.Evidence.Any(kv => kv.Value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) && label.Addresses.Contains(s, StringComparer.Ordinal));
 
     /// <summary>Severities medium, high and critical: the ones that page someone.</summary>
     public static bool IsMediumOrAbove(Alert alert) => alert.Severity is "medium" or "high" or "critical";
 
-    // An alert that names no key (an address trying many keys) cannot detect a key's attack, but inside an
-    // attack's window it is about that attack, not false.
+    // An alert that names no key (an address trying many keys) detects an attack only through the label's
+    // addresses, but inside any attack's window it is about that attack, not false.
     private static bool IsFalse(Alert alert, Dataset dataset, DateTime scored) =>
         IsMediumOrAbove(alert) && alert.Time >= scored && !dataset.Labels.Any(l => Detects(alert, l) || (string.IsNullOrEmpty(alert.KeyId) && Within(alert, l)));
 

@@ -17,9 +17,23 @@ public sealed class InjectedAttack(Scenario scenario, SimulatedKey victim, int s
 
     public long LastMs => Events.Items[^1].Time;
 
+    /// <summary>The client addresses of its events, distinct, in numeric order.</summary>
+    public IReadOnlyList<string> Addresses
+    {
+        get
+        {
+            var addresses = new SortedSet<uint>();
+            foreach (var e in Events.Items)
+            {
+                addresses.Add(e.ClientIp);
+            }
+            return [.. addresses.Select(a => $"{a >> 24}.{(a >> 16) & 0xFF}.{(a >> 8) & 0xFF}.{a & 0xFF}")];
+        }
+    }
+
     /// <summary>The label of the attack, as <c>labels.json</c> holds it.</summary>
     public Datasets.AttackLabel Label =>
-        new(Scenario.Name, Victim.Id, DateTime.UnixEpoch.AddMilliseconds(FirstMs), DateTime.UnixEpoch.AddMilliseconds(LastMs));
+        new(Scenario.Name, Victim.Id, DateTime.UnixEpoch.AddMilliseconds(FirstMs), DateTime.UnixEpoch.AddMilliseconds(LastMs)) { Addresses = [.. Addresses] };
 }
 
 /// <summary>A selected scenario that was not injected, and why.</summary>

@@ -172,6 +172,12 @@ public static class Simulator
                 json.WriteString("key_id", attack.Victim.Id);
                 json.WriteString("start", EventLineWriter.Iso(attack.FirstMs));
                 json.WriteString("end", EventLineWriter.Iso(attack.LastMs));
+                json.WriteStartArray("addresses");
+                foreach (var address in attack.Addresses)
+                {
+                    json.WriteStringValue(address);
+                }
+                json.WriteEndArray();
                 json.WriteEndObject();
             }
             json.WriteEndArray();

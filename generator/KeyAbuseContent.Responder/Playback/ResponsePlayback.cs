@@ -19,7 +19,14 @@ public sealed class TimelineClock(DateTimeOffset start) : TimeProvider
 public sealed record Containment(string KeyId, DateTime At, string Action);
 
 /// <summary>One scenario's figures: attacks, detected, contained, mean time to detect and to revoke, successful requests stopped.</summary>
-public sealed record ScenarioResponse(string Scenario, int Attacks, int Detected, int Contained, TimeSpan? MeanTimeToDetect, TimeSpan? MeanTimeToRevoke, long RequestsStopped, long TokensStopped);
+public sealed record ScenarioResponse(string Scenario, int Attacks, int Detected, int Contained, TimeSpan? MeanTimeToDetect, TimeSpan? MeanTimeToRevoke, long RequestsStopped, long TokensStopped)
+{
+    /// <summary>Attacks whose key's route was notified (a notification the channel accepted) within the attack or its grace.</summary>
+    public int Notified { get; init; }
+
+    /// <summary>From an attack's start to the first notification about its key, averaged over the attacks notified.</summary>
+    public TimeSpan? MeanTimeToNotify { get; init; }
+}
 
 /// <summary>What the response did on one target: every action, the containments, the figures per scenario.</summary>
 public sealed record PlaybackResult(Target Target, ImmutableArray<ActionRecord> Actions, ImmutableArray<Containment> Containments, ImmutableArray<ScenarioResponse> Scenarios, ImmutableArray<string> Notes);
@@ -80,7 +87,7 @@ public static class ResponsePlayback
             }
         }
         await ConfirmUntil(DateTime.MaxValue).ConfigureAwait(false);
-        return new PlaybackResult(target, log.Records, [.. contained.Values.OrderBy(c => c.At)], Score(dataset, alerts, target, contained), [.. notes.Distinct(StringComparer.Ordinal)]);
+        return new PlaybackResult(target, log.Records, [.. contained.Values.OrderBy(c => c.At)], Score(dataset, alerts, target, contained, log.Records), [.. notes.Distinct(StringComparer.Ordinal)]);
     }
 
     /// <summary>The dataset as the provider saw it once keys were contained: a contained key's later requests are refused (401, no tokens, no cost).</summary>
@@ -95,17 +102,24 @@ public static class ResponsePlayback
         };
     }
 
-    private static ImmutableArray<ScenarioResponse> Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, Dictionary<string, Containment> contained)
+    private static ImmutableArray<ScenarioResponse> Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, Dictionary<string, Containment> contained, ImmutableArray<ActionRecord> actions)
     {
+        var notifications = actions.Where(a => a.Ok && a.KeyId is not null && a.Action.StartsWith("notify.", StringComparison.Ordinal))
+            .Select(a => (Key: a.KeyId!, At: a.At.UtcDateTime)).ToList();
         var mine = alerts.Where(a => a.Target == target).ToList();
         var result = ImmutableArray.CreateBuilder<ScenarioResponse>();
         foreach (var scenario in dataset.Labels.GroupBy(l => l.Scenario, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var detect = new List<TimeSpan>();
             var revoke = new List<TimeSpan>();
+            var notify = new List<TimeSpan>();
             long requests = 0, tokens = 0;
             foreach (var label in scenario)
             {
+                if (notifications.Where(n => n.Key == label.KeyId && n.At >= label.Start && n.At <= label.End + RunReport.Grace).Select(n => (DateTime?)n.At).Min() is { } told)
+                {
+                    notify.Add(told - label.Start);
+                }
                 if (mine.Where(a => RunReport.Detects(a, label) && RunReport.IsMediumOrAbove(a)).Select(a => (DateTime?)a.Time).Min() is { } first)
                 {
                     detect.Add(first - label.Start);
@@ -118,7 +132,11 @@ public static class ResponsePlayback
                     tokens += stopped.Sum(e => e.InputTokens + e.OutputTokens);
                 }
             }
-            result.Add(new ScenarioResponse(scenario.Key, scenario.Count(), detect.Count, revoke.Count, Mean(detect), Mean(revoke), requests, tokens));
+            result.Add(new ScenarioResponse(scenario.Key, scenario.Count(), detect.Count, revoke.Count, Mean(detect), Mean(revoke), requests, tokens)
+            {
+                Notified = notify.Count,
+                MeanTimeToNotify = Mean(notify),
+            });
         }
         return result.ToImmutable();
     }

@@ -31,23 +31,26 @@ public interface ICheckEvidence
 /// </summary>
 public static class CheckGates
 {
-    /// <summary>The evidence of the pack as it stands. The response work (issue 16, parts 3 and 4) replaces the two placeholders' inputs.</summary>
-    public static ImmutableArray<ICheckEvidence> Default { get; } = [new TimeToDetectEvidence(timeToRevoke: null), new ContainmentEvidence(actions: [])];
+    /// <summary>The evidence checks, judged on what <c>keyabuse run --respond --evidence</c> recorded (or why nothing may be trusted).</summary>
+    public static ImmutableArray<ICheckEvidence> For(ResponseEvidenceInput response) => [new TimeToDetectEvidence(response), new ContainmentEvidence(response)];
 
     public const string RuleGate = "a stable rule whose declared tests pass on Sentinel and on Elastic, with parity";
+
+    /// <summary>The platforms the response must have been played on.</summary>
+    public static readonly ImmutableArray<string> Platforms = ["sentinel", "elastic"];
 }
 
 /// <summary>
 /// <c>time-to-detect</c>: "every test run reports the time from the first malicious event to the first
 /// alert, and from alert to revocation". Satisfied when every passing positive test on a labelled
-/// dataset measured a time to detect on its target (and at least one did), and the response measured
-/// time to revoke.
+/// dataset measured a time to detect on its target (and at least one did), and the recorded response
+/// measured, on Sentinel and on Elastic, a time to detect and a time to revoke.
 /// </summary>
-public sealed class TimeToDetectEvidence(EvidenceVerdict? timeToRevoke) : ICheckEvidence
+public sealed class TimeToDetectEvidence(ResponseEvidenceInput response) : ICheckEvidence
 {
     public string CheckId => "time-to-detect";
 
-    public string Requirement => "every passing positive rule test on a labelled dataset measures time to detect on its target, and the response measures time to revoke";
+    public string Requirement => "every passing positive rule test on a labelled dataset measures time to detect on its target, and the recorded response (keyabuse run --respond) measures time to detect and to revoke on Sentinel and on Elastic";
 
     public EvidenceVerdict Evaluate(CoverageInputs inputs)
     {
@@ -63,43 +66,80 @@ public sealed class TimeToDetectEvidence(EvidenceVerdict? timeToRevoke) : ICheck
         {
             problems.Add($"{rule} on {record.Check}, {record.Dataset}: no labelled attack detected, so no time to detect");
         }
-        if (timeToRevoke is null)
+        var measured = new List<string>();
+        if (response.Evidence is not { } evidence)
         {
-            problems.Add("time to revoke is not measured (keyabuse run --respond, issue 16 part 4)");
+            problems.Add(response.Problem ?? "no response evidence");
         }
-        else if (!timeToRevoke.Satisfied)
+        else
         {
-            problems.Add(timeToRevoke.Reason);
+            foreach (var platform in CheckGates.Platforms)
+            {
+                var scenarios = evidence.Scenarios.Where(s => s.Platform == platform).ToList();
+                var detect = scenarios.Where(s => s.MeanTimeToDetectSeconds is not null).ToList();
+                var revoke = scenarios.Where(s => s.MeanTimeToRevokeSeconds is not null).ToList();
+                if (detect.Count == 0)
+                {
+                    problems.Add($"the response on {evidence.Dataset} measured no time to detect on {platform}");
+                }
+                if (revoke.Count == 0)
+                {
+                    problems.Add($"the response on {evidence.Dataset} measured no time to revoke on {platform}");
+                }
+                measured.Add($"{platform}: detect in {detect.Count}, revoke in {revoke.Count} of {scenarios.Count} scenario(s)");
+            }
         }
         return problems.Count == 0
-            ? new EvidenceVerdict(true, $"time to detect measured by {labelled.Count} rule test(s); {timeToRevoke!.Reason}")
+            ? new EvidenceVerdict(true, $"time to detect measured by {labelled.Count} rule test(s); the response on {response.Evidence!.Dataset} measured times to detect and to revoke ({string.Join("; ", measured)})")
             : new EvidenceVerdict(false, string.Join("; ", problems));
     }
 }
 
-/// <summary>A containment action the pack ships and has tested: provider, what it does, and on which platform.</summary>
-public sealed record ContainmentAction(string Provider, string Action, string Platform, bool Tested);
-
 /// <summary>
 /// <c>quota-clamp</c>: "a confirmed alert clamps the key's quota or disables it through the provider's
-/// API". Satisfied when the pack ships, for Sentinel and for Elastic, a containment action tested
-/// against a server implementing the provider's API.
+/// API". Satisfied when the recorded response, on Sentinel and on Elastic, clamped or disabled a key through
+/// a provider's API (block, clamp, inactive, delete) and the provider accepted it, no containment call was
+/// refused or failed, and no irreversible deletion went without an analyst's confirmation.
 /// </summary>
-public sealed class ContainmentEvidence(ImmutableArray<ContainmentAction> actions) : ICheckEvidence
+public sealed class ContainmentEvidence(ResponseEvidenceInput response) : ICheckEvidence
 {
-    private static readonly string[] Platforms = ["sentinel", "elastic"];
-
     public string CheckId => "quota-clamp";
 
-    public string Requirement => "a tested containment action (clamp or disable through the provider's API) on Sentinel and on Elastic";
+    public string Requirement => "the recorded response (keyabuse run --respond) clamped or disabled a key through the provider's API on Sentinel and on Elastic, every containment call accepted, deletions only after confirmation";
 
     public EvidenceVerdict Evaluate(CoverageInputs inputs)
     {
-        var missing = Platforms.Where(p => !actions.Any(a => a.Platform == p && a.Tested)).ToList();
-        if (missing.Count == 0)
+        if (response.Evidence is not { } evidence)
         {
-            return new EvidenceVerdict(true, string.Join(", ", actions.Where(a => a.Tested).Select(a => $"{a.Provider} {a.Action} on {a.Platform}").Distinct(StringComparer.Ordinal)));
+            return new EvidenceVerdict(false, response.Problem ?? "no response evidence");
         }
-        return new EvidenceVerdict(false, $"no tested containment action on {string.Join(" or ", missing)} (playbooks and keyabuse respond, issue 16 part 3)");
+        var problems = new List<string>();
+        var done = new List<string>();
+        foreach (var platform in CheckGates.Platforms)
+        {
+            var mine = evidence.Containments.Where(c => c.Platform == platform).ToList();
+            var contained = mine.Where(c => c.Succeeded && ContainmentRecord.ClampOrDisable.Contains(c.Action)).ToList();
+            if (contained.Count == 0)
+            {
+                problems.Add($"no clamp or disable action accepted by a provider on {platform} (response on {evidence.Dataset})");
+            }
+            foreach (var bad in mine.Where(c => !c.Succeeded).Take(3))
+            {
+                problems.Add("containment not done: " + bad.Describe());
+            }
+            if (mine.Count(c => !c.Succeeded) is > 3 and var n)
+            {
+                problems.Add($"and {n - 3} more containment call(s) not done on {platform}");
+            }
+            foreach (var unconfirmed in mine.Where(c => c.Action == "delete" && !c.Held))
+            {
+                problems.Add("deleted without an analyst's confirmation: " + unconfirmed.Describe());
+            }
+            done.Add($"{platform}: " + string.Join(", ", contained.GroupBy(c => $"{c.Provider} {c.Action}{(c.Held ? " after confirmation" : "")}", StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} x{g.Count()}")));
+        }
+        return problems.Count == 0
+            ? new EvidenceVerdict(true, $"contained through the providers' APIs on {evidence.Dataset} ({string.Join("; ", done)})")
+            : new EvidenceVerdict(false, string.Join("; ", problems));
     }
 }

@@ -39,6 +39,15 @@ public class CoverageCommandTests
     }
 
     [Fact]
+    public void CoverageWithoutResponseEvidenceSaysWhichFileIsMissing()
+    {
+        using var library = LibraryWithResults();
+        var (exit, output) = Run(library.Root, "coverage", "--results", "results.json", "--response", "response.json");
+        Assert.Equal(1, exit);
+        Assert.Contains("NOT COVERED quota-clamp: no response evidence: response.json does not exist", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ResultsRecordedForAnotherRuleTextAreStale()
     {
         using var library = LibraryWithResults();

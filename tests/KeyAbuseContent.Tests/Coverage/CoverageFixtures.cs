@@ -62,12 +62,27 @@ internal static class CoverageFixtures
     public static TestRecord Record(string check, string dataset, bool passed, bool positive, double? ttd) =>
         new(check, dataset, passed, positive, positive && check != "parity" ? 1 : 0, 0, positive && check != "parity" ? 1 : 0, ttd is null ? 0 : 1, ttd, passed ? [] : ["expected at least 1 alert(s), got 0"]);
 
-    /// <summary>Evidence that holds for both checks, as the response work will provide it.</summary>
-    public static ImmutableArray<ICheckEvidence> EvidenceThatHolds { get; } =
-    [
-        new TimeToDetectEvidence(new EvidenceVerdict(true, "time to revoke measured")),
-        new ContainmentEvidence([new ContainmentAction("litellm", "block", "sentinel", true), new ContainmentAction("litellm", "block", "elastic", true)]),
-    ];
+    /// <summary>A containment call of spike-rule on key k1.</summary>
+    public static ContainmentRecord Containment(string platform, string provider, string action, string outcome, bool held) =>
+        new(platform, provider, action, outcome, outcome == ContainmentRecord.Failed ? null : 200, 1, held, "spike-rule", "k1", new DateTime(2026, 11, 30, 0, 20, 0, DateTimeKind.Utc));
+
+    /// <summary>
+    /// Response evidence that satisfies both checks: on each platform a LiteLLM clamp and an OpenAI deletion after
+    /// confirmation, accepted, and one scenario detected in 5 minutes, notified then, revoked in 20.
+    /// </summary>
+    public static ResponseEvidence HoldingResponse { get; } = new("fingerprint", "TestResults/simulated", "15m", ["sentinel", "elastic"],
+        [.. new[] { "sentinel", "elastic" }.SelectMany(p => new[]
+        {
+            Containment(p, "litellm", "clamp", ContainmentRecord.Accepted, held: false),
+            Containment(p, "openai", "delete", ContainmentRecord.Accepted, held: true),
+        })],
+        [.. new[] { "sentinel", "elastic" }.Select(p => new ScenarioTimes(p, "volume-burst", 1, 1, 1, 1, 300, 300, 1200))]);
+
+    /// <summary>Evidence that holds for both checks.</summary>
+    public static ImmutableArray<ICheckEvidence> EvidenceThatHolds { get; } = CheckGates.For(ResponseEvidenceInput.Trusted(HoldingResponse));
+
+    /// <summary>The checks when no response evidence was recorded.</summary>
+    public static ImmutableArray<ICheckEvidence> NoResponse { get; } = CheckGates.For(ResponseEvidenceInput.Untrusted("no response evidence: TestResults/response.json does not exist"));
 
     public static IReadOnlyDictionary<string, RuleTestResults> Results(params RuleTestResults[] results) =>
         results.ToDictionary(r => r.Rule, StringComparer.Ordinal);

@@ -85,7 +85,7 @@ public class CoverageGateTests
         using var library = new TestLibrary();
         SmallThreatModel(library);
         library.Rule("volume/spike-rule.yaml", StableRule("spike-rule", "traffic-spike, quota-clamp", IdA));
-        var report = CoverageAnalysis.Analyze(new CoverageInputs(Load(library), Results(Passing("spike-rule"))), CheckGates.Default);
+        var report = CoverageAnalysis.Analyze(new CoverageInputs(Load(library), Results(Passing("spike-rule"))), NoResponse);
         var clamp = report.Threats.Single(t => t.Entry.Id == "quota-clamp");
         Assert.Equal("spike-rule", Assert.Single(clamp.Rules).Name);
         Assert.False(clamp.Satisfied);
@@ -99,19 +99,9 @@ public class CoverageGateTests
         library.Rule("volume/spike-rule.yaml", StableRule("spike-rule", "traffic-spike", IdA));
         var unmeasured = Passing("spike-rule");
         unmeasured = unmeasured with { Records = unmeasured.Records.SetItem(0, Record("sentinel", "ds/attack", true, true, null)) };
-        var verdict = new TimeToDetectEvidence(new EvidenceVerdict(true, "measured")).Evaluate(new CoverageInputs(Load(library), Results(unmeasured)));
+        var verdict = new TimeToDetectEvidence(ResponseEvidenceInput.Trusted(HoldingResponse)).Evaluate(new CoverageInputs(Load(library), Results(unmeasured)));
         Assert.False(verdict.Satisfied);
         Assert.Contains("spike-rule on sentinel, ds/attack", verdict.Reason, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void TimeToDetectFailsUntilTimeToRevokeIsMeasured()
-    {
-        using var library = new TestLibrary();
-        library.Rule("volume/spike-rule.yaml", StableRule("spike-rule", "traffic-spike", IdA));
-        var verdict = new TimeToDetectEvidence(timeToRevoke: null).Evaluate(new CoverageInputs(Load(library), Results(Passing("spike-rule"))));
-        Assert.False(verdict.Satisfied);
-        Assert.Contains("time to revoke is not measured", verdict.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public class NavigatorLayerTests
     {
         using var library = new TestLibrary();
         library.Rule("volume/rule-a.yaml", StableRule("rule-a", "traffic-spike", "11111111-2222-4333-8444-555555555501", "[attack.t1496.004, atlas.aml.t0034, owasp.llm10]"));
-        return CoverageAnalysis.Analyze(new CoverageInputs(Load(library), Results(Passing("rule-a"))), CheckGates.Default);
+        return CoverageAnalysis.Analyze(new CoverageInputs(Load(library), Results(Passing("rule-a"))), NoResponse);
     }
 
     [Fact]

@@ -28,6 +28,17 @@ public sealed class DatasetLoaderTests : IDisposable
     }
 
     [Fact]
+    public void ALabelMayGiveTheAddressesItsAttackCameFrom()
+    {
+        Events(Valid);
+        File.WriteAllText(Path.Combine(_folder, "labels.json"), """
+            [{"scenario":"credential-stuffing","key_id":"k1","start":"2026-11-30T10:00:00Z","end":"2026-11-30T10:05:00Z","addresses":["198.51.100.99"]},
+             {"scenario":"volume-burst","key_id":"k1","start":"2026-11-30T11:00:00Z","end":"2026-11-30T11:05:00Z"}]
+            """);
+        Assert.Equal([["198.51.100.99"], []], DatasetLoader.Load(_folder).Labels.Select(l => l.Addresses.ToArray()));
+    }
+
+    [Fact]
     public void ATimeWithAnOffsetIsConvertedToUtc()
     {
         Events("""{"time":"2026-11-30T12:00:00+02:00","key_id":"k1"}""");

@@ -28,6 +28,32 @@ public sealed class RunReportTests
     private static Alert Alert(DateTime time, string? key, string severity, string rule = "r1") =>
         new(rule, Guid.Empty, Target.Sentinel, time, key, severity, "t", "s", new JsonObject(), time, []);
 
+    private static Alert ByAddress(DateTime time, string address) =>
+        new("address-rule", Guid.Empty, Target.Sentinel, time, null, "high", "t", "s", new JsonObject { ["SrcIpAddr"] = address }, time, []);
+
+    [Fact]
+    public void AnAlertNamingNoKeyDetectsAnAttackFromAnAddressItsLabelGives()
+    {
+        var dataset = Dataset(35) with { Labels = [Theft with { Addresses = ["198.51.100.99"] }] };
+        var attack = Assert.Single(RunReport.Score(dataset, [ByAddress(Theft.Start.AddMinutes(4), "198.51.100.99")], Target.Sentinel, ["address-rule"]).Attacks);
+        Assert.Equal(TimeSpan.FromMinutes(4), attack.TimeToDetect);
+    }
+
+    [Fact]
+    public void AnAlertNamingNoKeyDoesNotDetectAnAttackFromOtherAddresses()
+    {
+        var dataset = Dataset(35) with { Labels = [Theft with { Addresses = ["198.51.100.99"] }] };
+        var score = RunReport.Score(dataset, [ByAddress(Theft.Start.AddMinutes(4), "198.51.100.7")], Target.Sentinel, ["address-rule"]);
+        Assert.Equal(0, score.Detected);
+    }
+
+    [Fact]
+    public void AnAlertNamingNoKeyDoesNotDetectAnAttackWhoseLabelGivesNoAddress()
+    {
+        var score = RunReport.Score(Dataset(35), [ByAddress(Theft.Start.AddMinutes(4), "192.0.2.1")], Target.Sentinel, ["address-rule"]);
+        Assert.Equal(0, score.Detected);
+    }
+
     [Fact]
     public void AnAlertOfLowSeverityDoesNotDetectAnAttack()
     {

@@ -66,6 +66,18 @@ public sealed class ShortRunTests(ShortRun run) : IClassFixture<ShortRun>
     }
 
     [Fact]
+    public void EveryLabelGivesTheAddressesOfItsAttacksEvents()
+    {
+        foreach (var label in run.Dataset.Labels)
+        {
+            var from = run.Dataset.Events.Where(e => e.KeyId == label.KeyId && e.Time == label.Start).Select(e => e.ClientIp).ToList();
+            Assert.NotEmpty(label.Addresses);
+            Assert.Contains(label.Addresses, a => from.Contains(a));
+            Assert.Equal(label.Addresses.Distinct().Count(), label.Addresses.Length);
+        }
+    }
+
+    [Fact]
     public void EveryLabelSpansTheEventsOfItsKeyFromItsAttackersAddress()
     {
         foreach (var label in run.Dataset.Labels)
