@@ -18,7 +18,8 @@ RESPONSE = TestResults/response.json
 
 .PHONY: all tools restore compile validate build dist release coverage rule-tests response test golden format clean bench
 
-# Runs every rule's tests on the bundled datasets as Sentinel and Elastic would, builds the release bundle, prints its report.
+# Runs every rule's tests on the bundled datasets as Sentinel and Elastic would, plays the response on a simulated
+# organisation, builds the release bundle, prints its report.
 all: dist
 	@cat dist/REPORT.md
 
