@@ -34,6 +34,14 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void RunWithEvidenceButNoResponseIsBadUsage()
+    {
+        var (exit, output) = Run(TestPaths.RepositoryRoot, "run", "--dataset", "test-data/volume/rpm-burst", "--evidence", "response.json");
+        Assert.Equal(2, exit);
+        Assert.Contains("--evidence records the response: it needs --respond", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnUnknownOptionIsBadUsage() => Assert.Equal(2, Run(TestPaths.RepositoryRoot, "build", "--bogus").Exit);
 
     [Fact]
