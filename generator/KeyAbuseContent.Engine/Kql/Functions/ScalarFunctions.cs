@@ -135,6 +135,10 @@ internal static partial class ScalarFunctions
     private static ScalarNode Coalesce(FunctionCall call)
     {
         var type = Common(call, Enumerable.Range(0, call.Args.Length));
+        if (!call.Args.All(a => a.IsConstant) && CoalesceNode.TryCreate(type, call.Args) is { } typed)
+        {
+            return typed;
+        }
         return call.Row(type, a =>
         {
             foreach (var v in a)

@@ -170,4 +170,15 @@ public sealed class ScalarFunctionTests
 
         Assert.Contains("regular expression", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Coalesce_of_number_columns_takes_each_rows_first_non_null_argument()
+    {
+        var t = Table("T", "A:long, B:int, C:real", [null, 2, 0.5], [1L, null, null], [null, null, null]);
+
+        var result = Run("T | extend L = coalesce(A, B), R = coalesce(C, A, 9.5)", t);
+
+        Assert.Equal([2L, 1L, null], Column(result, "L"));
+        Assert.Equal([0.5, 1.0, 9.5], Column(result, "R"));
+    }
 }

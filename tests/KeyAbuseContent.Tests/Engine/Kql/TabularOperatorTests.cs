@@ -261,6 +261,32 @@ public sealed class TabularOperatorTests
     }
 
     [Fact]
+    public void Union_with_empty_tables_keeps_every_row_value_and_type_of_the_one_that_has_rows()
+    {
+        var empty = Table("Vendor", "TimeGenerated:datetime, KeyId:string, Status:long, Tokens:long");
+        const string query = "Events | extend Total = Tokens + 1 | union (Vendor | extend Total = Tokens + 1) | where Status >= 400";
+
+        var result = Run(query, Events, empty);
+        var alone = Run("Events | extend Total = Tokens + 1 | where Status >= 400", Events);
+
+        Assert.Equal(Text(alone), Text(result));
+        Assert.Equal(2, result.Rows.Count);
+
+        static string Text(DataTable t) => string.Join(" ", Schema(t)) + "\n" + string.Join("\n", t.Rows.Select(r => string.Join("|", r)));
+    }
+
+    [Fact]
+    public void Union_of_tables_with_rows_concatenates_numbers_datetimes_and_nulls_in_order()
+    {
+        var other = Table("Other", "TimeGenerated:datetime, Status:long", [At("2026-11-30 09:00"), null], [null, 7L]);
+
+        var result = Run("Events | project TimeGenerated, Status | union Other", Events, other);
+
+        Assert.Equal([200L, 401L, 403L, 200L, null, 7L], Column(result, "Status"));
+        Assert.Equal([At("2026-11-30 09:00"), null], Column(result, "TimeGenerated").Skip(4));
+    }
+
+    [Fact]
     public void Union_as_a_source_takes_several_tables()
     {
         Assert.Equal(8, Run("union Events, Events", Events).Rows.Count);

@@ -59,7 +59,15 @@ internal static class Concatenation
         {
             return pieces[0];
         }
-        var materialized = pieces.Select(p => p.Materialize()).ToList();
+        // A parser's union of the pack's table with vendor tables that are empty (the usual case) is the one
+        // non-empty input: passed on as it is, a view or a deferred expression stays unread until a later filter
+        // has narrowed it, instead of being copied whole on every run.
+        var nonEmpty = pieces.Where(p => p.Count > 0).ToList();
+        if (nonEmpty.Count == 1 && nonEmpty[0].Type == type)
+        {
+            return nonEmpty[0];
+        }
+        var materialized = nonEmpty.Select(p => p.Materialize()).ToList();
         switch (type)
         {
             case KqlType.String when materialized.All(p => p is StringColumn):
@@ -71,6 +79,12 @@ internal static class Concatenation
                     at += s.Count;
                 }
                 return new StringColumn(strings, total);
+            case KqlType.Long or KqlType.DateTime or KqlType.TimeSpan when materialized.All(p => p is ValueColumn<long> && p.Type == type):
+                return ConcatValues<long>(type, materialized, total);
+            case KqlType.Real when materialized.All(p => p is ValueColumn<double> && p.Type == type):
+                return ConcatValues<double>(type, materialized, total);
+            case KqlType.Int when materialized.All(p => p is ValueColumn<int> && p.Type == type):
+                return ConcatValues<int>(type, materialized, total);
             default:
                 var builder = ColumnBuilder.Create(type, total);
                 foreach (var piece in materialized)
@@ -82,5 +96,24 @@ internal static class Concatenation
                 }
                 return builder.Build();
         }
+    }
+
+    private static ValueColumn<T> ConcatValues<T>(KqlType type, List<Column> pieces, int total)
+        where T : unmanaged
+    {
+        var values = new T[total];
+        bool[]? nulls = null;
+        var at = 0;
+        foreach (ValueColumn<T> piece in pieces)
+        {
+            Array.Copy(piece.Values, 0, values, at, piece.Count);
+            if (piece.Nulls is not null)
+            {
+                nulls ??= new bool[total];
+                Array.Copy(piece.Nulls, 0, nulls, at, piece.Count);
+            }
+            at += piece.Count;
+        }
+        return new ValueColumn<T>(type, values, nulls, total);
     }
 }
