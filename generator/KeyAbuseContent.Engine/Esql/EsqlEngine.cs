@@ -21,6 +21,7 @@ public sealed class EsqlEngine
 {
     private readonly ConcurrentDictionary<string, Query> _parsed = new(StringComparer.Ordinal);
     private readonly PatternCache _patterns = new();
+    private readonly LookupIndexCache _lookupIndexes = new();
 
     /// <summary>Rows a query without LIMIT returns at most (Elasticsearch's <c>esql.query.result_truncation_default_size</c>, 1000).</summary>
     public int DefaultLimit { get; init; } = QueryPlanner.DefaultLimit;
@@ -41,7 +42,7 @@ public sealed class EsqlEngine
         ArgumentNullException.ThrowIfNull(indices);
         // A query that does not parse is not kept: it throws again, with its position, on every run.
         var parsed = _parsed.GetOrAdd(query, Parser.Parse);
-        var context = new EvalContext(parsed.Source, ValueFormat.ToMillis(now)) { Patterns = _patterns };
+        var context = new EvalContext(parsed.Source, ValueFormat.ToMillis(now)) { Patterns = _patterns, LookupIndexes = _lookupIndexes };
         var plan = new QueryPlanner(parsed, indices, window, context) { DefaultLimitRows = DefaultLimit, MaxLimitRows = MaxLimit }.Build();
         var page = plan.SourcePage;
         foreach (var op in plan.Operators)

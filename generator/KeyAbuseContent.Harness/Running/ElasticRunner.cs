@@ -246,10 +246,22 @@ public sealed class ElasticRunner
                     _entities[entity] = _entities.TryGetValue(entity, out var e) ? (e.First, time) : (time, time);
                 }
                 var horizon = t - _retention;
-                yield return (HistoryTables.ElasticKnownValues(_rule), Sightings(HistoryTables.ElasticKnownValues(_rule), "keyabuse.lookup_key", "keyabuse.history", _values, horizon));
-                yield return (HistoryTables.ElasticKnownEntities(_rule), Sightings(HistoryTables.ElasticKnownEntities(_rule), "keyabuse.entity_key", "keyabuse.entity_history", _entities, horizon));
+                // Between folds, retention can only drop sightings: an index holding as many as the last one is that
+                // same index, and the same table instance lets the engine reuse what it built from it.
+                var values = _values.Count(kv => kv.Value.Last >= horizon);
+                var entities = _entities.Count(kv => kv.Value.Last >= horizon);
+                if (_sightings is not { } last || last.Folded != _folded || last.Values.Rows.Count != values || last.Entities.Rows.Count != entities)
+                {
+                    _sightings = last = (_folded,
+                        Sightings(HistoryTables.ElasticKnownValues(_rule), "keyabuse.lookup_key", "keyabuse.history", _values, horizon),
+                        Sightings(HistoryTables.ElasticKnownEntities(_rule), "keyabuse.entity_key", "keyabuse.entity_history", _entities, horizon));
+                }
+                yield return (HistoryTables.ElasticKnownValues(_rule), last.Values);
+                yield return (HistoryTables.ElasticKnownEntities(_rule), last.Entities);
             }
         }
+
+        private (int Folded, DataTable Values, DataTable Entities)? _sightings;
 
         private DataTable Baseline(DateTime day)
         {

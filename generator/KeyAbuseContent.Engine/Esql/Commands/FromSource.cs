@@ -26,7 +26,10 @@ internal static class FromSource
         var schema = MergeColumns(tables);
         var pages = tables.Select(t => IndexPage(t.Name, t.Table, schema, from.Metadata, window, source)).ToList();
         var attributes = schema.Attributes.AddRange(from.Metadata.Select(m => new Planning.Attribute(m.Pattern, MetadataType(m.Pattern))));
-        var page = pages.Count == 1 ? pages[0] : Concatenate(pages, attributes);
+        // Indices without rows in the window add nothing: with one index left, its page stays a lazy selection
+        // (as with a single index) rather than a copy of every column of the window, made on every run.
+        var nonEmpty = pages.Where(p => p.PositionCount > 0).ToList();
+        var page = pages.Count == 1 ? pages[0] : nonEmpty.Count == 1 ? nonEmpty[0] : Concatenate(pages, attributes);
         return (new Schema(attributes), page);
     }
 

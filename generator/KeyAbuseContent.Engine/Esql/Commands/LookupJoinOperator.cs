@@ -70,8 +70,32 @@ internal sealed class LookupJoinOperator(
         return page;
     }
 
+    /// <summary>
+    /// The lookup's rows by key: built once per lookup table and key columns when the engine keeps a cache (the
+    /// same inventory or history index serves every scheduled run of a day), with the run's warnings replayed.
+    /// </summary>
     private Dictionary<Key, List<int>> BuildIndex(EvalContext context)
     {
+        if (context.LookupIndexes is not { } cache)
+        {
+            return Index(context.Warnings).Rows;
+        }
+        var signature = string.Join(",", lookupKeys.Select((c, k) => $"{c}:{keyTypes[k]}"));
+        var (rows, multiValues) = ((Dictionary<Key, List<int>>, int))cache.GetOrAdd(lookup, signature, () =>
+        {
+            var built = Index(null);
+            return (built.Rows, built.MultiValues);
+        });
+        for (var i = 0; i < multiValues; i++)
+        {
+            context.Warnings.Failure(span, MultiValue);
+        }
+        return rows;
+    }
+
+    private (Dictionary<Key, List<int>> Rows, int MultiValues) Index(Warnings? warnings)
+    {
+        var multiValues = 0;
         var blocks = lookupKeys.Select((c, k) => Cast.Retype(Convert(TableImport.Column(lookup, c), keyTypes[k]), keyTypes[k])).ToArray();
         var index = new Dictionary<Key, List<int>>();
         for (var r = 0; r < lookup.Rows.Count; r++)
@@ -83,7 +107,8 @@ internal sealed class LookupJoinOperator(
                 var n = blocks[k].ValueCount(r);
                 if (n > 1)
                 {
-                    context.Warnings.Failure(span, MultiValue);
+                    warnings?.Failure(span, MultiValue);
+                    multiValues++;
                 }
                 usable = n == 1;
                 if (usable)
@@ -101,7 +126,7 @@ internal sealed class LookupJoinOperator(
                 rows.Add(r);
             }
         }
-        return index;
+        return (index, multiValues);
     }
 
     /// <summary>Lookup keys of another numeric type are widened to the join's key type.</summary>

@@ -82,4 +82,19 @@ internal sealed class EvalContext(SourceText source, long nowMillis)
 
     /// <summary>Where LIKE and RLIKE matchers come from: the engine's cache, or none (each binding compiles its own).</summary>
     public Patterns.PatternCache? Patterns { get; init; }
+
+    /// <summary>Where LOOKUP JOIN finds the key index of a lookup table it has read before: the engine's cache, or none.</summary>
+    public LookupIndexCache? LookupIndexes { get; init; }
+}
+
+/// <summary>
+/// Key indices of lookup tables, kept per table instance (and key columns) for as long as the table lives, so the
+/// scheduled runs that read the same lookup index build its index once. Safe to use from several threads.
+/// </summary>
+internal sealed class LookupIndexCache
+{
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Data.DataTable, System.Collections.Concurrent.ConcurrentDictionary<string, object>> _indices = [];
+
+    public object GetOrAdd(Data.DataTable table, string keys, Func<object> build) =>
+        _indices.GetValue(table, _ => new(StringComparer.Ordinal)).GetOrAdd(keys, _ => build());
 }

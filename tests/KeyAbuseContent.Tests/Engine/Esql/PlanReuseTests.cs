@@ -42,6 +42,34 @@ public sealed class PlanReuseTests
     }
 
     [Fact]
+    public void A_lookup_index_read_again_gives_each_run_its_matches_and_its_multi_value_warning()
+    {
+        var engine = new EsqlEngine();
+        var owners = Table("owners", ["key:keyword", "owner:keyword"], ["k1", "ann"], [Many("k2", "k3"), "bob"]);
+        const string query = "FROM events | KEEP key | LOOKUP JOIN owners ON key";
+
+        var first = engine.Execute(query, Indices(Events, owners), Now);
+        var second = engine.Execute(query, Indices(Events, owners), Now);
+
+        Assert.Equal("ann null null", string.Join(" ", second.Table.Rows.Select(r => r[second.Table.IndexOf("owner")] ?? "null")));
+        Assert.Equal(first.Warnings, second.Warnings);
+        Assert.Contains(second.Warnings, w => w.Contains("LOOKUP JOIN encountered multi-value", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_index_pattern_with_one_index_holding_rows_in_the_window_reads_only_that_index()
+    {
+        var engine = new EsqlEngine();
+        var vendor = Table("events-vendor", ["@timestamp:date", "key:keyword", "agent:keyword"], [Time("2026-11-29T10:00:00Z"), "v1", "x"]);
+        const string query = "FROM events* METADATA _index | KEEP key, _index";
+
+        var windowed = engine.Execute(query, Indices(Events, vendor), Now, (Time("2026-11-30T10:15:00Z"), Time("2026-11-30T12:00:00Z")));
+        var whole = engine.Execute(query, Indices(Events, vendor), Now);
+
+        Assert.Equal(("k2 k3", "k1 k2 k3 v1"), (Keys(windowed), Keys(whole)));
+    }
+
+    [Fact]
     public void A_query_that_does_not_parse_fails_again_on_the_next_run()
     {
         var engine = new EsqlEngine();
