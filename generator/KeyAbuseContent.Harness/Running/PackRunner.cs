@@ -25,27 +25,24 @@ public sealed class PackRunner(RunOptions options, string rulesDir)
 {
     public PackRun Run(IReadOnlyList<CompiledRule> rules, Dataset dataset, bool sentinel, bool elastic, bool parity)
     {
-        // The three passes share nothing but the dataset and the compiled rules (both immutable), each has its own
+        // The two passes share nothing but the dataset and the compiled rules (both immutable), each has its own
         // engine, and their results are combined in a fixed order: they run side by side, and the results do not
-        // depend on which finishes first or on the number of cores.
-        var share = new SentinelShare(dataset);
+        // depend on which finishes first or on the number of cores. The Sentinel pass also gives Sentinel's results
+        // at Elastic's clock (no run delay, so both read the same data) when parity is checked.
+        var withParity = parity && sentinel && elastic;
         var sentinelPass = sentinel
-            ? Task.Run(() => new SentinelRunner(options, rulesDir, share).Run(rules, dataset).Alerts)
-            : Task.FromResult<IReadOnlyList<Alert>>([]);
+            ? Task.Run(() => new SentinelRunner(options, rulesDir, new SentinelShare(dataset)).Run(rules, dataset, withParity))
+            : Task.FromResult<(IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts)>(([], []));
         var elasticPass = elastic
             ? Task.Run(() => new ElasticRunner(options).Run(rules, dataset))
             : Task.FromResult<(IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts)>(([], []));
-        // Sentinel's results again, at Elastic's clock: no run delay, so both read the same data.
-        var parityPass = parity && sentinel && elastic
-            ? Task.Run(() => new SentinelRunner(options with { SentinelRunDelay = TimeSpan.Zero }, rulesDir, share).Run(rules, dataset).Runs)
-            : null;
-        var alerts = new List<Alert>(sentinelPass.GetAwaiter().GetResult());
+        var (sentinelRuns, sentinelAlerts) = sentinelPass.GetAwaiter().GetResult();
+        var alerts = new List<Alert>(sentinelAlerts);
         var (elasticRuns, raised) = elasticPass.GetAwaiter().GetResult();
         alerts.AddRange(raised);
         var differences = new List<ParityDifference>();
-        if (parityPass is not null)
+        if (withParity)
         {
-            var sentinelRuns = parityPass.GetAwaiter().GetResult();
             var byTime = sentinelRuns.ToDictionary(r => (r.Rule, r.ScheduledAt));
             foreach (var e in elasticRuns)
             {

@@ -113,10 +113,24 @@ public sealed class SentinelRunner
 
     private sealed record RefreshJob(DateTime At, KqlRefresh Refresh) : Job(At, 1);
 
-    private sealed record DetectionJob(DateTime At, DateTime Scheduled, CompiledRule Rule) : Job(At, 2);
+    /// <summary>
+    /// One execution of a rule's query: the alerting run of <paramref name="AlertsFor"/> (run delay after it), the
+    /// parity run of <paramref name="ParityFor"/> (no delay), or both when those fall at the same clock time.
+    /// </summary>
+    private sealed record DetectionJob(DateTime At, CompiledRule Rule, DateTime? AlertsFor, DateTime? ParityFor) : Job(At, 2);
 
     /// <summary>Runs every rule over the dataset; returns the raw run results and the alerts raised.</summary>
-    public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset)
+    public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset) => Run(rules, dataset, parity: false);
+
+    /// <summary>
+    /// Runs every rule over the dataset. The alerts are those the platform raises (each run
+    /// <see cref="RunOptions.SentinelRunDelay"/> after its scheduled time); with <paramref name="parity"/> the
+    /// results are those of each scheduled time run with no delay (Elastic's clock, for parity), otherwise those of
+    /// the alerting runs. A parity run and an alerting run at the same clock time see the same data and the same
+    /// history tables (summary rules and refreshes run on their own schedule, before the detections of that time),
+    /// so they are one execution: with a 5-minute delay and a 5-minute rule, parity costs one run more, not twice.
+    /// </summary>
+    public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset, bool parity)
     {
         var runs = new List<RunResult>();
         var alerts = new List<Alert>();
@@ -158,7 +172,17 @@ public sealed class SentinelRunner
                 jobs.AddRange(_options.Times(dataset, r.Every).Select(t => new RefreshJob(t, r)));
             }
             var every = rule.Sentinel.Rule.QueryFrequency;
-            jobs.AddRange(_options.Times(dataset, every).Select(t => new DetectionJob(t + _options.SentinelRunDelay, t, rule)));
+            var detections = new SortedDictionary<DateTime, DetectionJob>();
+            foreach (var t in _options.Times(dataset, every))
+            {
+                var alertAt = t + _options.SentinelRunDelay;
+                detections[alertAt] = detections.TryGetValue(alertAt, out var j) ? j with { AlertsFor = t } : new DetectionJob(alertAt, rule, t, null);
+                if (parity)
+                {
+                    detections[t] = detections.TryGetValue(t, out var p) ? p with { ParityFor = t } : new DetectionJob(t, rule, null, t);
+                }
+            }
+            jobs.AddRange(detections.Values);
         }
         foreach (var job in jobs.OrderBy(j => j.At).ThenBy(j => j.Order))
         {
@@ -202,8 +226,14 @@ public sealed class SentinelRunner
                             runTables[HistoryTables.SentinelBaseline] = baselineSlices.Slice(period.Item1, period.Item2);
                         }
                         var result = _engine.Execute(d.Rule.Sentinel.Rule.Query, runTables, functions, d.At).Table;
-                        runs.Add(new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, d.Scheduled, d.At, result));
-                        alerts.AddRange(Alerts(d.Rule, result, d.At));
+                        if ((parity ? d.ParityFor : d.AlertsFor) is { } scheduled)
+                        {
+                            runs.Add(new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, scheduled, d.At, result));
+                        }
+                        if (d.AlertsFor is not null)
+                        {
+                            alerts.AddRange(Alerts(d.Rule, result, d.At));
+                        }
                         break;
                     }
             }

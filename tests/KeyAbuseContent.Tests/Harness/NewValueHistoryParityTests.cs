@@ -13,7 +13,7 @@ namespace KeyAbuseContent.Tests.Harness;
 /// </summary>
 public class NewValueHistoryParityTests
 {
-    private const string NewCountryRule = """
+    internal const string NewCountryRule = """
         id: 11111111-2222-4333-8444-888888888888
         name: test-new-country
         version: 1.0.0
@@ -47,7 +47,7 @@ public class NewValueHistoryParityTests
         """;
 
     /// <summary>Three days of hourly use from the US, then 30,000 tokens from Germany from 23:52 on the last day.</summary>
-    private static string NewCountryBeforeMidnight()
+    internal static string NewCountryBeforeMidnight()
     {
         var events = new StringBuilder();
         void Event(DateTime time, string country, int tokens) => events.Append(CultureInfo.InvariantCulture,

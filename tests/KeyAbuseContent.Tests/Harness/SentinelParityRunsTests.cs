@@ -1,0 +1,39 @@
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Running;
+using KeyAbuseContent.Tests.Support;
+
+namespace KeyAbuseContent.Tests.Harness;
+
+/// <summary>
+/// One Sentinel pass gives both the alerts (runs 5 minutes after their scheduled times) and parity's results (the
+/// scheduled times with no delay), sharing the executions that fall at the same clock time: both must be what two
+/// separate passes give.
+/// </summary>
+public class SentinelParityRunsTests
+{
+    private static string Runs(IEnumerable<RunResult> runs) =>
+        string.Join("\n", runs.Select(r => $"{r.Rule} {r.ScheduledAt:O} {r.ExecutedAt:O} {r.Rows.Rows.Count} {string.Join(";", r.Rows.Rows.Select(row => string.Join("|", row)))}"));
+
+    private static string Alerts(IEnumerable<Alert> alerts) =>
+        string.Join("\n", alerts.Select(a => $"{a.Rule} {a.Time:O} {a.KeyId} {a.Title}"));
+
+    [Fact]
+    public void One_pass_with_parity_gives_the_alerts_of_the_delayed_pass_and_the_results_of_a_pass_without_delay()
+    {
+        using var library = new TestLibrary();
+        library.Rule("network/test-new-country.yaml", NewValueHistoryParityTests.NewCountryRule);
+        var build = library.Build();
+        var folder = Path.Combine(library.TestDataDir, "network", "before-midnight");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "events.jsonl"), NewValueHistoryParityTests.NewCountryBeforeMidnight());
+        var dataset = DatasetLoader.Load(folder);
+
+        var both = new SentinelRunner(new RunOptions(), library.RulesDir).Run(build.Rules, dataset, parity: true);
+        var delayed = new SentinelRunner(new RunOptions(), library.RulesDir).Run(build.Rules, dataset);
+        var undelayed = new SentinelRunner(new RunOptions { SentinelRunDelay = TimeSpan.Zero }, library.RulesDir).Run(build.Rules, dataset);
+
+        Assert.NotEmpty(delayed.Alerts);
+        Assert.Equal(Alerts(delayed.Alerts), Alerts(both.Alerts));
+        Assert.Equal(Runs(undelayed.Runs), Runs(both.Runs));
+    }
+}
