@@ -373,6 +373,105 @@ def openai_audit():
     write("vendor/openai_audit", "openai_audit", records)
 
 
+AZ_SUB = "00000000-1111-2222-3333-444444444444"
+AZ_RG = "RG-LLM-PROD"
+AZ_ACCOUNT = "contoso-openai-prod"
+AZ_APIM = "contoso-apim"
+
+
+def az_iso(t):
+    """Log Analytics writes TimeGenerated with seven fractional digits."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
+def az_request_response(t, n, operation, deployment, model, ip_masked, status="200", duration=900, object_id=""):
+    """An AzureDiagnostics row of Azure OpenAI's RequestResponse category (properties in properties_s, as JSON text)."""
+    props = {"apiName": "Azure OpenAI API version 2024-10-21", "requestTime": 0, "requestLength": 412, "responseTime": 0,
+             "responseLength": 1280, "objectId": object_id, "streamType": "Non-Streaming",
+             "modelDeploymentName": deployment, "modelName": model, "modelVersion": "2024-07-18"}
+    return {"TimeGenerated": az_iso(t), "Type": "AzureDiagnostics", "TenantId": "aaaaaaaa-0000-0000-0000-000000000001",
+            "ResourceId": f"/SUBSCRIPTIONS/{AZ_SUB}/RESOURCEGROUPS/{AZ_RG}/PROVIDERS/MICROSOFT.COGNITIVESERVICES/ACCOUNTS/{AZ_ACCOUNT.upper()}",
+            "SubscriptionId": AZ_SUB, "ResourceGroup": AZ_RG, "ResourceProvider": "MICROSOFT.COGNITIVESERVICES",
+            "Resource": AZ_ACCOUNT.upper(), "ResourceType": "ACCOUNTS", "Category": "RequestResponse", "OperationName": operation,
+            "ResultSignature": status, "DurationMs": duration, "CallerIPAddress": ip_masked,
+            "CorrelationId": f"5f1c0a2e-0000-4000-8000-{n:012d}", "Level": "Informational", "properties_s": json.dumps(props, separators=(",", ":"))}
+
+
+def az_gateway(t, n, subscription, product, ip, operation="ChatCompletions_Create", deployment="chat-mini", code=200, total_time=850):
+    """An ApiManagementGatewayLogs row (the gateway's request; the subscription whose key called it)."""
+    return {"TimeGenerated": az_iso(t), "Type": "ApiManagementGatewayLogs", "ApiId": "azure-openai", "OperationId": operation,
+            "ProductId": product, "Method": "POST",
+            "Url": f"https://{AZ_APIM}.azure-api.net/openai/deployments/{deployment}/chat/completions?api-version=2024-10-21",
+            "ResponseCode": code, "BackendResponseCode": code if code != 401 else 0, "CallerIpAddress": ip, "IsRequestSuccess": code < 400,
+            "TotalTime": total_time, "ApimSubscriptionId": subscription, "CorrelationId": f"apim-{n:04d}-7c2d",
+            "_ResourceId": f"/subscriptions/{AZ_SUB}/resourcegroups/{AZ_RG.lower()}/providers/microsoft.apimanagement/service/{AZ_APIM}"}
+
+
+def az_llm(t, n, seq, model, deployment, prompt, completion, stream=False):
+    """An ApiManagementGatewayLlmLog row: one a message of the exchange; every row repeats the request's token counts."""
+    return {"TimeGenerated": az_iso(t), "Type": "ApiManagementGatewayLlmLog", "CorrelationId": f"apim-{n:04d}-7c2d", "SequenceNumber": seq,
+            "ModelName": model, "DeploymentName": deployment, "ApiVersion": "2024-10-21", "IsStreamCompletion": stream,
+            "PromptTokens": prompt, "CompletionTokens": completion, "TotalTokens": prompt + completion,
+            "RequestId": f"chatcmpl-{n:04d}{seq}", "Region": "East US"}
+
+
+def az_activity(t, n, operation, caller, ip, status="Success"):
+    """An AzureActivity row of a Cognitive Services account action (listKeys/action, regenerateKey/action)."""
+    return {"TimeGenerated": az_iso(t), "Type": "AzureActivity", "OperationNameValue": operation,
+            "ResourceProviderValue": "MICROSOFT.COGNITIVESERVICES", "ActivityStatusValue": status, "ActivitySubstatusValue": "",
+            "CategoryValue": "Administrative", "Caller": caller, "CallerIpAddress": ip, "SubscriptionId": AZ_SUB, "ResourceGroup": AZ_RG,
+            "CorrelationId": f"9e3b51d0-0000-4000-8000-{n:012d}",
+            "_ResourceId": f"/subscriptions/{AZ_SUB}/resourcegroups/{AZ_RG.lower()}/providers/microsoft.cognitiveservices/accounts/{AZ_ACCOUNT}"}
+
+
+def azure_openai():
+    """Log Analytics rows of an Azure OpenAI account and the API Management gateway in front of it, one a line."""
+    day = datetime(2026, 11, 27, 9, tzinfo=timezone.utc)
+    rows = []
+    # The chat app's subscription through the gateway: gpt-4o-mini from its own egress, every 5 minutes; every third
+    # request streamed, so its LLM log has a second row repeating the tokens.
+    for i in range(10):
+        t = day + timedelta(minutes=5 * i, seconds=11 + 7 * i)
+        n = i + 1
+        rows.append(az_gateway(t, n, "sub-chat-prod", "chat-app", "203.0.113.10"))
+        stream = i % 3 == 0
+        rows.append(az_llm(t, n, 0, "gpt-4o-mini", "chat-mini", 900 + 10 * i, 150, stream))
+        if stream:
+            rows.append(az_llm(t + timedelta(seconds=2), n, 1, "gpt-4o-mini", "chat-mini", 900 + 10 * i, 150, stream))
+    # A call without a subscription key: the gateway answers 401 and never reaches the model (no LLM log).
+    rows.append(az_gateway(day + timedelta(minutes=12, seconds=40), 90, "", "", "198.51.100.200", code=401, total_time=3))
+    # Direct calls to the account with its key (RequestResponse; the caller's last octet masked, no tokens).
+    for i in range(4):
+        t = day + timedelta(minutes=7 + 10 * i, seconds=23)
+        if i % 2 == 0:
+            rows.append(az_request_response(t, 100 + i, "ChatCompletions_Create", "chat-mini", "gpt-4o-mini", "81.2.69.***"))
+        else:
+            rows.append(az_request_response(t, 100 + i, "Embeddings_Create", "embed-small", "text-embedding-3-small", "81.2.69.***", duration=120))
+    # Control plane: the deployment pipeline lists the account's keys, an administrator regenerates key 2.
+    rows.append(az_activity(day + timedelta(minutes=2, seconds=5), 1, "MICROSOFT.COGNITIVESERVICES/ACCOUNTS/LISTKEYS/ACTION",
+                            "5d1e8a7c-0000-4000-8000-0000000000d1", "203.0.113.50"))
+    rows.append(az_activity(day + timedelta(minutes=30, seconds=48), 2, "MICROSOFT.COGNITIVESERVICES/ACCOUNTS/REGENERATEKEY/ACTION",
+                            "dana.kim@example.com", "198.51.100.7"))
+    # The episode: the chat app's subscription key, leaked, used from another network for gpt-4o with long prompts.
+    abuse = datetime(2026, 11, 27, 14, 5, 31, tzinfo=timezone.utc)
+    for i in range(6):
+        t = abuse + timedelta(minutes=2 * i, seconds=3 * i)
+        n = 50 + i
+        rows.append(az_gateway(t, n, "sub-chat-prod", "chat-app", "198.51.100.77", deployment="chat-4o", total_time=4200))
+        rows.append(az_llm(t, n, 0, "gpt-4o", "chat-4o", 24000, 3900, True))
+        rows.append(az_llm(t + timedelta(seconds=3), n, 1, "gpt-4o", "chat-4o", 24000, 3900, True))
+        rows.append(az_llm(t + timedelta(seconds=6), n, 2, "gpt-4o", "chat-4o", 24000, 3900, True))
+    rows.sort(key=lambda r: (r["TimeGenerated"], r["Type"], r.get("SequenceNumber", -1)))
+    write("vendor/azure_openai", "azure_openai", rows)
+    with open(os.path.join(TEST_DATA, "vendor/azure_openai", "inventory.yaml"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("# Key inventory for test-data/vendor/azure_openai (synthetic; see README.md).\n"
+                "keys:\n"
+                "  - id: sub-chat-prod\n    provider: azure_openai\n    owner: lee.park@example.com\n    team: chat\n"
+                "    service: chat-app\n    env: prod\n    models: [gpt-4o-mini]\n    operations: [chat]\n"
+                "  - id: CONTOSO-OPENAI-PROD\n    provider: azure_openai\n    owner: dana.kim@example.com\n    team: platform\n"
+                "    service: llm-platform\n    env: prod\n    models: [gpt-4o-mini, gpt-4o, text-embedding-3-small]\n")
+
+
 if __name__ == "__main__":
     llmjacking()
     onboarding()
@@ -381,3 +480,4 @@ if __name__ == "__main__":
     litellm()
     otel()
     openai_audit()
+    azure_openai()

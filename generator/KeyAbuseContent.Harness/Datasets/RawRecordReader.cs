@@ -29,7 +29,7 @@ public static class RawRecordReader
             return [];
         }
         var records = new List<RawRecord>();
-        var known = string.Join(", ", RawSources.All.Select(s => s.Name));
+        var known = string.Join(", ", RawSources.Files);
         foreach (var sub in Directory.GetDirectories(dir).Order(StringComparer.Ordinal))
         {
             problems.Add(new DatasetProblem(PathDisplay.Of(sub), 0, $"unknown source folder: raw/ holds one file a source, <source>.jsonl or <source>.jsonl.gz ({known})"));
@@ -41,23 +41,25 @@ public static class RawRecordReader
             var name = Path.GetFileName(path);
             var stem = name.EndsWith(".jsonl.gz", StringComparison.Ordinal) ? name[..^".jsonl.gz".Length]
                 : name.EndsWith(".jsonl", StringComparison.Ordinal) ? name[..^".jsonl".Length] : null;
-            if (stem is null || RawSources.Named(stem) is not { } source)
+            var tables = stem is null ? [] : RawSources.InFile(stem);
+            if (tables.IsEmpty)
             {
                 problems.Add(new DatasetProblem(display, 0, $"unknown source file: expected <source>.jsonl or <source>.jsonl.gz with a source of {known}"));
                 continue;
             }
-            if (!seen.Add(stem))
+            if (!seen.Add(stem!))
             {
                 problems.Add(new DatasetProblem(display, 0, $"source {stem} has both a .jsonl and a .jsonl.gz file; only the first is read"));
                 continue;
             }
-            ReadFile(path, display, source, records, problems);
+            ReadFile(path, display, tables, records, problems);
         }
         return [.. records.OrderBy(r => r.Time)];
     }
 
-    private static void ReadFile(string path, string display, RawSource source, List<RawRecord> records, ImmutableArray<DatasetProblem>.Builder problems)
+    private static void ReadFile(string path, string display, ImmutableArray<RawSource> tables, List<RawRecord> records, ImmutableArray<DatasetProblem>.Builder problems)
     {
+        var source = tables[0];
         var gzip = path.EndsWith(".gz", StringComparison.Ordinal);
         using var file = File.OpenRead(path);
         var expected = gzip ? GzipSize(file) : null;
@@ -75,7 +77,7 @@ public static class RawRecordReader
                 }
                 foreach (var (text, splitError) in source.Shape == RawRecordShape.OtlpSpans ? OtlpSpans.Split(line) : [(line, null)])
                 {
-                    var (record, error) = splitError is null ? Parse(source, display, number, text!) : (null, splitError);
+                    var (record, error) = splitError is null ? Parse(tables, display, number, text!) : (null, splitError);
                     if (error is not null)
                     {
                         problems.Add(new DatasetProblem(display, number, error));
@@ -111,7 +113,14 @@ public static class RawRecordReader
     }
 
     /// <summary>Parses and checks one record; returns the reason when it is not a valid record of its source.</summary>
-    public static (RawRecord? Record, string? Error) Parse(RawSource source, string file, int line, string text)
+    public static (RawRecord? Record, string? Error) Parse(RawSource source, string file, int line, string text) => Parse([source], file, line, text);
+
+    /// <summary>
+    /// Parses one record of a raw file holding the rows of <paramref name="tables"/> (one source, or several tables
+    /// told apart by their match fields, Log Analytics' <c>Type</c>) and checks it against its table; returns the
+    /// reason when it is not a valid row of any.
+    /// </summary>
+    public static (RawRecord? Record, string? Error) Parse(ImmutableArray<RawSource> tables, string file, int line, string text)
     {
         JsonNode? node;
         try
@@ -124,8 +133,38 @@ public static class RawRecordReader
         }
         if (node is not JsonObject json)
         {
-            return (null, $"a {source.Name} record is a JSON object");
+            return (null, $"a {tables[0].RawFile} record is a JSON object");
         }
+        var (source, dispatchError) = Dispatch(tables, json);
+        return source is null ? (null, dispatchError) : Check(source, file, line, text, json);
+    }
+
+    /// <summary>The table a record is a row of, or why it is none.</summary>
+    private static (RawSource? Source, string? Error) Dispatch(ImmutableArray<RawSource> tables, JsonObject json)
+    {
+        if (tables.Length == 1 && tables[0].Matches.IsEmpty)
+        {
+            return (tables[0], null);
+        }
+        string? Text(string path) => Find(json, path) is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        if (tables.FirstOrDefault(t => t.Accepts(Text)) is { } table)
+        {
+            return (table, null);
+        }
+        // Say what the record is, in the terms of the match fields, and what the file may hold.
+        var fields = tables.SelectMany(t => t.Matches.Select(m => m.Path)).Distinct().ToList();
+        var first = fields[0];
+        if (Find(json, first) is null)
+        {
+            return (null, $"missing field '{first}' (a string naming the record's table)");
+        }
+        var shown = string.Join(", ", fields.Where(f => Find(json, f) is not null).Select(f => $"{f} '{Text(f) ?? Find(json, f)!.ToJsonString()}'"));
+        var expected = string.Join("; ", tables.Select(t => string.Join(", ", t.Matches.Select(m => $"{m.Path} '{m.Value}'"))));
+        return (null, $"not a row this source reads ({shown}): expected {expected}");
+    }
+
+    private static (RawRecord? Record, string? Error) Check(RawSource source, string file, int line, string text, JsonObject json)
+    {
         foreach (var required in source.Required)
         {
             var value = Find(json, required.Path);
@@ -140,7 +179,7 @@ public static class RawRecordReader
         }
         foreach (var address in source.Addresses)
         {
-            if (Find(json, address) is JsonValue v && v.TryGetValue<string>(out var ip) && ip.Length > 0 && !IPAddress.TryParse(ip, out _))
+            if (Find(json, address) is JsonValue v && v.TryGetValue<string>(out var ip) && ip.Length > 0 && !IPAddress.TryParse(Unmasked(ip), out _))
             {
                 return (null, $"field '{address}' '{ip}' is not an IP address");
             }
@@ -152,6 +191,9 @@ public static class RawRecordReader
         }
         return (new RawRecord(source, file, line, text, json, time.Value), null);
     }
+
+    /// <summary>An IPv4 address whose last octet the vendor masked (<see cref="RawMaskedAddress"/>), as the parsers read it.</summary>
+    private static string Unmasked(string ip) => ip.EndsWith("." + RawMaskedAddress.Mask, StringComparison.Ordinal) ? ip[..^RawMaskedAddress.Mask.Length] + "0" : ip;
 
     /// <summary>The node at a raw path (<see cref="RawPaths"/>), or null when a step is missing or JSON null.</summary>
     public static JsonNode? Find(JsonNode? node, string path)

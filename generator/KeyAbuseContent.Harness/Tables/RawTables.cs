@@ -24,30 +24,42 @@ public sealed record IngestProblem(string File, int Line, string Pipeline, strin
 /// </summary>
 public static class RawTables
 {
-    /// <summary>The Sentinel tables of every raw source (empty when the dataset has none of its records).</summary>
+    /// <summary>
+    /// The Sentinel tables of every raw source (empty when the dataset has none of its records); sources sharing a
+    /// native table (AzureDiagnostics categories) fill one table with the union of their columns.
+    /// </summary>
     public static Dictionary<string, DataTable> Sentinel(Dataset dataset)
     {
         var tables = new Dictionary<string, DataTable>(StringComparer.Ordinal);
-        foreach (var source in RawSources.All)
+        foreach (var group in RawSources.Tables.GroupBy(s => s.SentinelTable, StringComparer.Ordinal))
         {
+            var native = !group.First().CustomTable;
             var columns = new List<ColumnSchema> { new("TimeGenerated", "datetime") };
-            if (!source.CustomTable)
+            if (native)
             {
                 columns.Add(new("Type", "string"));
             }
-            columns.AddRange(source.Columns.Select(c => new ColumnSchema(c.Column, c.KqlType)));
+            var paths = new List<RawColumn>();
+            foreach (var c in group.SelectMany(s => s.Columns))
+            {
+                if (paths.All(p => p.Column != c.Column))
+                {
+                    paths.Add(c);
+                    columns.Add(new(c.Column, c.KqlType));
+                }
+            }
             var rows = new List<object?[]>();
-            foreach (var record in dataset.Raw.Where(r => r.Source == source))
+            foreach (var record in dataset.Raw.Where(r => r.Source.SentinelTable == group.Key))
             {
                 var row = new List<object?> { record.Time };
-                if (!source.CustomTable)
+                if (native)
                 {
-                    row.Add(source.SentinelTable);
+                    row.Add(group.Key);
                 }
-                row.AddRange(source.Columns.Select(c => KqlValue(RawRecordReader.Find(record.Json, c.Path), c.KqlType)));
+                row.AddRange(paths.Select(c => KqlValue(RawRecordReader.Find(record.Json, c.Path), c.KqlType)));
                 rows.Add([.. row]);
             }
-            tables[source.SentinelTable] = new DataTable(source.SentinelTable, columns, rows);
+            tables[group.Key] = new DataTable(group.Key, columns, rows);
         }
         return tables;
     }
@@ -75,16 +87,19 @@ public static class RawTables
         };
     }
 
-    /// <summary>The Elastic data streams of every raw source after its ingest pipeline, and the records it rejected.</summary>
+    /// <summary>
+    /// The Elastic data streams of every raw source after its ingest pipeline, and the records it rejected. A joined
+    /// source's tables go through their pipelines to staging streams, then through the shipped pivot transform and its
+    /// destination pipeline into the index the source's data stream name is an alias of.
+    /// </summary>
     public static (Dictionary<string, DataTable> Indices, ImmutableArray<IngestProblem> Problems) Elastic(Dataset dataset)
     {
-        var indices = new Dictionary<string, DataTable>(StringComparer.Ordinal);
         var problems = ImmutableArray.CreateBuilder<IngestProblem>();
-        foreach (var source in RawSources.All)
+        var staged = new Dictionary<RawSource, List<JsonObject>>();
+        foreach (var source in RawSources.Tables)
         {
             var pipeline = new IngestPipeline(source.ElasticPipeline, ElasticIngestPipelines.Pipeline(source));
-            var mapping = ElasticIngestPipelines.Mapping(source);
-            var rows = new List<object?[]>();
+            var docs = staged[source] = [];
             foreach (var record in dataset.Raw.Where(r => r.Source == source))
             {
                 var doc = new JsonObject { ["message"] = record.Text };
@@ -97,11 +112,41 @@ public static class RawTables
                     problems.Add(new IngestProblem(record.File, record.Line, pipeline.Name, e.Message));
                     continue;
                 }
-                rows.Add([.. mapping.Select(m => EsValue(IngestPipeline.Get(doc, m.Field), m.Type))]);
+                docs.Add(doc);
             }
+        }
+        var indices = new Dictionary<string, DataTable>(StringComparer.Ordinal);
+        foreach (var source in RawSources.All)
+        {
+            var docs = source.Join is { } join ? Joined(source, staged[source].Concat(staged[join.Table]), problems) : staged[source];
+            var mapping = ElasticIngestPipelines.Mapping(source);
+            var rows = docs.Select(doc => (object?[])[.. mapping.Select(m => EsValue(IngestPipeline.Get(doc, m.Field), m.Type))]).ToList();
             indices[source.ElasticDataStream] = new DataTable(source.ElasticDataStream, [.. mapping.Select(m => new ColumnSchema(m.Field, m.Type))], rows);
         }
         return (indices, problems.ToImmutable());
+    }
+
+    /// <summary>A joined source's staging documents through its transform and the transform's destination pipeline.</summary>
+    private static List<JsonObject> Joined(RawSource source, IEnumerable<JsonObject> staging, ImmutableArray<IngestProblem>.Builder problems)
+    {
+        var name = ElasticRawJoins.TransformName(source);
+        var transform = new PivotTransform(name, ElasticRawJoins.Transform(source));
+        var pipeline = new IngestPipeline(name, ElasticRawJoins.DestPipeline(source));
+        var output = new List<JsonObject>();
+        foreach (var doc in transform.Run(staging))
+        {
+            try
+            {
+                pipeline.Run(doc);
+            }
+            catch (IngestFailureException e)
+            {
+                problems.Add(new IngestProblem("transform " + name, 0, pipeline.Name, e.Message));
+                continue;
+            }
+            output.Add(doc);
+        }
+        return output;
     }
 
     /// <summary>A document's field as the mapping indexes it (a multi-value for an array).</summary>

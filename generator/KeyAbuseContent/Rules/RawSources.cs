@@ -54,6 +54,16 @@ public sealed record RawConst(string Value) : RawValue;
 /// </summary>
 public sealed record RawLookup(string Path, ImmutableArray<(string From, string To)> Table, string? Otherwise, string? WhenMissing) : RawValue;
 
+/// <summary>
+/// An address whose last IPv4 octet the vendor masks (Azure OpenAI's diagnostic logs write <c>81.2.69.***</c>): the
+/// masked octet is read as 0, the address of the /24 network the caller is in, which country and ASN tables still place.
+/// </summary>
+public sealed record RawMaskedAddress(string Path) : RawValue
+{
+    /// <summary>What the vendor writes in place of the last octet.</summary>
+    public const string Mask = "***";
+}
+
 /// <summary>The keys of a raw path (see <see cref="RawPath"/>).</summary>
 public static class RawPaths
 {
@@ -89,9 +99,21 @@ public sealed record RawFieldMap(string Field, RawValue Value);
 /// <summary>
 /// A column of the Sentinel table a raw source lands in, and the raw JSON path it holds (a whole object for a
 /// dynamic column). <paramref name="NotInReference"/> marks a column the Azure Monitor table reference lists but the
-/// Azure-Sentinel schema file lacks: parsers read it with <c>column_ifexists</c>.
+/// Azure-Sentinel schema file lacks: parsers read it with <c>column_ifexists</c>. <paramref name="JsonText"/> marks a
+/// string column holding a JSON document (AzureDiagnostics' <c>properties_s</c>): paths below it are read through
+/// <c>parse_json</c> on Sentinel and a <c>json</c> processor on Elastic.
 /// </summary>
-public sealed record RawColumn(string Column, string Path, string KqlType, bool NotInReference = false);
+public sealed record RawColumn(string Column, string Path, string KqlType, bool NotInReference = false, bool JsonText = false);
+
+/// <summary>A field value a record must carry to be a row of a source's table (<see cref="RawSource.Match"/>).</summary>
+public sealed record RawMatch(string Path, string Value);
+
+/// <summary>
+/// Another table's rows joined to a source's rows: <paramref name="Table"/>'s rows whose <paramref name="FilterPath"/>
+/// equals <paramref name="FilterValue"/>, matched on <paramref name="On"/> (a column both tables have), their columns
+/// read by the mapping as <c>&lt;Prefix&gt;.&lt;path&gt;</c>. A left join: a row without a match keeps its own fields.
+/// </summary>
+public sealed record RawJoin(RawSource Table, string On, string FilterPath, string FilterValue, string Prefix);
 
 /// <summary>A field a raw record must carry, with its JSON kind; a record without it is reported and skipped.</summary>
 public sealed record RawRequirement(string Path, RawKind Kind);
@@ -102,6 +124,9 @@ public sealed record RawRequirement(string Path, RawKind Kind);
 /// On Sentinel it is read from <see cref="SentinelTable"/> (a native table, or a custom table the pack creates whose
 /// columns are the record's top-level fields); on Elastic the ingest pipeline <see cref="ElasticPipeline"/> writes
 /// it to <see cref="ElasticDataStream"/>.
+/// A source may be one of several tables whose rows share a raw file (<see cref="File"/>; Log Analytics rows naming
+/// their table in <c>Type</c>): <see cref="Match"/> says which records are its rows, and on a native table shared with
+/// other rows the Sentinel parser keeps only those (every match but <c>Type</c>, which is the table itself).
 /// </summary>
 public sealed record RawSource(
     string Name,
@@ -117,8 +142,26 @@ public sealed record RawSource(
     ImmutableArray<string> Addresses,
     ImmutableArray<RawColumn> Columns,
     ImmutableArray<RawFieldMap> Fields,
-    RawRecordShape Shape = RawRecordShape.Line)
+    RawRecordShape Shape = RawRecordShape.Line,
+    string? File = null,
+    ImmutableArray<RawMatch> Match = default,
+    RawJoin? Join = null)
 {
+    /// <summary>The raw file stem its records come from (<c>raw/&lt;RawFile&gt;.jsonl[.gz]</c>).</summary>
+    public string RawFile => File ?? Name;
+
+    /// <summary>The field values a record of <see cref="RawFile"/> must carry to be this source's row (none: every record).</summary>
+    public ImmutableArray<RawMatch> Matches => Match.IsDefault ? [] : Match;
+
+    /// <summary>Whether a record is a row of this source (its file holds other tables' rows too).</summary>
+    public bool Accepts(Func<string, string?> value) => Matches.All(m => value(m.Path) == m.Value);
+
+    /// <summary>The matches a Sentinel parser filters the native table on (the table's own name is not a filter).</summary>
+    public IEnumerable<RawMatch> SentinelFilters => CustomTable ? [] : Matches.Where(m => m.Path != "Type");
+
+    /// <summary>Whether it has a parser and a pipeline of its own (false for a table read only through another source's join).</summary>
+    public bool Normalizes => !Fields.IsEmpty;
+
     /// <summary>Whether the pack creates the Sentinel table (a custom <c>_CL</c> table) rather than reading a native one.</summary>
     public bool CustomTable => SentinelTable.EndsWith("_CL", StringComparison.Ordinal);
 
@@ -133,7 +176,7 @@ public sealed record RawSource(
 }
 
 /// <summary>The vendor log formats of FORMATS.md that datasets may carry under <c>raw/</c>.</summary>
-public static class RawSources
+public static partial class RawSources
 {
     /// <summary>AWS error codes of Bedrock's runtime API and the HTTP statuses they are returned with.</summary>
     public static readonly ImmutableArray<(string From, string To)> AwsErrorStatus =
@@ -407,8 +450,17 @@ public static class RawSources
             new("user_agent", new RawPath("actor/session/user_agent")),
         ]);
 
-    /// <summary>Every raw source, by name.</summary>
-    public static ImmutableArray<RawSource> All => [BedrockCloudTrail, BedrockInvocation, LiteLlm, OtelGenAi, OpenAiAudit];
+    /// <summary>Every raw source that is normalized, by name.</summary>
+    public static ImmutableArray<RawSource> All => [BedrockCloudTrail, BedrockInvocation, LiteLlm, OtelGenAi, OpenAiAudit, AzureOpenAiRequests, AzureOpenAiApim, AzureOpenAiActivity];
+
+    /// <summary>Every table raw records may be rows of: the sources and the tables their joins read.</summary>
+    public static ImmutableArray<RawSource> Tables => [.. All, .. All.Where(s => s.Join is not null).Select(s => s.Join!.Table)];
+
+    /// <summary>The raw file stems datasets may carry, in order.</summary>
+    public static ImmutableArray<string> Files => [.. Tables.Select(s => s.RawFile).Distinct()];
+
+    /// <summary>The tables whose rows a raw file holds.</summary>
+    public static ImmutableArray<RawSource> InFile(string file) => [.. Tables.Where(s => s.RawFile == file)];
 
     public static RawSource? Named(string name) => All.FirstOrDefault(s => s.Name == name);
 }

@@ -21,10 +21,16 @@ public static class ElasticIngestPipelines
     /// <summary>The pipeline of a raw source: its description and processors.</summary>
     public static JsonObject Pipeline(RawSource raw)
     {
+        var mapped = ElasticRawJoins.Mapped(raw);
         var processors = new JsonArray { Processor("json", new JsonObject { ["field"] = "message", ["target_field"] = RawField }) };
+        // String columns holding JSON documents (AzureDiagnostics' properties_s) parsed in place, when the record has them.
+        foreach (var column in raw.Columns.Where(c => c.JsonText && mapped.SelectMany(m => Paths(m.Value)).Any(p => RawPaths.StartsWith(p, c.Path) && p != c.Path)))
+        {
+            processors.Add(Processor("json", new JsonObject { ["field"] = Field(column.Path), ["ignore_failure"] = true }));
+        }
         // Keys holding dots (OpenTelemetry attribute names, OpenAI's api_key.created) become objects, so dotted field
         // paths reach them: shallow parents first.
-        foreach (var parent in DottedParents(raw))
+        foreach (var parent in DottedParents(raw, mapped))
         {
             processors.Add(Processor("dot_expander", new JsonObject { ["field"] = "*", ["path"] = parent }));
         }
@@ -50,20 +56,19 @@ public static class ElasticIngestPipelines
             }),
         }));
         processors.Add(Processor("set", new JsonObject { ["field"] = "event.dataset", ["value"] = raw.Dataset }));
-        foreach (var field in raw.Target.Fields.Where(f => f.Name is not ("time" or "tokens")))
+        foreach (var (field, value) in mapped)
         {
-            if (raw.Map(field.Name) is { } value)
+            foreach (var p in FieldProcessors(field, value))
             {
-                foreach (var p in FieldProcessors(field, value))
-                {
-                    processors.Add(p);
-                }
+                processors.Add(p);
             }
         }
         processors.Add(Processor("remove", new JsonObject { ["field"] = new JsonArray("message", RawField), ["ignore_missing"] = true }));
         return new JsonObject
         {
-            ["description"] = $"KeyAbuseContent: {raw.Description}, normalized as {Sources.Name(raw.Feeds)} events (ECS and OpenTelemetry GenAI fields) for {raw.ElasticDataStream}.",
+            ["description"] = ElasticRawJoins.Staged(raw)
+                ? $"KeyAbuseContent: {raw.Description}, their fields for the join that writes {ElasticRawJoins.JoinParent(raw).ElasticDataStream}, into {ElasticRawJoins.DataStream(raw)}."
+                : $"KeyAbuseContent: {raw.Description}, normalized as {Sources.Name(raw.Feeds)} events (ECS and OpenTelemetry GenAI fields) for {raw.ElasticDataStream}.",
             ["processors"] = processors,
         };
     }
@@ -83,29 +88,32 @@ public static class ElasticIngestPipelines
         _ => "keyword",
     };
 
-    /// <summary>The setup requests that install the pipelines.</summary>
+    /// <summary>The setup requests that install the pipelines, and the joins of sources whose rows are joined.</summary>
     public static IEnumerable<ElasticSetupRequest> Requests() =>
-        RawSources.All.Select(r => new ElasticSetupRequest("PUT", "/_ingest/pipeline/" + r.ElasticPipeline, Pipeline(r),
-            $"normalizes raw {r.Name} records into {r.ElasticDataStream}: ship the JSON lines with this pipeline (Elastic Agent custom logs, or Filebeat's pipeline setting)"));
+        RawSources.Tables.Select(r => new ElasticSetupRequest("PUT", "/_ingest/pipeline/" + r.ElasticPipeline, Pipeline(r),
+            $"normalizes raw {r.Name} records into {ElasticRawJoins.DataStream(r)}: ship the JSON lines with this pipeline (Elastic Agent custom logs, or Filebeat's pipeline setting)"))
+        .Concat(RawSources.All.Where(r => r.Join is not null).SelectMany(ElasticRawJoins.Requests));
 
-    private static JsonObject Processor(string type, JsonObject body) => new() { [type] = body };
+    public static JsonObject Processor(string type, JsonObject body) => new() { [type] = body };
 
     /// <summary>A raw path as an ingest field path, once its dotted keys are expanded.</summary>
     private static string Field(string path) => RawField + "." + string.Join('.', RawPaths.Segments(path));
 
-    private static IEnumerable<string> Paths(RawValue value) => value switch
+    /// <summary>The raw paths a mapped value reads.</summary>
+    public static IEnumerable<string> Paths(RawValue value) => value switch
     {
         RawPath p => [p.Path],
         RawLookup l => [l.Path],
+        RawMaskedAddress m => [m.Path],
         RawFirst f => f.Values.SelectMany(Paths),
         _ => [],
     };
 
     /// <summary>The objects holding keys with dots, as ingest paths, shallow first.</summary>
-    private static IEnumerable<string> DottedParents(RawSource raw)
+    private static IEnumerable<string> DottedParents(RawSource raw, IEnumerable<(SourceField Field, RawValue Value)> mapped)
     {
         var parents = new SortedSet<string>(Comparer<string>.Create((a, b) => a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(a, b)));
-        foreach (var path in raw.Fields.SelectMany(f => Paths(f.Value)).Append(raw.TimePath))
+        foreach (var path in mapped.SelectMany(f => Paths(f.Value)).Append(raw.TimePath))
         {
             var segments = RawPaths.Segments(path);
             for (var i = 0; i < segments.Length; i++)
@@ -119,7 +127,8 @@ public static class ElasticIngestPipelines
         return parents;
     }
 
-    private static IEnumerable<JsonObject> FieldProcessors(SourceField field, RawValue value)
+    /// <summary>The processors that write a field from a mapped value, converted to the field's type.</summary>
+    public static IEnumerable<JsonObject> FieldProcessors(SourceField field, RawValue value)
     {
         foreach (var p in ValueProcessors(field.Esql, value))
         {
@@ -172,6 +181,10 @@ public static class ElasticIngestPipelines
                 {
                     yield return Processor("set", new JsonObject { ["field"] = target, ["value"] = m, ["override"] = false });
                 }
+                break;
+            case RawMaskedAddress masked:
+                yield return Copy(target, masked.Path);
+                yield return Processor("gsub", new JsonObject { ["field"] = target, ["pattern"] = @"\." + Literal(RawMaskedAddress.Mask) + "$", ["replacement"] = ".0", ["ignore_missing"] = true });
                 break;
             case RawFirst f:
                 // The last value first, then each earlier path over it when it is present: the first present one wins.

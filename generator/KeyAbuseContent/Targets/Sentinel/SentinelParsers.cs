@@ -53,7 +53,7 @@ public static class SentinelParsers
         new(ActivityTable, NormalizedColumns(Sources.Activity), "Normalized LLM API requests, one row a request (KeyAbuseContent)."),
         new(AuditTable, NormalizedColumns(Sources.Audit), "Normalized LLM provider audit events (KeyAbuseContent)."),
         new(LogsTable, NormalizedColumns(Sources.Logs), "Application and CI log lines searched for key material (KeyAbuseContent)."),
-        .. RawSources.All.Where(r => r.CustomTable).Select(RawTable),
+        .. RawSources.Tables.Where(r => r.CustomTable).Select(RawTable),
         new(HistoryTables.SentinelHourly,
             [("TimeGenerated", "datetime"), ("Rule", "string"), ("Entity", "string"), ("Value", "string"), ("Metric", "real")],
             "Hourly per-rule aggregates written by KeyAbuseContent's summary rules."),
@@ -82,14 +82,17 @@ public static class SentinelParsers
     /// <summary>A view's own rows unioned with the parsers of the raw sources that feed it (each bound by a let).</summary>
     private static KqlQuery WithRawSources(RuleSource feeds, KqlTabular own)
     {
-        var raws = RawSources.All.Where(r => r.Feeds == feeds && r.SentinelParser != Sources.For(feeds).KqlFunction).ToList();
-        if (raws.Count == 0)
-        {
-            return new KqlQuery([], own);
-        }
-        var lets = raws.Select(r => new KqlLet(LetName(r), KqlNodes.FromFunction(r.SentinelParser), null)).ToList();
-        return new KqlQuery([.. lets], own.Then(new KqlUnion([.. lets.Select(l => l.Name)])));
+        var lets = RawLets(feeds);
+        return lets.Count == 0 ? new KqlQuery([], own) : new KqlQuery([.. lets], own.Then(new KqlUnion([.. lets.Select(l => l.Name)])));
     }
+
+    /// <summary>
+    /// A let for each raw source feeding a view: its parser function, or, for a source whose parser is the view
+    /// itself (the control plane's native tables), its parser body.
+    /// </summary>
+    private static List<KqlLet> RawLets(RuleSource feeds) =>
+        [.. RawSources.All.Where(r => r.Feeds == feeds).Select(r => new KqlLet(LetName(r),
+            r.SentinelParser == Sources.For(feeds).KqlFunction ? RawParser(r) : KqlNodes.FromFunction(r.SentinelParser), null))];
 
     private static string LetName(RawSource r) => string.Concat(r.Name.Split('_').Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
 
@@ -106,12 +109,39 @@ public static class SentinelParsers
         var target = raw.Target;
         var computed = target.Fields.Where(f => f.Name is not ("time" or "tokens"))
             .Select(f => SentinelRawMapping.Value(raw, f) is KqlName n && n.Name == f.Kql ? KqlNodes.Bare(n) : KqlNodes.As(f.Kql, SentinelRawMapping.Value(raw, f)));
-        var body = KqlNodes.From(raw.SentinelTable).Then(new KqlProject([KqlNodes.Bare(KqlNodes.Col("TimeGenerated")), .. computed]));
+        var body = KqlNodes.From(raw.SentinelTable);
+        if (raw.SentinelFilters.Any())
+        {
+            // A native table holding other rows too (AzureDiagnostics of every resource type and category).
+            body = body.Then(new KqlWhere(KqlNodes.And(raw.SentinelFilters.Select(m => KqlNodes.Op("==", KqlNodes.Col(m.Path), KqlLiteral.Str(m.Value))))));
+        }
+        if (raw.Join is { } join)
+        {
+            body = body.Then(Join(join));
+        }
+        body = body.Then(new KqlProject([KqlNodes.Bare(KqlNodes.Col("TimeGenerated")), .. computed]));
         if (target.Field("tokens") is not null)
         {
             body = body.Then(new KqlExtend([TotalTokens()]), new KqlProject([.. target.Fields.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))]));
         }
         return body;
+    }
+
+    /// <summary>
+    /// <c>lookup kind=leftouter (Table | where Filter == value | project On, PrefixColumn = Column, ...) on On</c>: the
+    /// joined table's matching rows (for API Management's LLM log, only SequenceNumber 0, the row with the tokens).
+    /// </summary>
+    private static KqlLookup Join(RawJoin join)
+    {
+        var filter = join.Table.Columns.First(c => c.Path == join.FilterPath);
+        KqlExpr value = filter.KqlType is "int" or "long"
+            ? KqlLiteral.Long(long.Parse(join.FilterValue, System.Globalization.CultureInfo.InvariantCulture))
+            : KqlLiteral.Str(join.FilterValue);
+        var right = KqlNodes.From(join.Table.SentinelTable).Then(
+            new KqlWhere(KqlNodes.Op("==", KqlNodes.Col(filter.Column), value)),
+            new KqlProject([KqlNodes.Bare(KqlNodes.Col(join.On)), .. join.Table.Columns.Where(c => c.Column != join.On)
+                .Select(c => KqlNodes.As(join.Prefix + c.Column, KqlNodes.Col(c.Column)))]));
+        return new KqlLookup("leftouter", right, [new KqlJoinKey(join.On, join.On)]);
     }
 
     /// <summary>The parser functions of the raw sources that have their own (the others are part of a view's body).</summary>
@@ -144,26 +174,11 @@ public static class SentinelParsers
         return new SentinelFunction(source.KqlFunction, "", KqlRenderer.Render(WithRawSources(source.Source, body)), description);
     }
 
-    /// <summary>The control-plane parser: AWS CloudTrail and Azure Activity in one shape.</summary>
+    /// <summary>The control-plane parser: AWS CloudTrail and Azure Activity in one shape, each a raw source read in the view's body.</summary>
     public static SentinelFunction ControlPlane()
     {
-        static KqlExpr Str(string s) => KqlLiteral.Str(s);
-        var aws = RawParser(RawSources.BedrockCloudTrail);
-        var azure = KqlNodes.From("AzureActivity").Then(new KqlProject([
-            KqlNodes.Bare(KqlNodes.Col("TimeGenerated")),
-            KqlNodes.As("Cloud", Str("azure")),
-            KqlNodes.As("EventSource", KqlNodes.Col("ResourceProviderValue")),
-            KqlNodes.As("EventName", KqlNodes.Col("OperationNameValue")),
-            KqlNodes.As("Actor", KqlNodes.Col("Caller")),
-            KqlNodes.As("KeyId", Str("")),
-            KqlNodes.As("AccountId", KqlNodes.Col("SubscriptionId")),
-            KqlNodes.As("Region", Str("")),
-            KqlNodes.As("SrcIpAddr", KqlNodes.Col("CallerIpAddress")),
-            KqlNodes.As("HttpUserAgent", Str("")),
-            KqlNodes.As("Outcome", KqlNodes.Call("iff", KqlNodes.Op("=~", KqlNodes.Col("ActivityStatusValue"), Str("Failure")), Str("failure"), Str("success"))),
-            KqlNodes.As("ErrorCode", KqlNodes.Col("ActivitySubstatusValue")),
-            KqlNodes.As("Model", Str(""))]));
-        var query = new KqlQuery([new KqlLet("Aws", aws, null), new KqlLet("Azure", azure, null)], new KqlTabular(new KqlTableSource("Aws"), [new KqlUnion(["Azure"])]));
+        var lets = RawLets(RuleSource.ControlPlane);
+        var query = new KqlQuery([.. lets], new KqlTabular(new KqlTableSource(lets[0].Name), [new KqlUnion([.. lets.Skip(1).Select(l => l.Name)])]));
         return new SentinelFunction(Sources.ControlPlane.KqlFunction, "", KqlRenderer.Render(query), "AWS CloudTrail and Azure Activity as KeyAbuseContent control-plane events.");
     }
 

@@ -25,6 +25,7 @@ public static class SentinelRawMapping
             RawPath p => Typed(raw, p.Path, type),
             RawLookup l => Convert(Lookup(raw, l), "string", type),
             RawFirst f => Convert(First(raw, f), "string", type),
+            RawMaskedAddress m => Convert(Unmasked(raw, m), "string", type),
             _ => throw new InvalidOperationException("unknown raw value " + value.GetType().Name),
         };
     }
@@ -56,7 +57,8 @@ public static class SentinelRawMapping
 
     private static KqlExpr Convert(KqlExpr e, string from, ExprType type) => (type, from) switch
     {
-        (ExprType.Long, "long" or "int") or (ExprType.Real, "real") or (ExprType.DateTime, "datetime") or (ExprType.Bool, "bool") => e,
+        // An int column is converted too: a view's union of int and long columns would split them into HttpStatusCode_int and _long.
+        (ExprType.Long, "long") or (ExprType.Real, "real") or (ExprType.DateTime, "datetime") or (ExprType.Bool, "bool") => e,
         (ExprType.String or ExprType.Ip, "string") => e,
         (ExprType.Long, _) => KqlNodes.Call("tolong", e),
         (ExprType.Real, _) => KqlNodes.Call("todouble", e),
@@ -69,15 +71,36 @@ public static class SentinelRawMapping
 
     public static KqlExpr Path(RawSource raw, string path) => PathTyped(raw, path).Expr;
 
+    /// <summary><c>replace_string(a, "***", "0")</c>: a masked last octet read as the network's address.</summary>
+    private static KqlExpr Unmasked(RawSource raw, RawMaskedAddress m) =>
+        KqlNodes.Call("replace_string", Text(raw, m.Path), KqlLiteral.Str(RawMaskedAddress.Mask), KqlLiteral.Str("0"));
+
+    /// <summary>
+    /// The columns a parser's mapping reads: the source's own, and those of its join's table as the join names them
+    /// (<c>&lt;Prefix&gt;&lt;Column&gt;</c>, holding <c>&lt;Prefix&gt;.&lt;path&gt;</c>).
+    /// </summary>
+    public static IEnumerable<RawColumn> ViewColumns(RawSource raw) => raw.Join is { } join
+        ? raw.Columns.Concat(JoinedColumns(join))
+        : raw.Columns;
+
+    /// <summary>The joined table's columns as the parser's join projects them (the join key left out).</summary>
+    public static IEnumerable<RawColumn> JoinedColumns(RawJoin join) =>
+        join.Table.Columns.Where(c => c.Column != join.On)
+            .Select(c => c with { Column = join.Prefix + c.Column, Path = join.Prefix + "." + c.Path });
+
     /// <summary>The column holding a record path: an exact column, or the column of its longest prefix and members below it.</summary>
     private static (KqlExpr Expr, string Type) PathTyped(RawSource raw, string path)
     {
-        var column = raw.Columns.Where(c => RawPaths.StartsWith(path, c.Path))
+        var column = ViewColumns(raw).Where(c => RawPaths.StartsWith(path, c.Path))
             .OrderByDescending(c => RawPaths.Segments(c.Path).Length).FirstOrDefault()
             ?? throw new InvalidOperationException($"raw source {raw.Name}: no column holds '{path}'");
         KqlExpr e = column.NotInReference
             ? KqlNodes.Call("column_ifexists", KqlLiteral.Str(column.Column), KqlLiteral.Str(""))
             : KqlNodes.Col(column.Column);
+        if (column.JsonText && RawPaths.Segments(path).Length > RawPaths.Segments(column.Path).Length)
+        {
+            e = KqlNodes.Call("parse_json", e);
+        }
         var below = RawPaths.Segments(path).Skip(RawPaths.Segments(column.Path).Length).ToList();
         if (below.Count > 0)
         {

@@ -1,6 +1,7 @@
 using KeyAbuseContent.Diagnostics;
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Kql;
+using KeyAbuseContent.Rules;
 using KeyAbuseContent.Targets.Sentinel;
 using KeyAbuseContent.Validation.Kql;
 using KeyAbuseContent.Yaml;
@@ -26,7 +27,8 @@ internal sealed class SentinelWorkspace
         }
         foreach (var table in SentinelTableSchemas.Load(Path.Combine(TestPaths.Detections, "reference", "sentinel-tables")))
         {
-            if (table.Name is "AWSCloudTrail" or "AzureActivity")
+            // The native tables the parsers read (AWSCloudTrail, AzureActivity, AzureDiagnostics, API Management's).
+            if (RawSources.Tables.Any(r => !r.CustomTable && r.SentinelTable == table.Name))
             {
                 Declare(table.Name, table.Columns.Select(c => new ColumnSchema(c.Name, c.Type)));
             }
