@@ -76,7 +76,8 @@ public static class KqlRuleCompiler
 
     private static KqlTabular Activity(AnalyzedRule rule) => KqlNodes.FromFunction(rule.Source.KqlFunction);
 
-    private static KqlWhere Since(TimeSpan span) => new(KqlNodes.Op(">", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(span))));
+    /// <summary>The run's lookback, its start included as Elastic's <c>from</c> (a range's <c>gte</c>) includes it.</summary>
+    private static KqlWhere Since(TimeSpan span) => new(KqlNodes.Op(">=", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(span))));
 
     private static IEnumerable<KqlOperator> Filter(Bound? where) => where is null ? [] : [new KqlWhere(E(where))];
 
@@ -315,7 +316,7 @@ public static class KqlRuleCompiler
         // Known: the refreshed history, the hourly rows since, and the raw events the summary has not reached.
         var unsummarized = Activity(rule).Then(new KqlWhere(KqlNodes.Op("and",
             KqlNodes.Op(">", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(HistoryTables.UnsummarizedReach))),
-            KqlNodes.Op("<=", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(lookback)))))).Then([.. Filter(where)]).Then(
+            KqlNodes.Op("<", KqlNodes.Col("TimeGenerated"), KqlNodes.Call("ago", KqlLiteral.Span(lookback)))))).Then([.. Filter(where)]).Then(
             valueFilter, keys, new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.Bare(KqlNodes.Col("Value"))]));
         var known = new KqlLet("Known", new KqlTabular(new KqlTableSource(HistoryTables.SentinelBaseline), []).Then(
             RuleRows(name, HistoryTables.BaselineReach),
