@@ -80,13 +80,7 @@ public static class ResponseEvidenceFile
 {
     public const string Format = "keyabuse-response-evidence/1";
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    private static JsonSerializerOptions Options => RecordFiles.Json;
 
     private sealed record FileShape(string Format, ResponseEvidence Evidence);
 

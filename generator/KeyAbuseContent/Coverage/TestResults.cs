@@ -90,13 +90,7 @@ public static class TestResultsFile
 {
     public const string Format = "keyabuse-test-results/1";
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    private static JsonSerializerOptions Options => RecordFiles.Json;
 
     private sealed record FileShape(string Format, ImmutableArray<RuleTestResults> Rules);
 
@@ -131,4 +125,16 @@ public static class TestResultsFile
         }
         return [.. shape.Rules.Select(r => r with { Stale = false, Records = r.Records.IsDefault ? [] : r.Records })];
     }
+}
+
+/// <summary>How the files the gate reads (test results, response evidence) are written: snake_case, indented, nulls left out.</summary>
+internal static class RecordFiles
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }

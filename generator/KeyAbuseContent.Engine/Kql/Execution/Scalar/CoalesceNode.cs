@@ -37,12 +37,16 @@ internal sealed class CoalesceNode : ScalarNode
     {
         var n = input.RowCount;
         var columns = _arguments.Select(a => a.Evaluate(input, context)).ToArray();
-        return Type == KqlType.Real ? Reals(columns, n) : Longs(columns, n);
+        return Type == KqlType.Real
+            ? Coalesce(columns, n, ColumnViews.ConstantDouble, ColumnViews.Doubles)
+            : Coalesce(columns, n, ColumnViews.ConstantLong, ColumnViews.Longs);
     }
 
-    private ValueColumn<long> Longs(Column[] columns, int n)
+    /// <summary>Each row's first non-null argument, read through the typed view of <typeparamref name="T"/>.</summary>
+    private ValueColumn<T> Coalesce<T>(Column[] columns, int n, Func<object?, T?> constantOf, Func<Column, (T[] Values, bool[]? Nulls)> view)
+        where T : unmanaged
     {
-        var values = new long[n];
+        var values = new T[n];
         var missing = new bool[n];
         Array.Fill(missing, true);
         var left = n;
@@ -54,7 +58,7 @@ internal sealed class CoalesceNode : ScalarNode
             }
             if (column is ConstantColumn c)
             {
-                if (ColumnViews.ConstantLong(c.Value) is { } constant)
+                if (constantOf(c.Value) is { } constant)
                 {
                     for (var r = 0; r < n; r++)
                     {
@@ -67,7 +71,7 @@ internal sealed class CoalesceNode : ScalarNode
                 }
                 continue;
             }
-            var (source, nulls) = ColumnViews.Longs(column);
+            var (source, nulls) = view(column);
             for (var r = 0; r < n; r++)
             {
                 if (missing[r] && (nulls is null || !nulls[r]))
@@ -77,46 +81,6 @@ internal sealed class CoalesceNode : ScalarNode
                 }
             }
         }
-        return new ValueColumn<long>(Type, values, left == 0 ? null : missing, n);
-    }
-
-    private ValueColumn<double> Reals(Column[] columns, int n)
-    {
-        var values = new double[n];
-        var missing = new bool[n];
-        Array.Fill(missing, true);
-        var left = n;
-        foreach (var column in columns)
-        {
-            if (left == 0)
-            {
-                break;
-            }
-            if (column is ConstantColumn c)
-            {
-                if (ColumnViews.ConstantDouble(c.Value) is { } constant)
-                {
-                    for (var r = 0; r < n; r++)
-                    {
-                        if (missing[r])
-                        {
-                            (values[r], missing[r]) = (constant, false);
-                        }
-                    }
-                    left = 0;
-                }
-                continue;
-            }
-            var (source, nulls) = ColumnViews.Doubles(column);
-            for (var r = 0; r < n; r++)
-            {
-                if (missing[r] && (nulls is null || !nulls[r]))
-                {
-                    (values[r], missing[r]) = (source[r], false);
-                    left--;
-                }
-            }
-        }
-        return new ValueColumn<double>(Type, values, left == 0 ? null : missing, n);
+        return new ValueColumn<T>(Type, values, left == 0 ? null : missing, n);
     }
 }
