@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
 using KeyAbuseContent.Build;
 using KeyAbuseContent.Coverage;
 using KeyAbuseContent.Harness.Reporting;
@@ -52,36 +50,26 @@ public sealed class TestResultsRecorder(string rulesDir, string testDataDir)
     /// </summary>
     public static string Fingerprint(CompiledRule rule, string testDataDir)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string text)
-        {
-            var bytes = Encoding.UTF8.GetBytes(text);
-            hash.AppendData(BitConverter.GetBytes(bytes.Length));
-            hash.AppendData(bytes);
-        }
-        Add("keyabuse-test-results/1");
-        foreach (var assembly in new[] { typeof(CompiledRule).Assembly, typeof(PackRunner).Assembly, typeof(Engine.Esql.EsqlEngine).Assembly })
-        {
-            Add(assembly.ManifestModule.ModuleVersionId.ToString());
-        }
+        using var hash = new ContentHash();
+        hash.Add("keyabuse-test-results/1");
+        hash.AddBuilds(typeof(CompiledRule).Assembly, typeof(PackRunner).Assembly, typeof(Engine.Esql.EsqlEngine).Assembly);
         var definition = rule.Analyzed.Rule;
-        Add(File.Exists(definition.File) ? File.ReadAllText(definition.File) : definition.File);
-        Add(RuleFingerprint.Of(rule).Combined);
+        hash.Add(File.Exists(definition.File) ? File.ReadAllText(definition.File) : definition.File);
+        hash.Add(RuleFingerprint.Of(rule).Combined);
         foreach (var dataset in definition.Tests.Select(t => t.Dataset).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             var folder = Path.Combine(testDataDir, dataset);
-            Add(dataset);
+            hash.Add(dataset);
             if (!Directory.Exists(folder))
             {
                 continue;
             }
             foreach (var file in Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
             {
-                Add(file);
-                hash.AppendData(File.ReadAllBytes(Path.Combine(folder, file)));
+                hash.AddFile(file, Path.Combine(folder, file));
             }
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return hash.Hex();
     }
 
     /// <summary>

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
 using KeyAbuseContent.Build;
 using KeyAbuseContent.Coverage;
 using KeyAbuseContent.Harness.Running;
@@ -62,35 +60,25 @@ public static class ResponseEvidenceRecorder
     /// </summary>
     public static string Fingerprint(PackBuild build, string datasetFolder)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string text)
-        {
-            var bytes = Encoding.UTF8.GetBytes(text);
-            hash.AppendData(BitConverter.GetBytes(bytes.Length));
-            hash.AppendData(bytes);
-        }
-        Add(ResponseEvidenceFile.Format);
-        foreach (var assembly in new[] { typeof(CompiledRule).Assembly, typeof(PackRunner).Assembly, typeof(Engine.Esql.EsqlEngine).Assembly, typeof(AlertResponder).Assembly })
-        {
-            Add(assembly.ManifestModule.ModuleVersionId.ToString());
-        }
+        using var hash = new ContentHash();
+        hash.Add(ResponseEvidenceFile.Format);
+        hash.AddBuilds(typeof(CompiledRule).Assembly, typeof(PackRunner).Assembly, typeof(Engine.Esql.EsqlEngine).Assembly, typeof(AlertResponder).Assembly);
         foreach (var rule in build.Rules.OrderBy(r => r.Analyzed.Rule.Name, StringComparer.Ordinal))
         {
             var file = rule.Analyzed.Rule.File;
-            Add(rule.Analyzed.Rule.Name);
-            Add(File.Exists(file) ? File.ReadAllText(file) : file);
+            hash.Add(rule.Analyzed.Rule.Name);
+            hash.Add(File.Exists(file) ? File.ReadAllText(file) : file);
         }
         foreach (var (path, content) in PackWriter.Files(build))
         {
-            Add(path);
-            Add(content);
+            hash.Add(path);
+            hash.Add(content);
         }
         foreach (var file in DatasetFiles(datasetFolder))
         {
-            Add(file);
-            hash.AppendData(File.ReadAllBytes(Path.Combine(datasetFolder, file)));
+            hash.AddFile(file, Path.Combine(datasetFolder, file));
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return hash.Hex();
     }
 
     /// <summary>The files of a dataset folder the loader reads (DESIGN.md's layout), relative, in order; what a run writes beside them is left out.</summary>
