@@ -93,6 +93,10 @@ public sealed class PackBuilder
             {
                 diagnostics.Error(rule.At("detect"), rule.Name, DiagnosticCodes.ElasticSchema, "Elastic: " + problem);
             }
+            foreach (var problem in ElasticSetupOrder.Check(c.Elastic.Setup))
+            {
+                diagnostics.Error(rule.At("detect"), rule.Name, DiagnosticCodes.ElasticSchema, "Elastic setup: " + problem);
+            }
             if (c.Sigma.Yaml is { } yaml)
             {
                 foreach (var problem in sigma.Check(yaml))

@@ -113,7 +113,7 @@ public class NewValueFilterTests
         var rule = Compile(NewToolRule());
         var keyed = EsqlRenderer.Render(EsqlRuleCompiler.HistoryQueries(rule.Analyzed).KeyedValues!).Text;
         Assert.DoesNotContain("RLIKE", keyed, StringComparison.Ordinal);
-        Assert.All(rule.Elastic.Setup, request => Assert.DoesNotContain("curl", request.Body.ToJsonString(), StringComparison.Ordinal));
+        Assert.All(rule.Elastic.Setup, request => Assert.DoesNotContain("curl", request.Body?.ToJsonString() ?? "", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -7,11 +7,32 @@ using KeyAbuseContent.Targets.Kql;
 
 namespace KeyAbuseContent.Targets.Elastic;
 
-/// <summary>One Elasticsearch API call of the setup: what it creates and why.</summary>
-public sealed record ElasticSetupRequest(string Method, string Path, JsonObject Body, string Purpose)
+/// <summary>One Elasticsearch API call of the setup: what it creates and why; <see cref="Body"/> is null for a call that takes none.</summary>
+public sealed record ElasticSetupRequest(string Method, string Path, JsonObject? Body, string Purpose)
 {
-    /// <summary>The call as one NDJSON line: method, path, body.</summary>
-    public JsonObject ToJson() => new() { ["method"] = Method, ["path"] = Path, ["purpose"] = Purpose, ["body"] = Body.DeepClone() };
+    /// <summary>The call as one NDJSON line: method, path, purpose, and body when it has one.</summary>
+    public JsonObject ToJson()
+    {
+        var line = new JsonObject { ["method"] = Method, ["path"] = Path, ["purpose"] = Purpose };
+        if (Body is not null)
+        {
+            line["body"] = Body.DeepClone();
+        }
+        return line;
+    }
+
+    /// <summary>
+    /// A transform's creation (<c>PUT /_transform/&lt;id&gt;</c>) followed by its start (<c>POST /_transform/&lt;id&gt;/_start</c>,
+    /// no body): Elasticsearch creates a transform stopped, and a stopped transform keeps no lookup index current.
+    /// </summary>
+    public static IEnumerable<ElasticSetupRequest> Transform(string id, JsonObject body, string purpose) =>
+    [
+        new("PUT", TransformPath(id), body, purpose),
+        new("POST", TransformPath(id) + "/_start", null, $"starts the transform {id} (created stopped)"),
+    ];
+
+    /// <summary>The path of a transform.</summary>
+    public static string TransformPath(string id) => "/_transform/" + id;
 }
 
 /// <summary>
@@ -164,13 +185,13 @@ public static class ElasticHistory
                 ["keyabuse.entity_history.first_seen"] = Type("date"),
                 ["keyabuse.entity_history.last_seen"] = Type("date"),
             }), $"{name}: when each entity was first seen"),
-            new("PUT", $"/_transform/{name}-known-values", Transform(
+            .. ElasticSetupRequest.Transform($"{name}-known-values", Transform(
                 $"KeyAbuseContent {name}: first and last sighting of each {valueField.Name} per entity",
                 Source(rule, where, exists, new JsonObject { ["keyabuse.lookup_key"] = Runtime("keyword", valueScript) }),
                 new JsonObject { ["keyabuse.lookup_key"] = Terms("keyabuse.lookup_key") },
                 new JsonObject { ["keyabuse.history.first_seen"] = Agg("min", "@timestamp"), ["keyabuse.history.last_seen"] = Agg("max", "@timestamp") },
                 values, "@timestamp", "keyabuse.history.last_seen", history, "1m", stamp: false), $"{name}: keeps {values}"),
-            new("PUT", $"/_transform/{name}-known-entities", Transform(
+            .. ElasticSetupRequest.Transform($"{name}-known-entities", Transform(
                 $"KeyAbuseContent {name}: first and last sighting of each entity",
                 Source(rule, where, exists, new JsonObject { ["keyabuse.entity_key"] = Runtime("keyword", entityScript) }),
                 new JsonObject { ["keyabuse.entity_key"] = Terms("keyabuse.entity_key") },
@@ -284,7 +305,7 @@ public static class ElasticHistory
                 ["keyabuse.history.last_hour"] = Type("date"),
                 ["keyabuse_percentile"] = new JsonObject { ["type"] = "object", ["enabled"] = false },
             }), $"{name}: the statistic of hourly peaks per entity and slot"),
-            new("PUT", $"/_transform/{name}-buckets", Transform(
+            .. ElasticSetupRequest.Transform($"{name}-buckets", Transform(
                 $"KeyAbuseContent {name}: the metric per bucket and entity",
                 Source(rule, b.Where, null, new JsonObject { ["keyabuse.entity"] = Runtime("keyword", entityScript) }),
                 new JsonObject
@@ -294,7 +315,7 @@ public static class ElasticHistory
                 },
                 new JsonObject { ["keyabuse.value"] = metric },
                 buckets, "@timestamp", "keyabuse.bucket", h.Length + TimeSpan.FromDays(1), "1m", stamp: true), $"{name}: keeps {buckets}"),
-            new("PUT", $"/_transform/{name}-hourly", Transform(
+            .. ElasticSetupRequest.Transform($"{name}-hourly", Transform(
                 $"KeyAbuseContent {name}: the busiest bucket of each hour",
                 new JsonObject { ["index"] = new JsonArray(buckets) },
                 new JsonObject
@@ -304,7 +325,7 @@ public static class ElasticHistory
                 },
                 new JsonObject { ["keyabuse.metric"] = Agg("max", "keyabuse.value") },
                 hourly, Updated, "keyabuse.hour", h.Length, "5m", stamp: true), $"{name}: keeps {hourly}"),
-            new("PUT", $"/_transform/{name}-baseline", Transform(
+            .. ElasticSetupRequest.Transform($"{name}-baseline", Transform(
                 $"KeyAbuseContent {name}: the {h.Statistic.ToString().ToLowerInvariant()} of hourly peaks per entity and slot over {KqlRenderer.Span(h.Length)}",
                 new JsonObject
                 {

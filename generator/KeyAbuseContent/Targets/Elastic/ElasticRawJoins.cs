@@ -204,7 +204,10 @@ public static class ElasticRawJoins
         }, $"the joined {parent.Name} events, read by the activity rules through the alias {parent.ElasticDataStream}");
         yield return new ElasticSetupRequest("PUT", "/_ingest/pipeline/" + TransformName(parent), DestPipeline(parent),
             $"writes the {TransformName(parent)} transform's buckets as normalized activity events");
-        yield return new ElasticSetupRequest("PUT", "/_transform/" + TransformName(parent), Transform(parent),
-            $"joins {parent.Name} rows with their {parent.Join!.Table.SentinelTable} rows into {DestIndex(parent)}; start it after creating it");
+        foreach (var request in ElasticSetupRequest.Transform(TransformName(parent), Transform(parent),
+            $"joins {parent.Name} rows with their {parent.Join!.Table.SentinelTable} rows into {DestIndex(parent)}"))
+        {
+            yield return request;
+        }
     }
 }
