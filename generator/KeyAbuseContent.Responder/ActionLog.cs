@@ -7,7 +7,7 @@ namespace KeyAbuseContent.Responder;
 
 /// <summary>
 /// One thing the responder did or refused, with its time: <c>notify.slack</c>, <c>contain.litellm.block</c>,
-/// <c>hold</c>, <c>confirm</c>, <c>refuse</c>. <see cref="Outcome"/> is ok, failed, held or refused; a failure
+/// <c>hold</c>, <c>confirm</c>, <c>dismiss</c>, <c>refuse</c>. <see cref="Outcome"/> is ok, failed, held or refused; a failure
 /// keeps the last HTTP status and the provider's answer.
 /// </summary>
 public sealed record ActionRecord(DateTimeOffset At, string Action, string? Rule, string? KeyId, string Outcome, int? Status, int Attempts, string Detail)

@@ -118,6 +118,28 @@ public sealed class AlertResponder
         return new ConfirmOutcome(ConfirmProblem.None, [confirmed, contained]);
     }
 
+    /// <summary>
+    /// An analyst dismisses a held containment (the alert was false): nothing is contained, the link no longer
+    /// works, and the dismissal is logged with its time. Refused as a confirmation is (bad, expired or used link).
+    /// </summary>
+    public ConfirmOutcome Dismiss(string token)
+    {
+        var (problem, id) = _links.Check(token);
+        if (problem == ConfirmProblem.Expired && id is not null)
+        {
+            _held.TryRemove(id, out _);
+        }
+        if (problem != ConfirmProblem.None)
+        {
+            return new ConfirmOutcome(problem, [Refuse($"dismissal refused: {problem}")]);
+        }
+        if (!_held.TryRemove(id!, out var held))
+        {
+            return new ConfirmOutcome(ConfirmProblem.Used, [Refuse("dismissal refused: already used or unknown")]);
+        }
+        return new ConfirmOutcome(ConfirmProblem.None, [Record("dismiss", held.Alert, "ok", "an analyst dismissed the containment as a false alert: nothing contained")]);
+    }
+
     private ActionRecord Record(string action, IncomingAlert alert, string outcome, string detail)
     {
         var record = new ActionRecord(_time.GetUtcNow(), action, alert.Rule, alert.KeyId, outcome, null, 0, detail);

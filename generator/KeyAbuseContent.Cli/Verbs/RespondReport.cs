@@ -30,7 +30,7 @@ internal static class RespondReport
         {
             var result = ResponsePlayback.RunAsync(dataset, inventory, alerts, target, confirmDelay, cancellationToken).GetAwaiter().GetResult();
             played.Add(result);
-            var table = new Table().Title($"{target}: response (analyst confirms after {Span(confirmDelay)})")
+            var table = new Table().Title($"{target}: response (an analyst decides each held containment after {Span(confirmDelay)}: confirms an attack's alert, dismisses the rest)")
                 .AddColumns("scenario", "attacks", "detected", "notified", "contained", "mean time to detect", "to notify", "to revoke", "successful requests stopped", "tokens stopped");
             foreach (var s in result.Scenarios)
             {
@@ -38,8 +38,18 @@ internal static class RespondReport
                     s.RequestsStopped.ToString(CultureInfo.InvariantCulture), s.TokensStopped.ToString(CultureInfo.InvariantCulture));
             }
             var failed = result.Actions.Count(a => a.Outcome == "failed");
-            table.Caption(string.Create(CultureInfo.InvariantCulture, $"{result.Actions.Length} responder actions, {failed} failed; {result.Containments.Length} key(s) contained"));
+            table.Caption(string.Create(CultureInfo.InvariantCulture, $"{result.Actions.Length} responder actions, {failed} failed; {result.Containments.Length} key(s) contained; {result.Dismissals.Length} held containment(s) dismissed"));
             console.Write(table);
+            if (!result.Dismissals.IsEmpty)
+            {
+                var dismissed = new Table().Title($"{target}: held containments the analyst dismissed (alerts of no labelled attack; nothing contained)")
+                    .AddColumns("rule", "key", "alert", "dismissed");
+                foreach (var d in result.Dismissals)
+                {
+                    dismissed.AddRow(Markup.Escape(d.Rule), Markup.Escape(d.KeyId), Alert.Iso(d.AlertAt), Alert.Iso(d.DismissedAt));
+                }
+                console.Write(dismissed);
+            }
             foreach (var note in result.Notes)
             {
                 console.MarkupLineInterpolated($"[grey]note: {note}[/]");

@@ -32,11 +32,11 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         public string Learning { get; init; } = "7d";
 
         [CommandOption("--respond")]
-        [Description("Play the response on the timeline: each medium+ alert through the responder against local provider servers, held containments confirmed after --confirm-delay; reports mean time to detect and to revoke per scenario")]
+        [Description("Play the response on the timeline: each medium+ alert through the responder against local provider servers; an analyst decides each held containment after --confirm-delay, confirming an attack's alert (labels.json, required) and dismissing the rest; reports mean time to detect, notify and revoke per scenario")]
         public bool Respond { get; init; }
 
         [CommandOption("--confirm-delay <SPAN>")]
-        [Description("How long an analyst takes to confirm a held containment, with --respond: 0s, 15m, 1h. Default: 15m")]
+        [Description("How long an analyst takes to confirm or dismiss a held containment, with --respond: 0s, 15m, 1h. Default: 15m")]
         [DefaultValue("15m")]
         public string ConfirmDelay { get; init; } = "15m";
 
@@ -68,6 +68,12 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         if (!Directory.Exists(settings.Dataset))
         {
             throw new BadInputException($"the dataset folder '{settings.Dataset}' does not exist");
+        }
+        if (settings.Respond && !File.Exists(Path.Combine(settings.Dataset, "labels.json")))
+        {
+            // The analyst of the playback confirms a held containment only for an attack's alert and dismisses the
+            // rest; without labels there is no telling them apart, nor a time to revoke to measure.
+            throw new BadInputException($"--respond plays the analyst from the dataset's labels: '{Path.Combine(settings.Dataset, "labels.json")}' does not exist (write the attacks as [{{\"scenario\",\"key_id\",\"start\",\"end\"}}], or [] when there are none)");
         }
         TimeSpan delay;
         try

@@ -11,21 +11,26 @@ namespace KeyAbuseContent.Responder.Playback;
 /// </summary>
 public static class ResponseEvidenceRecorder
 {
-    /// <summary>The evidence of one run: every containment call of each platform's playback and its times per scenario.</summary>
+    /// <summary>The evidence of one run: every containment call of each platform's playback, the holds its analyst dismissed, and its times per scenario.</summary>
     public static ResponseEvidence Record(PackBuild build, string datasetFolder, string confirmDelay, IEnumerable<PlaybackResult> playbacks)
     {
         var containments = ImmutableArray.CreateBuilder<ContainmentRecord>();
         var scenarios = ImmutableArray.CreateBuilder<ScenarioTimes>();
         var platforms = ImmutableArray.CreateBuilder<string>();
+        var dismissals = ImmutableArray.CreateBuilder<DismissalRecord>();
         foreach (var playback in playbacks)
         {
             var platform = playback.Target == Target.Sentinel ? RuleTestResults.Sentinel : RuleTestResults.Elastic;
             platforms.Add(platform);
             containments.AddRange(Containments(platform, playback.Actions));
+            dismissals.AddRange(playback.Dismissals.Select(d => new DismissalRecord(platform, d.Rule, d.KeyId, d.AlertAt, d.DismissedAt)));
             scenarios.AddRange(playback.Scenarios.Select(s => new ScenarioTimes(platform, s.Scenario, s.Attacks, s.Detected, s.Notified, s.Contained,
                 Seconds(s.MeanTimeToDetect), Seconds(s.MeanTimeToNotify), Seconds(s.MeanTimeToRevoke))));
         }
-        return new ResponseEvidence(Fingerprint(build, datasetFolder), datasetFolder.Replace('\\', '/'), confirmDelay, platforms.ToImmutable(), containments.ToImmutable(), scenarios.ToImmutable());
+        return new ResponseEvidence(Fingerprint(build, datasetFolder), datasetFolder.Replace('\\', '/'), confirmDelay, platforms.ToImmutable(), containments.ToImmutable(), scenarios.ToImmutable())
+        {
+            Dismissals = dismissals.ToImmutable(),
+        };
     }
 
     /// <summary>

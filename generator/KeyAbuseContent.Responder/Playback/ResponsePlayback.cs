@@ -15,8 +15,8 @@ public sealed class TimelineClock(DateTimeOffset start) : TimeProvider
     public override DateTimeOffset GetUtcNow() => Now;
 }
 
-/// <summary>When a key was contained on one target's timeline, and by which action.</summary>
-public sealed record Containment(string KeyId, DateTime At, string Action);
+/// <summary>When a key was contained on one target's timeline, by which action, and the time of the alert that led to it.</summary>
+public sealed record Containment(string KeyId, DateTime At, string Action, DateTime AlertAt);
 
 /// <summary>One scenario's figures: attacks, detected, contained, mean time to detect and to revoke, successful requests stopped.</summary>
 public sealed record ScenarioResponse(string Scenario, int Attacks, int Detected, int Contained, TimeSpan? MeanTimeToDetect, TimeSpan? MeanTimeToRevoke, long RequestsStopped, long TokensStopped)
@@ -28,49 +28,103 @@ public sealed record ScenarioResponse(string Scenario, int Attacks, int Detected
     public TimeSpan? MeanTimeToNotify { get; init; }
 }
 
-/// <summary>What the response did on one target: every action, the containments, the figures per scenario.</summary>
-public sealed record PlaybackResult(Target Target, ImmutableArray<ActionRecord> Actions, ImmutableArray<Containment> Containments, ImmutableArray<ScenarioResponse> Scenarios, ImmutableArray<string> Notes);
+/// <summary>A held containment the analyst dismissed: the alert that raised it (rule, key, time) and when it was dismissed.</summary>
+public sealed record Dismissal(string Rule, string KeyId, DateTime AlertAt, DateTime DismissedAt);
+
+/// <summary>What the response did on one target: every action, the containments, the dismissed holds, the figures per scenario.</summary>
+public sealed record PlaybackResult(Target Target, ImmutableArray<ActionRecord> Actions, ImmutableArray<Containment> Containments, ImmutableArray<Dismissal> Dismissals, ImmutableArray<ScenarioResponse> Scenarios, ImmutableArray<string> Notes);
 
 /// <summary>
 /// Plays the response on the harness timeline: each alert (in time order) goes through the responder logic against
-/// the local provider servers at the alert's time; a held containment is confirmed by an analyst
-/// <c>confirmDelay</c> later (an OpenAI key's deletion always waits for it); once a key is contained, its later events
-/// are refused by the provider (401) and no longer count as successful use. Alerts below medium (inventory hygiene)
-/// are not played, as they are not scored as detections. Time to revoke runs from the attack's start to the containment.
+/// the local provider servers at the alert's time. Automatic containment (LiteLLM keys whose team lists the rule) is
+/// done at once, whatever the alert. A held containment is decided by a simulated analyst <c>confirmDelay</c> later:
+/// confirmed when its alert detects a labelled attack (<see cref="AnalystConfirms"/>), dismissed otherwise. A contained
+/// key is replaced by its owner at once: the dataset keeps one id per key and its service's traffic goes on, so the
+/// replacement carries the same id (registered again at the local provider), and an alert whose events all come
+/// after the containment is about the replacement, a new incident; one whose events began before it, or one of the
+/// attack the containment was made for (whose later requests the provider refused), needs nothing more. Alerts below medium (inventory hygiene) are not played, as they are not
+/// scored as detections. Time to revoke runs from the attack's start to the containment its alerts led to.
 /// </summary>
 public static class ResponsePlayback
 {
+    /// <summary>
+    /// The simulated analyst's judgement of a held containment: confirmed when the alert detects a labelled attack of
+    /// the dataset (inside the attack's window, naming its key, or for an alert naming no key one of the label's
+    /// addresses: <see cref="RunReport.Detects"/>), dismissed otherwise. The labels stand for what the analyst finds
+    /// out when investigating; they are read here and by the scoring only. No rule reads them: the rules see the
+    /// events, the inventory and the enrichment, never <c>labels.json</c>.
+    /// </summary>
+    public static bool AnalystConfirms(Alert alert, IReadOnlyList<AttackLabel> labels) => labels.Any(l => RunReport.Detects(alert, l));
+
     public static async Task<PlaybackResult> RunAsync(Dataset dataset, ResponseInventory inventory, IReadOnlyList<Alert> alerts, Target target, TimeSpan confirmDelay, CancellationToken cancellationToken = default)
     {
         await using var local = await LocalProviders.StartAsync(cancellationToken).ConfigureAwait(false);
         var notes = new List<string>();
-        var keys = dataset.Inventory.Select(k => inventory.Find(k.Id)).OfType<ResponseKey>().Select(k => Prepare(k, local, notes)).ToList();
-        var settings = Settings(local, keys);
+        var keys = dataset.Inventory.Select(k => inventory.Find(k.Id)).OfType<ResponseKey>().DistinctBy(k => k.Id, StringComparer.Ordinal).Select(k => Prepare(k, local, notes)).ToDictionary(k => k.Id, StringComparer.Ordinal);
+        var settings = Settings(local, [.. keys.Values]);
         var clock = new TimelineClock(DateTimeOffset.UnixEpoch);
         var log = new ActionLog();
         using var http = new HttpClient();
-        var responder = new AlertResponder(settings, new ResponseInventory(keys), http, log, clock, NullLogger.Instance);
-        var contained = new Dictionary<string, Containment>(StringComparer.Ordinal);
-        var pending = new List<(DateTime At, string Token, string KeyId)>();
+        var responder = new AlertResponder(settings, new ResponseInventory(keys.Values), http, log, clock, NullLogger.Instance);
+        var contained = new List<Containment>();
+        var containedSince = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        var dismissed = new List<Dismissal>();
+        var pending = new List<(DateTime At, string Token, Alert Alert, bool Confirms)>();
 
-        async Task ConfirmUntil(DateTime until)
+        var answeredAttacks = new HashSet<int>();
+
+        // A containment already answered an alert about events from before it (the key it contained), and an alert
+        // of an attack it was made for (the attack's requests after it were refused: the same incident).
+        bool Answered(Alert alert) =>
+            (containedSince.TryGetValue(alert.KeyId!, out var since) && (alert.FirstSeen ?? alert.Time) < since)
+            || Attacks(alert).Any(answeredAttacks.Contains);
+
+        IEnumerable<int> Attacks(Alert alert) => Enumerable.Range(0, dataset.Labels.Length).Where(i => RunReport.Detects(alert, dataset.Labels[i]));
+
+        void Contained(Alert alert, DateTime at, string action)
+        {
+            contained.Add(new Containment(alert.KeyId!, at, action, alert.Time));
+            containedSince[alert.KeyId!] = at;
+            answeredAttacks.UnionWith(Attacks(alert));
+            Register(keys[alert.KeyId!], local);
+        }
+
+        async Task DecideUntil(DateTime until)
         {
             foreach (var p in pending.Where(p => p.At <= until).OrderBy(p => p.At).ToList())
             {
                 pending.Remove(p);
                 clock.Now = new DateTimeOffset(p.At, TimeSpan.Zero);
+                if (Answered(p.Alert))
+                {
+                    // Contained meanwhile (automatically, or by another confirmation): nothing left to decide.
+                    continue;
+                }
+                if (!p.Confirms)
+                {
+                    if (responder.Dismiss(p.Token).Problem == ConfirmProblem.None)
+                    {
+                        dismissed.Add(new Dismissal(p.Alert.Rule, p.Alert.KeyId!, p.Alert.Time, p.At));
+                    }
+                    continue;
+                }
                 var outcome = await responder.ConfirmAsync(p.Token, cancellationToken).ConfigureAwait(false);
                 if (outcome.Actions.FirstOrDefault(a => a.Action.StartsWith("contain.", StringComparison.Ordinal) && a.Ok) is { } done)
                 {
-                    contained.TryAdd(p.KeyId, new Containment(p.KeyId, p.At, done.Action));
+                    Contained(p.Alert, p.At, done.Action);
                 }
             }
         }
 
         foreach (var alert in alerts.Where(a => a.Target == target && a.KeyId is not null && RunReport.IsMediumOrAbove(a)).OrderBy(a => a.Time))
         {
-            await ConfirmUntil(alert.Time).ConfigureAwait(false);
-            if (contained.ContainsKey(alert.KeyId!) || pending.Any(p => p.KeyId == alert.KeyId))
+            await DecideUntil(alert.Time).ConfigureAwait(false);
+            var confirms = AnalystConfirms(alert, dataset.Labels);
+            // An alert on a key whose containment is already held joins that incident, unless the held one is false
+            // and this one is an attack's (the analyst dismisses the first and confirms the second, its own hold), or
+            // the responder contains the key for this alert's rule without waiting (LiteLLM response.auto).
+            var automatic = keys.TryGetValue(alert.KeyId!, out var key) && key.Provider?.ToLowerInvariant() == "litellm" && key.Policy.AutoRules.Contains(alert.Rule);
+            if (Answered(alert) || (!automatic && pending.Any(p => p.Alert.KeyId == alert.KeyId && (p.Confirms || !confirms))))
             {
                 continue;
             }
@@ -79,21 +133,24 @@ public static class ResponsePlayback
             var handled = await responder.HandleAsync(incoming, cancellationToken).ConfigureAwait(false);
             if (handled.Actions.FirstOrDefault(a => a.Action.StartsWith("contain.", StringComparison.Ordinal) && a.Ok) is { } done)
             {
-                contained.TryAdd(alert.KeyId!, new Containment(alert.KeyId!, alert.Time, done.Action));
+                Contained(alert, alert.Time, done.Action);
             }
             else if (handled.ConfirmUrl is { } url)
             {
-                pending.Add((alert.Time + confirmDelay, url[(url.LastIndexOf('/') + 1)..], alert.KeyId!));
+                pending.Add((alert.Time + confirmDelay, url[(url.LastIndexOf('/') + 1)..], alert, confirms));
             }
         }
-        await ConfirmUntil(DateTime.MaxValue).ConfigureAwait(false);
-        return new PlaybackResult(target, log.Records, [.. contained.Values.OrderBy(c => c.At)], Score(dataset, alerts, target, contained, log.Records), [.. notes.Distinct(StringComparer.Ordinal)]);
+        await DecideUntil(DateTime.MaxValue).ConfigureAwait(false);
+        return new PlaybackResult(target, log.Records, [.. contained.OrderBy(c => c.At)], [.. dismissed], Score(dataset, alerts, target, contained, log.Records), [.. notes.Distinct(StringComparer.Ordinal)]);
     }
 
-    /// <summary>The dataset as the provider saw it once keys were contained: a contained key's later requests are refused (401, no tokens, no cost).</summary>
+    /// <summary>
+    /// The dataset as the provider saw it had the contained keys not been replaced: a key's requests from its first
+    /// containment on are refused (401, no tokens, no cost).
+    /// </summary>
     public static Dataset Apply(Dataset dataset, IEnumerable<Containment> containments)
     {
-        var at = containments.ToDictionary(c => c.KeyId, c => c.At, StringComparer.Ordinal);
+        var at = containments.GroupBy(c => c.KeyId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Min(c => c.At), StringComparer.Ordinal);
         return dataset with
         {
             Events = [.. dataset.Events.Select(e => at.TryGetValue(e.KeyId, out var t) && e.Time >= t
@@ -102,7 +159,7 @@ public static class ResponsePlayback
         };
     }
 
-    private static ImmutableArray<ScenarioResponse> Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, Dictionary<string, Containment> contained, ImmutableArray<ActionRecord> actions)
+    private static ImmutableArray<ScenarioResponse> Score(Dataset dataset, IReadOnlyList<Alert> alerts, Target target, List<Containment> contained, ImmutableArray<ActionRecord> actions)
     {
         var notifications = actions.Where(a => a.Ok && a.KeyId is not null && a.Action.StartsWith("notify.", StringComparison.Ordinal))
             .Select(a => (Key: a.KeyId!, At: a.At.UtcDateTime)).ToList();
@@ -124,7 +181,9 @@ public static class ResponsePlayback
                 {
                     detect.Add(first - label.Start);
                 }
-                if (contained.TryGetValue(label.KeyId, out var c) && c.At >= label.Start)
+                // The containment this attack's alerts led to: of its key, caused by an alert inside its window.
+                if (contained.Where(c => c.KeyId == label.KeyId && c.At >= label.Start && c.AlertAt >= label.Start && c.AlertAt <= label.End + RunReport.Grace)
+                    .OrderBy(c => c.At).FirstOrDefault() is { } c)
                 {
                     revoke.Add(c.At - label.Start);
                     var stopped = dataset.Events.Where(e => e.KeyId == label.KeyId && e.Time >= c.At && e.Time <= label.End && (e.Status ?? 200) < 400).ToList();
@@ -143,28 +202,42 @@ public static class ResponsePlayback
 
     private static TimeSpan? Mean(List<TimeSpan> values) => values.Count == 0 ? null : TimeSpan.FromTicks((long)values.Average(v => v.Ticks));
 
-    /// <summary>Registers the key at the local provider it belongs to; an OpenAI key without a project is given the local one, and said so.</summary>
+    /// <summary>Prepares a key for the local providers and registers it; an OpenAI key without a project is given the local one, and said so.</summary>
     private static ResponseKey Prepare(ResponseKey key, LocalProviders local, List<string> notes)
     {
         switch (key.Provider?.ToLowerInvariant())
         {
-            case "litellm":
-                local.LiteLlmKeys[key.ProviderKeyId] = new System.Text.Json.Nodes.JsonObject { ["token"] = key.ProviderKeyId, ["blocked"] = false };
-                return key;
-            case "anthropic":
-                local.AnthropicKeys[key.ProviderKeyId] = "active";
-                return key;
+            case "litellm" or "anthropic":
+                break;
             case "openai":
                 if (key.Project is null)
                 {
                     notes.Add("OpenAI keys without a project in the inventory are placed in the local server's project proj_local");
                 }
-                var project = key.Project ?? "proj_local";
-                local.OpenAiKeys[(project, key.ProviderKeyId)] = false;
-                return key with { Project = project };
+                key = key with { Project = key.Project ?? "proj_local" };
+                break;
             default:
                 notes.Add($"keys of provider '{key.Provider ?? "unknown"}' are notified, not contained (no containment API)");
-                return key;
+                break;
+        }
+        Register(key, local);
+        return key;
+    }
+
+    /// <summary>Registers the key, active and unlimited, at the local provider it belongs to (at the start, and as the replacement of a contained key).</summary>
+    private static void Register(ResponseKey key, LocalProviders local)
+    {
+        switch (key.Provider?.ToLowerInvariant())
+        {
+            case "litellm":
+                local.LiteLlmKeys[key.ProviderKeyId] = new System.Text.Json.Nodes.JsonObject { ["token"] = key.ProviderKeyId, ["blocked"] = false };
+                break;
+            case "anthropic":
+                local.AnthropicKeys[key.ProviderKeyId] = "active";
+                break;
+            case "openai":
+                local.OpenAiKeys[(key.Project!, key.ProviderKeyId)] = false;
+                break;
         }
     }
 

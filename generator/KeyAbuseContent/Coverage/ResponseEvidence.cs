@@ -39,6 +39,12 @@ public sealed record ContainmentRecord(
 }
 
 /// <summary>
+/// A containment held for an analyst and dismissed by the simulated analyst (its alert detected no labelled attack):
+/// the alert's rule, key and time, and when it was dismissed. Nothing was contained.
+/// </summary>
+public sealed record DismissalRecord(string Platform, string Rule, string KeyId, DateTime AlertAt, DateTime DismissedAt);
+
+/// <summary>
 /// One scenario's response on one platform: its attacks, how many were detected, notified and contained, and
 /// the mean times from an attack's first event to its first alert, its first notification and its containment.
 /// </summary>
@@ -55,7 +61,7 @@ public sealed record ScenarioTimes(
 
 /// <summary>
 /// What <c>keyabuse run --respond --evidence FILE</c> records for the coverage gate: the dataset it played, the
-/// platforms, every containment call and the times per scenario. <see cref="Fingerprint"/> identifies what
+/// platforms, every containment call, the held containments the analyst dismissed and the times per scenario. <see cref="Fingerprint"/> identifies what
 /// produced it (the builds, the library with its response content, the dataset's bytes), so evidence read back
 /// is only trusted for the same inputs.
 /// </summary>
@@ -65,7 +71,11 @@ public sealed record ResponseEvidence(
     string ConfirmDelay,
     ImmutableArray<string> Platforms,
     ImmutableArray<ContainmentRecord> Containments,
-    ImmutableArray<ScenarioTimes> Scenarios);
+    ImmutableArray<ScenarioTimes> Scenarios)
+{
+    /// <summary>The held containments the analyst dismissed, per platform, in time order.</summary>
+    public ImmutableArray<DismissalRecord> Dismissals { get; init; } = [];
+}
 
 /// <summary>The response evidence the gate judges, or why there is none it may trust (missing, unreadable, stale).</summary>
 public sealed record ResponseEvidenceInput(ResponseEvidence? Evidence, string? Problem)
@@ -118,6 +128,7 @@ public static class ResponseEvidenceFile
             Platforms = evidence.Platforms.IsDefault ? [] : evidence.Platforms,
             Containments = evidence.Containments.IsDefault ? [] : evidence.Containments,
             Scenarios = evidence.Scenarios.IsDefault ? [] : evidence.Scenarios,
+            Dismissals = evidence.Dismissals.IsDefault ? [] : evidence.Dismissals,
         };
     }
 }

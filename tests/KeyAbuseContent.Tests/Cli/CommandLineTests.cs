@@ -42,6 +42,14 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void RespondOnADatasetWithoutLabelsIsBadInput()
+    {
+        var (exit, output) = Run(TestPaths.RepositoryRoot, "run", "--dataset", "test-data/inventory/stale-keys", "--respond");
+        Assert.Equal(2, exit);
+        Assert.Contains("--respond plays the analyst from the dataset's labels", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnUnknownOptionIsBadUsage() => Assert.Equal(2, Run(TestPaths.RepositoryRoot, "build", "--bogus").Exit);
 
     [Fact]

@@ -100,6 +100,20 @@ public sealed class ResponseEvidenceTests
     }
 
     [Fact]
+    public async Task A_dismissed_hold_is_recorded_with_its_times_and_read_back()
+    {
+        var inventory = new ResponseInventory([new ResponseKey("oa-key", "openai", null, null, null, null, "proj_abc", "key_abc", ContainmentPolicy.None)]);
+        var dataset = new Dataset("x", [], [new InventoryKey("oa-key", "openai", null, null, null, null, null, null, null, null, null, [], [], [], [])], [new AttackLabel("burst", "oa-key", T0, T0.AddMinutes(59))], [], []);
+        var alert = new Alert("rule-a", Guid.Empty, Target.Sentinel, T0.AddDays(-1), "oa-key", "high", "t", "s", new System.Text.Json.Nodes.JsonObject(), T0, []);
+        var playback = await ResponsePlayback.RunAsync(dataset, inventory, [alert], Target.Sentinel, TimeSpan.FromMinutes(15));
+        using var recorded = new Recorded();
+        ResponseEvidenceFile.Write(recorded.EvidenceFile, ResponseEvidenceRecorder.Record(recorded.Build, recorded.Dataset, "15m", [playback]));
+        var evidence = ResponseEvidenceFile.Read(recorded.EvidenceFile);
+        Assert.Empty(evidence.Containments);
+        Assert.Equal(new DismissalRecord("sentinel", "rule-a", "oa-key", T0.AddDays(-1), T0.AddDays(-1).AddMinutes(15)), Assert.Single(evidence.Dismissals));
+    }
+
+    [Fact]
     public void Evidence_recorded_for_the_current_library_build_and_dataset_is_trusted()
     {
         using var recorded = new Recorded();
