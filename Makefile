@@ -8,12 +8,12 @@ VERSION := $(shell cat VERSION 2>/dev/null)
 # What `keyabuse test` recorded, with each rule's fingerprint; coverage and bundle trust only current entries.
 RESULTS = TestResults/rule-tests.json
 # The labelled synthetic organisation the whole library runs over: 16 days (the shortest run that injects every
-# attack scenario), 6 services with one key each (OpenAI and Anthropic keys: deletion after confirmation and
-# deactivation are both played), about 455,000 events. With 5 services (seed 7) the library misses the low-and-slow
-# attack, which then falls on the Anthropic key: a detection gap to look into; the full 35-day, 12-key organisation of BENCHMARKS.md
-# takes several times longer.
+# attack scenario), 7 services with one key each (OpenAI, Anthropic and a LiteLLM virtual key: deletion after
+# confirmation, deactivation and the automatic LiteLLM clamp are all played), about 497,000 events. With 5 services
+# (seed 7) the library misses the low-and-slow attack, which then falls on the Anthropic key: a detection gap to look
+# into; the full 35-day, 12-key organisation of BENCHMARKS.md takes several times longer.
 SIMULATED = TestResults/simulated-org
-SIMULATION = --days 16 --services 6 --keys-per-service 1 --seed 7
+SIMULATION = --days 16 --services 7 --keys-per-service 1 --seed 7
 # What `keyabuse run --respond` recorded of the response on that organisation: the evidence of quota-clamp and
 # time-to-detect, fingerprinted like the results; coverage and bundle trust it only when current.
 RESPONSE = TestResults/response.json

@@ -22,6 +22,10 @@ public static partial class InventoryWriter
             Line(text, "service", Scalar(key.Service.Name));
             Line(text, "env", Scalar(key.Env));
             Line(text, "oncall", Scalar(key.Service.Oncall));
+            if (inv.ProviderKeyId is { } providerKeyId)
+            {
+                Line(text, "provider_key_id", Scalar(providerKeyId));
+            }
             Line(text, "created", Date(inv.Created));
             if (inv.Expires is { } expires)
             {
@@ -47,6 +51,14 @@ public static partial class InventoryWriter
             foreach (var (name, value) in inv.Labels)
             {
                 text.Append("      ").Append(name).Append(": ").Append(Scalar(value)).Append('\n');
+            }
+            if (key.Service.Response is { } response)
+            {
+                // Read by the responder only (README, "Response"); the rules ignore it.
+                text.Append("    response:\n");
+                Line(text, "  auto", List(response.Rules));
+                Line(text, "  action", "clamp");
+                text.Append(CultureInfo.InvariantCulture, $"      clamp: {{rpm: {response.Rpm}, tpm: {response.Tpm}}}\n");
             }
         }
         return text.ToString();

@@ -64,10 +64,19 @@ public sealed record ServiceSpec
     /// <summary>Its development key's owner travels abroad for a few days.</summary>
     public bool DeveloperTravels { get; init; }
 
+    /// <summary>
+    /// How its team wants a key contained when a listed rule fires (the inventory's <c>response</c>): for a LiteLLM
+    /// proxy's virtual keys, clamp them at once; null for the services that leave containment to an analyst.
+    /// </summary>
+    public AutoClamp? Response { get; init; }
+
     public bool EmbeddingsOnly => Operations is ["embeddings"];
 
     public string Oncall => "pagerduty:" + Team + "-oncall";
 }
+
+/// <summary>A team's automatic containment of its LiteLLM virtual keys: the rules that clamp without an analyst, and the limits.</summary>
+public sealed record AutoClamp(ImmutableArray<string> Rules, long Rpm, long Tpm);
 
 /// <summary>The service templates, most telling first, so that a small <c>--services</c> keeps the traps that matter.</summary>
 public static class ServiceCatalog
@@ -125,6 +134,17 @@ public static class ServiceCatalog
             Sites = [new("gcp-us-central1", LocalClock.LosAngeles, 1, 4)], Peak = 3, Weekend = 0.25,
             InputMedian = 700, OutputMedian = 220, OutputSigma = 0.7, Office = "comcast-office", Home = "att-home",
             Launch = 3,
+        },
+        new()
+        {
+            // Calls OpenAI and Anthropic models through the company's LiteLLM proxy with a virtual key; its team has
+            // the proxy clamp the key at once (LiteLLM /key/update, cheap to undo) when a rule of spend or of a
+            // thief's habits fires: volume, tokens, a new country with many tokens, model probing.
+            Name = "research-agent", Team = "research", Owner = "noor.haddad@example.com", Provider = "litellm",
+            Models = ["gpt-4.1-mini", "claude-3-5-haiku"], Operations = ["chat"], UserAgent = "OpenAI/Python 1.51.2",
+            Sites = [new("aws-us-east-1", LocalClock.NewYork, 1, 2)], Peak = 4, Weekend = 0.3,
+            InputMedian = 2200, InputSigma = 0.8, OutputMedian = 420, OutputSigma = 0.6, Office = "comcast-office", Home = "att-home",
+            Response = new(["llm-key-rpm-above-baseline", "llm-key-tokens-per-hour-above-baseline", "llm-key-output-token-drain", "llm-key-new-country-high-tokens", "llm-key-model-probing"], Rpm: 10, Tpm: 20_000),
         },
         new()
         {

@@ -18,6 +18,9 @@ public sealed class InventoryRecord
     public long TokensPerDay { get; set; }
     public long MonthlyBudgetUsd { get; set; }
     public SortedDictionary<string, string> Labels { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The provider's id of the key when it differs from the id events carry: a LiteLLM virtual key's token hash.</summary>
+    public string? ProviderKeyId { get; set; }
 }
 
 /// <summary>

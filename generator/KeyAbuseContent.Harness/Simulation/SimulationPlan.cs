@@ -146,6 +146,10 @@ public sealed class SimulationPlan
         inventory.TokensPerDay = rpm * (long)(service.InputMedian + service.OutputMedian) * 600;
         inventory.MonthlyBudgetUsd = ((long)(busiest * 40) + 10) * 10;
         inventory.Labels["cost_center"] = "cc-" + (100 + (service.Team.Length * 7)).ToString(CultureInfo.InvariantCulture);
+        if (service.Provider == "litellm")
+        {
+            inventory.ProviderKeyId = LiteLlmVirtualKey.TokenHash(LiteLlmVirtualKey.Generate(Options.Seed, key.Index));
+        }
         return key;
     }
 

@@ -34,7 +34,9 @@ public static class SimulationReadme
         Line("- `events.jsonl.gz`: normalized activity events (DESIGN.md's event table), in time order; `time` is RFC 3339 in");
         Line("  UTC with milliseconds, `cost_usd` is tokens times a rounded list price, refused requests carry no tokens.");
         Line("- `inventory.yaml`: every key with owner, team, service, env, on-call route name, created, expires, rotated,");
-        Line("  declared models and operations, and countries or CIDRs where the service declares them.");
+        Line("  declared models and operations, and countries or CIDRs where the service declares them; for LiteLLM keys");
+        Line("  the virtual key's token hash (`provider_key_id`) and the team's automatic containment (`response`), which only");
+        Line("  the responder reads.");
         Line("- `labels.json`: one label per injected attack; `start` and `end` are the times of its first and last events.");
         Line("- `geo.csv`: `network,country,asn` for every address used.");
         Line();
@@ -61,6 +63,10 @@ public static class SimulationReadme
             if (s.DailyGrowth != 1)
             {
                 traits.Add(string.Create(CultureInfo.InvariantCulture, $"grows {(s.DailyGrowth - 1) * 100:0.#}% a day"));
+            }
+            if (s.Response is { } response)
+            {
+                traits.Add(string.Create(CultureInfo.InvariantCulture, $"a LiteLLM virtual key (the inventory holds its token hash as provider_key_id) whose team clamps it automatically to {response.Rpm} requests and {response.Tpm} tokens a minute when {string.Join(", ", response.Rules)} fires"));
             }
             if (s.DeclaresCountries || s.DeclaresCidrs)
             {

@@ -9,14 +9,14 @@ namespace KeyAbuseContent.Tests.Simulation;
 public sealed record EventLine(DateTime Time, string KeyId, string RequestId, string Country, long Asn);
 
 /// <summary>
-/// One simulation shared by a test class: 16 days (the shortest run with every scenario), the six services
-/// with one production key each, written once. Its events are read with a light scanner of the simulator's
+/// One simulation shared by a test class, the organisation of <c>make test</c>: 16 days (the shortest run with every
+/// scenario), the seven services (the LiteLLM-proxied one included) with one production key each, written once. Its events are read with a light scanner of the simulator's
 /// own line layout: the dataset loader's full parse of 450,000 lines would take most of the test run (the
 /// loader itself is tested on a smaller run).
 /// </summary>
 public sealed class SimulatedOrganisation : IDisposable
 {
-    public static readonly SimulationOptions Options = new() { Days = 16, Services = 6, KeysPerService = 1, Seed = 7 };
+    public static readonly SimulationOptions Options = new() { Days = 16, Services = 7, KeysPerService = 1, Seed = 7 };
 
     public SimulatedOrganisation()
     {

@@ -150,7 +150,7 @@ public sealed class SimulatorTests(SimulatedOrganisation organisation) : IClassF
     public void TheReadmeGivesTheExactCommandAndTheLicence()
     {
         var readme = File.ReadAllText(Path.Combine(organisation.Folder, Simulator.ReadmeFile));
-        Assert.Contains("keyabuse simulate --out DIR --days 16 --services 6 --keys-per-service 1 --seed 7 --start 2026-10-26 --scenarios all", readme, StringComparison.Ordinal);
+        Assert.Contains("keyabuse simulate --out DIR --days 16 --services 7 --keys-per-service 1 --seed 7 --start 2026-10-26 --scenarios all", readme, StringComparison.Ordinal);
         Assert.Contains("Apache-2.0", readme, StringComparison.Ordinal);
         Assert.Contains("Synthetic", readme, StringComparison.Ordinal);
     }
