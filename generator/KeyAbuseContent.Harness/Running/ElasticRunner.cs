@@ -30,8 +30,11 @@ public sealed class ElasticRunner
     /// <summary>The raw records the ingest pipelines rejected in the last run (none when the pipelines are right).</summary>
     public ImmutableArray<IngestProblem> IngestProblems { get; private set; } = [];
 
-    /// <summary>Runs every rule over the dataset; returns the raw run results and the alerts raised.</summary>
-    public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset)
+    /// <summary>
+    /// Runs every rule over the dataset; returns the raw run results and the alerts raised. With
+    /// <paramref name="results"/>, each result goes there as it is made and the returned list is empty.
+    /// </summary>
+    public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset, Action<RunResult>? results = null)
     {
         var runs = new List<RunResult>();
         var alerts = new List<Alert>();
@@ -77,7 +80,15 @@ public sealed class ElasticRunner
                 // Kibana filters @timestamp from now-<from> to now, both ends included; dates have millisecond precision.
                 var end = (visible < t ? visible : t) + TimeSpan.FromMilliseconds(1);
                 var result = _engine.Execute(rule.Elastic.Query.Text, indices, t, (t - lookback, end)).Table;
-                runs.Add(new RunResult(rule.Analyzed.Rule.Name, Target.Elastic, t, t, result));
+                var run = new RunResult(rule.Analyzed.Rule.Name, Target.Elastic, t, t, result);
+                if (results is not null)
+                {
+                    results(run);
+                }
+                else
+                {
+                    runs.Add(run);
+                }
                 alerts.AddRange(Alerts(rule, result, t, maxSignals, suppression, seenDocuments));
             }
         }

@@ -30,42 +30,32 @@ public sealed class PackRunner(RunOptions options, string rulesDir)
         // depend on which finishes first or on the number of cores. The Sentinel pass also gives Sentinel's results
         // at Elastic's clock (no run delay, so both read the same data) when parity is checked.
         var withParity = parity && sentinel && elastic;
+        // Parity compares each run's two results as soon as both exist and keeps only their canonical rows until
+        // then, so the passes never hold every run's result table of both targets.
+        var ledger = new ParityLedger(rules);
+        Action<RunResult> results = withParity ? ledger.Add : _ => { };
         var sentinelPass = sentinel
-            ? Task.Run(() => new SentinelRunner(options, rulesDir, new SentinelShare(dataset)).Run(rules, dataset, withParity))
+            ? Task.Run(() => new SentinelRunner(options, rulesDir, new SentinelShare(dataset)).Run(rules, dataset, withParity, results))
             : Task.FromResult<(IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts)>(([], []));
         var elasticPass = elastic
-            ? Task.Run(() => new ElasticRunner(options).Run(rules, dataset))
+            ? Task.Run(() => new ElasticRunner(options).Run(rules, dataset, results))
             : Task.FromResult<(IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts)>(([], []));
-        var (sentinelRuns, sentinelAlerts) = sentinelPass.GetAwaiter().GetResult();
+        var (_, sentinelAlerts) = sentinelPass.GetAwaiter().GetResult();
         var alerts = new List<Alert>(sentinelAlerts);
-        var (elasticRuns, raised) = elasticPass.GetAwaiter().GetResult();
+        var (_, raised) = elasticPass.GetAwaiter().GetResult();
         alerts.AddRange(raised);
-        var differences = new List<ParityDifference>();
-        if (withParity)
-        {
-            var byTime = sentinelRuns.ToDictionary(r => (r.Rule, r.ScheduledAt));
-            foreach (var e in elasticRuns)
-            {
-                if (byTime.TryGetValue((e.Rule, e.ScheduledAt), out var s))
-                {
-                    var rule = rules.Single(r => r.Analyzed.Rule.Name == e.Rule);
-                    var message = Compare(rule, s.Rows, e.Rows);
-                    if (message is not null)
-                    {
-                        differences.Add(new ParityDifference(e.Rule, e.ScheduledAt, message));
-                    }
-                }
-            }
-        }
-        return new PackRun(dataset, [.. alerts.OrderBy(a => a.Time).ThenBy(a => a.Rule, StringComparer.Ordinal)], [.. differences]);
+        return new PackRun(dataset, [.. alerts.OrderBy(a => a.Time).ThenBy(a => a.Rule, StringComparer.Ordinal)], ledger.Differences());
     }
 
     /// <summary>Compares the result columns of the two targets' rows as multisets; null when they agree.</summary>
     public static string? Compare(CompiledRule rule, DataTable sentinel, DataTable elastic)
     {
         var columns = rule.Analyzed.ResultColumns;
-        var s = Rows(sentinel, columns.Select(c => c.KqlName).ToList(), columns);
-        var e = Rows(elastic, columns.Select(c => c.EsqlName).ToList(), columns);
+        return Compare(Rows(sentinel, columns.Select(c => c.KqlName).ToList(), columns), Rows(elastic, columns.Select(c => c.EsqlName).ToList(), columns));
+    }
+
+    internal static string? Compare(List<string> s, List<string> e)
+    {
         var onlySentinel = s.Except(e, StringComparer.Ordinal).ToList();
         var onlyElastic = e.Except(s, StringComparer.Ordinal).ToList();
         if (onlySentinel.Count == 0 && onlyElastic.Count == 0 && s.Count == e.Count)
@@ -75,7 +65,7 @@ public sealed class PackRunner(RunOptions options, string rulesDir)
         return $"Sentinel returned {s.Count} row(s), Elastic {e.Count}; only on Sentinel: {string.Join(" ; ", onlySentinel.Take(2))}; only on Elastic: {string.Join(" ; ", onlyElastic.Take(2))}";
     }
 
-    private static List<string> Rows(DataTable table, List<string> names, ImmutableArray<FieldBinding> columns)
+    internal static List<string> Rows(DataTable table, List<string> names, ImmutableArray<FieldBinding> columns)
     {
         var indices = names.Select(table.IndexOf).ToArray();
         return [.. table.Rows.Select(r => string.Join(" | ", indices.Select((i, c) => Canonical(i >= 0 ? r[i] : null, columns[c].Type)))).Order(StringComparer.Ordinal)];
@@ -104,5 +94,57 @@ public sealed class PackRunner(RunOptions options, string rulesDir)
             _ => [Convert.ToString(value, CultureInfo.InvariantCulture)],
         };
         return "[" + string.Join(",", items.Order(StringComparer.Ordinal)) + "]";
+    }
+}
+
+/// <summary>
+/// The runs of one target waiting for the other's run of the same rule and scheduled time, as canonical rows;
+/// a pair is compared when its second result arrives. Differences come out in the Elastic pass's order (rule,
+/// then time). Safe to feed from both passes at once.
+/// </summary>
+internal sealed class ParityLedger(IReadOnlyList<CompiledRule> rules)
+{
+    private static readonly List<string> NoRows = [];
+    private readonly Dictionary<string, (int Order, CompiledRule Rule)> _rules = rules.Select((r, i) => (r, i)).ToDictionary(x => x.r.Analyzed.Rule.Name, x => (x.i, x.r), StringComparer.Ordinal);
+    private readonly Dictionary<(string Rule, DateTime At, Target Target), List<string>> _waiting = [];
+    private readonly List<(int Order, ParityDifference Difference)> _differences = [];
+    private readonly Lock _lock = new();
+
+    public void Add(RunResult run)
+    {
+        var (order, rule) = _rules[run.Rule];
+        var rows = Canonical(rule, run.Rows, run.Target == Target.Sentinel);
+        var other = run.Target == Target.Sentinel ? Target.Elastic : Target.Sentinel;
+        lock (_lock)
+        {
+            if (!_waiting.Remove((run.Rule, run.ScheduledAt, other), out var theirs))
+            {
+                _waiting[(run.Rule, run.ScheduledAt, run.Target)] = rows;
+                return;
+            }
+            var (s, e) = run.Target == Target.Sentinel ? (rows, theirs) : (theirs, rows);
+            if (PackRunner.Compare(s, e) is { } message)
+            {
+                _differences.Add((order, new ParityDifference(run.Rule, run.ScheduledAt, message)));
+            }
+        }
+    }
+
+    public ImmutableArray<ParityDifference> Differences()
+    {
+        lock (_lock)
+        {
+            return [.. _differences.OrderBy(d => d.Order).ThenBy(d => d.Difference.At).Select(d => d.Difference)];
+        }
+    }
+
+    private static List<string> Canonical(CompiledRule rule, DataTable table, bool sentinel)
+    {
+        if (table.Rows.Count == 0)
+        {
+            return NoRows;
+        }
+        var columns = rule.Analyzed.ResultColumns;
+        return PackRunner.Rows(table, [.. columns.Select(c => sentinel ? c.KqlName : c.EsqlName)], columns);
     }
 }

@@ -129,8 +129,10 @@ public sealed class SentinelRunner
     /// the alerting runs. A parity run and an alerting run at the same clock time see the same data and the same
     /// history tables (summary rules and refreshes run on their own schedule, before the detections of that time),
     /// so they are one execution: with a 5-minute delay and a 5-minute rule, parity costs one run more, not twice.
+    /// With <paramref name="results"/>, each result goes there as it is made and the returned list is empty (a
+    /// caller comparing results as they come need not keep them all).
     /// </summary>
-    public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset, bool parity)
+    public (IReadOnlyList<RunResult> Runs, IReadOnlyList<Alert> Alerts) Run(IReadOnlyList<CompiledRule> rules, Dataset dataset, bool parity, Action<RunResult>? results = null)
     {
         var runs = new List<RunResult>();
         var alerts = new List<Alert>();
@@ -228,7 +230,15 @@ public sealed class SentinelRunner
                         var result = _engine.Execute(d.Rule.Sentinel.Rule.Query, runTables, functions, d.At).Table;
                         if ((parity ? d.ParityFor : d.AlertsFor) is { } scheduled)
                         {
-                            runs.Add(new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, scheduled, d.At, result));
+                            var run = new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, scheduled, d.At, result);
+                            if (results is not null)
+                            {
+                                results(run);
+                            }
+                            else
+                            {
+                                runs.Add(run);
+                            }
                         }
                         if (d.AlertsFor is not null)
                         {

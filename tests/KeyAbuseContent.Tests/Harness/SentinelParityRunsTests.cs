@@ -36,4 +36,31 @@ public class SentinelParityRunsTests
         Assert.Equal(Alerts(delayed.Alerts), Alerts(both.Alerts));
         Assert.Equal(Runs(undelayed.Runs), Runs(both.Runs));
     }
+
+    [Fact]
+    public void Results_handed_over_as_they_are_made_are_the_runs_a_pass_returns()
+    {
+        using var library = new TestLibrary();
+        library.Rule("network/test-new-country.yaml", NewValueHistoryParityTests.NewCountryRule);
+        var build = library.Build();
+        var folder = Path.Combine(library.TestDataDir, "network", "before-midnight");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "events.jsonl"), NewValueHistoryParityTests.NewCountryBeforeMidnight());
+        var dataset = DatasetLoader.Load(folder);
+
+        var kept = new SentinelRunner(new RunOptions(), library.RulesDir).Run(build.Rules, dataset, parity: true);
+        var handed = new List<RunResult>();
+        var streamed = new SentinelRunner(new RunOptions(), library.RulesDir).Run(build.Rules, dataset, parity: true, handed.Add);
+        var elasticKept = new ElasticRunner(new RunOptions()).Run(build.Rules, dataset);
+        var elasticHanded = new List<RunResult>();
+        var elasticStreamed = new ElasticRunner(new RunOptions()).Run(build.Rules, dataset, elasticHanded.Add);
+
+        Assert.NotEmpty(kept.Runs);
+        Assert.Empty(streamed.Runs);
+        Assert.Equal(Runs(kept.Runs), Runs(handed));
+        Assert.Equal(Alerts(kept.Alerts), Alerts(streamed.Alerts));
+        Assert.NotEmpty(elasticKept.Runs);
+        Assert.Empty(elasticStreamed.Runs);
+        Assert.Equal(Runs(elasticKept.Runs), Runs(elasticHanded));
+    }
 }
