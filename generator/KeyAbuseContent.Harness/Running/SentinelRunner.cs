@@ -21,6 +21,9 @@ public sealed record RunOptions
     /// <summary>How long after it happened an event becomes visible to queries.</summary>
     public TimeSpan IngestionDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>How many of the detections that fall at one clock time run at once (the results do not depend on it).</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+
     /// <summary>The most alerts a Sentinel run makes.</summary>
     public int SentinelMaxAlertsPerRun { get; init; } = 150;
 
@@ -186,13 +189,16 @@ public sealed class SentinelRunner
             }
             jobs.AddRange(detections.Values);
         }
-        foreach (var job in jobs.OrderBy(j => j.At).ThenBy(j => j.Order))
+        var ordered = jobs.OrderBy(j => j.At).ThenBy(j => j.Order).ToList();
+        for (var next = 0; next < ordered.Count;)
         {
+            var job = ordered[next];
             var visibleUntil = job.At - _options.IngestionDelay;
             switch (job)
             {
                 case SummaryJob s:
                     {
+                        next++;
                         var bin = s.Summary.BinSize;
                         Slice(s.At - bin, Min(s.At, visibleUntil));
                         var result = _engine.Execute(KqlRenderer.Render(s.Summary.Query), tables, functions, s.At).Table;
@@ -203,47 +209,64 @@ public sealed class SentinelRunner
                     }
                 case RefreshJob r:
                     {
+                        next++;
                         var result = _engine.Execute(KqlRenderer.Render(r.Refresh.Query), tables, functions, r.At).Table;
                         baseline.AddRange(Project(result, baselineSchema, r.At));
                         tables[HistoryTables.SentinelBaseline] = new DataTable(HistoryTables.SentinelBaseline, baselineSchema, [.. baseline]);
                         baselineSlices = new TimeSlices(tables[HistoryTables.SentinelBaseline], "TimeGenerated");
                         break;
                     }
-                case DetectionJob d:
+                default:
                     {
-                        // The query period bounds what Sentinel shows the run; the query's own ago() filters bound what it
-                        // reads of the source, so older rows would change nothing but the cost.
-                        var reach = d.Rule.Sentinel.Plan.SourceReach < d.Rule.Sentinel.Rule.QueryPeriod ? d.Rule.Sentinel.Plan.SourceReach : d.Rule.Sentinel.Rule.QueryPeriod;
-                        Slice(d.At - reach, Min(d.At, visibleUntil) + TimeSpan.FromTicks(1));
-                        // History tables too are shown to the run over its query period only; a slice of a table the
-                        // engine has converted costs an index, not a conversion.
-                        var period = (d.At - d.Rule.Sentinel.Rule.QueryPeriod, d.At + TimeSpan.FromTicks(1));
-                        var runTables = new Dictionary<string, DataTable>(tables, StringComparer.Ordinal);
-                        if (hourlySlices is not null)
+                        // The detections of one clock time read the same tables and write nothing another reads (summary
+                        // rules and refreshes run before them), so they run side by side; their results and alerts are
+                        // taken in job order, as one after the other would give them.
+                        var batch = new List<DetectionJob>();
+                        while (next < ordered.Count && ordered[next] is DetectionJob d && d.At == job.At)
                         {
-                            runTables[HistoryTables.SentinelHourly] = hourlySlices.Slice(period.Item1, period.Item2);
+                            batch.Add(d);
+                            next++;
                         }
-                        if (baselineSlices is not null)
+                        var outputs = new DataTable[batch.Count];
+                        var failures = new Exception?[batch.Count];
+                        Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism }, i =>
                         {
-                            runTables[HistoryTables.SentinelBaseline] = baselineSlices.Slice(period.Item1, period.Item2);
-                        }
-                        var result = _engine.Execute(d.Rule.Sentinel.Rule.Query, runTables, functions, d.At).Table;
-                        if ((parity ? d.ParityFor : d.AlertsFor) is { } scheduled)
-                        {
-                            var run = new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, scheduled, d.At, result);
-                            if (results is not null)
+                            try
                             {
-                                results(run);
+                                outputs[i] = Detect(batch[i], tables, sliced, hourlySlices, baselineSlices, functions);
                             }
-                            else
+                            catch (Exception e) when (e is not OutOfMemoryException)
                             {
-                                runs.Add(run);
+                                failures[i] = e;
+                            }
+                        });
+                        if (failures.FirstOrDefault(f => f is not null) is { } failure)
+                        {
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+                        }
+                        for (var i = 0; i < batch.Count; i++)
+                        {
+                            var d = batch[i];
+                            if ((parity ? d.ParityFor : d.AlertsFor) is { } scheduled)
+                            {
+                                var run = new RunResult(d.Rule.Analyzed.Rule.Name, Target.Sentinel, scheduled, d.At, outputs[i]);
+                                if (results is not null)
+                                {
+                                    results(run);
+                                }
+                                else
+                                {
+                                    runs.Add(run);
+                                }
+                            }
+                            if (d.AlertsFor is not null)
+                            {
+                                alerts.AddRange(Alerts(d.Rule, outputs[i], d.At));
                             }
                         }
-                        if (d.AlertsFor is not null)
-                        {
-                            alerts.AddRange(Alerts(d.Rule, result, d.At));
-                        }
+                        // What the workspace tables show afterwards, as when the detections ran one after the other.
+                        var (from, to) = SourceWindow(batch[^1]);
+                        Slice(from, to);
                         break;
                     }
             }
@@ -252,6 +275,40 @@ public sealed class SentinelRunner
     }
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
+    /// <summary>
+    /// What a detection reads of the sources: the query period bounds what Sentinel shows the run; the query's own
+    /// ago() filters bound what it reads of the source, so older rows would change nothing but the cost.
+    /// </summary>
+    private (DateTime From, DateTime To) SourceWindow(DetectionJob d)
+    {
+        var reach = d.Rule.Sentinel.Plan.SourceReach < d.Rule.Sentinel.Rule.QueryPeriod ? d.Rule.Sentinel.Plan.SourceReach : d.Rule.Sentinel.Rule.QueryPeriod;
+        return (d.At - reach, Min(d.At, d.At - _options.IngestionDelay) + TimeSpan.FromTicks(1));
+    }
+
+    /// <summary>One detection's query over its own view of the workspace (so detections of one clock time can run at once).</summary>
+    private DataTable Detect(DetectionJob d, Dictionary<string, DataTable> tables, List<TimeSlices> sliced, TimeSlices? hourlySlices, TimeSlices? baselineSlices, IReadOnlyList<KqlFunction> functions)
+    {
+        var runTables = new Dictionary<string, DataTable>(tables, StringComparer.Ordinal);
+        var (from, to) = SourceWindow(d);
+        foreach (var t in sliced)
+        {
+            var slice = t.Slice(from, to);
+            runTables[slice.Name] = slice;
+        }
+        // History tables too are shown to the run over its query period only; a slice of a table the engine has
+        // converted costs an index, not a conversion.
+        var period = (d.At - d.Rule.Sentinel.Rule.QueryPeriod, d.At + TimeSpan.FromTicks(1));
+        if (hourlySlices is not null)
+        {
+            runTables[HistoryTables.SentinelHourly] = hourlySlices.Slice(period.Item1, period.Item2);
+        }
+        if (baselineSlices is not null)
+        {
+            runTables[HistoryTables.SentinelBaseline] = baselineSlices.Slice(period.Item1, period.Item2);
+        }
+        return _engine.Execute(d.Rule.Sentinel.Rule.Query, runTables, functions, d.At).Table;
+    }
 
     /// <summary>A result's rows in a history table's column order; the refresh's rows get the time it wrote them.</summary>
     private static IEnumerable<object?[]> Project(DataTable result, IReadOnlyList<ColumnSchema> schema, DateTime? writtenAt)

@@ -63,4 +63,27 @@ public class SentinelParityRunsTests
         Assert.Empty(elasticStreamed.Runs);
         Assert.Equal(Runs(elasticKept.Runs), Runs(elasticHanded));
     }
+
+    [Fact]
+    public void Detections_of_one_clock_time_run_side_by_side_with_the_results_and_alerts_of_one_after_the_other()
+    {
+        using var library = new TestLibrary();
+        library.Rule("network/test-new-country.yaml", NewValueHistoryParityTests.NewCountryRule);
+        library.Rule("network/test-new-country-copy.yaml", NewValueHistoryParityTests.NewCountryRule
+            .Replace("11111111-2222-4333-8444-888888888888", "11111111-2222-4333-8444-999999999999", StringComparison.Ordinal)
+            .Replace("name: test-new-country", "name: test-new-country-copy", StringComparison.Ordinal));
+        var build = library.Build();
+        Assert.Equal(2, build.Rules.Length);
+        var folder = Path.Combine(library.TestDataDir, "network", "before-midnight");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "events.jsonl"), NewValueHistoryParityTests.NewCountryBeforeMidnight());
+        var dataset = DatasetLoader.Load(folder);
+
+        var sequential = new SentinelRunner(new RunOptions { Parallelism = 1 }, library.RulesDir).Run(build.Rules, dataset, parity: true);
+        var parallel = new SentinelRunner(new RunOptions { Parallelism = 4 }, library.RulesDir).Run(build.Rules, dataset, parity: true);
+
+        Assert.Equal(2, sequential.Alerts.Select(a => a.Rule).Distinct().Count());
+        Assert.Equal(Alerts(sequential.Alerts), Alerts(parallel.Alerts));
+        Assert.Equal(Runs(sequential.Runs), Runs(parallel.Runs));
+    }
 }
