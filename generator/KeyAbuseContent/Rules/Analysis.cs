@@ -27,7 +27,11 @@ public sealed record BoundThresholdDetection(Bound? Where, ImmutableArray<Source
 }
 
 public sealed record BoundBaselineDetection(Bound? Where, ImmutableArray<SourceField> By, BaselineDetection Syntax, SourceField? SumField, Bound Condition)
-    : BoundDetection(Where, By);
+    : BoundDetection(Where, By)
+{
+    /// <summary>Which events the count counts (<c>metric.when</c>); null: every event under where.</summary>
+    public Bound? When { get; init; }
+}
 
 public sealed record BoundNewValueDetection(Bound? Where, ImmutableArray<SourceField> By, NewValueDetection Syntax, SourceField Field, ImmutableArray<BoundNamedAggregate> Aggregates, Bound? Condition)
     : BoundDetection(Where, By)

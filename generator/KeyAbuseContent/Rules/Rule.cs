@@ -100,9 +100,22 @@ public enum Statistic
 public sealed record Metric(string? Count, string? Sum, TimeSpan Per)
 {
     public string Label => Count ?? Sum!;
+
+    /// <summary>
+    /// Which events a count counts (<c>when</c>); null counts every event under <c>where</c>. Buckets with events
+    /// but none matching count 0, so a key that never does it still has a history (of zeros) to compare with.
+    /// </summary>
+    public RuleExpression? When { get; init; }
 }
 
-public sealed record BaselineHistory(TimeSpan Length, Statistic Statistic, Seasonality Seasonality, int MinSamples, Fallback Fallback);
+public sealed record BaselineHistory(TimeSpan Length, Statistic Statistic, Seasonality Seasonality, int MinSamples, Fallback Fallback)
+{
+    /// <summary>
+    /// Hours either side of a bucket's slot whose baselines also count (the highest is used): a job that starts an
+    /// hour early or late is what its neighbouring slot expects. 0: the slot alone.
+    /// </summary>
+    public int Neighbours { get; init; }
+}
 
 public sealed record BaselineDetection(RuleExpression? Where, ImmutableArray<string> By, Metric Metric, BaselineHistory History, double Floor, RuleExpression Condition)
     : Detection(Where, By)

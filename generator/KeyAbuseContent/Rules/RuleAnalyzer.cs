@@ -181,7 +181,16 @@ public sealed class RuleAnalyzer
                 Error(_rule.At("detect.metric.sum"), $"detect.metric.sum: '{sumName}' is not a numeric {source.Description} field");
             }
         }
+        var when = BindExpr(b.Metric.When, source.Scope(), "detect.metric.when");
+        if (b.Metric.When is not null && b.Metric.Sum is not null)
+        {
+            Error(_rule.At("detect.metric.when"), "detect.metric.when goes with count: it says which events are counted", DiagnosticCodes.Kind);
+        }
         var h = b.History;
+        if (h.Neighbours > 0 && h.Seasonality is not (Seasonality.HourOfWeek or Seasonality.DayTypeHour or Seasonality.HourOfDay))
+        {
+            Error(_rule.At("detect.history.neighbours"), "detect.history.neighbours needs an hourly seasonality: the neighbours are the slots of the hours around a bucket's", DiagnosticCodes.Kind);
+        }
         if (b.Metric.Per > TimeSpan.FromHours(1) || TimeSpan.FromHours(1).Ticks % b.Metric.Per.Ticks != 0)
         {
             Error(_rule.At("detect.metric.per"), "detect.metric.per must divide an hour (1m, 5m, 10m, 15m, 30m, 1h): the baseline is kept per hour slot", DiagnosticCodes.Kind);
@@ -222,7 +231,7 @@ public sealed class RuleAnalyzer
             FirstSeen,
         ]).ToImmutableArray();
         var condition = BindExpr(b.Condition, Columns("baseline", columns), "detect.condition");
-        return (condition is null ? null : new BoundBaselineDetection(where, by, b, sum, condition), columns);
+        return (condition is null ? null : new BoundBaselineDetection(where, by, b, sum, condition) { When = when }, columns);
     }
 
     private static int Coarseness(Seasonality s) => s switch

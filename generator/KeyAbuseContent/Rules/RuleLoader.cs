@@ -310,8 +310,9 @@ public sealed class RuleLoader
                     var fallback = Enum.Parse<Fallback>((OptStr(h, "fallback") ?? "none").Replace("_", "", StringComparison.Ordinal), ignoreCase: true);
                     var minSamples = h["min_samples"] is YamlScalar ms ? (int)YamlDocumentReader.ParseInt(ms.Text) : 1;
                     var floor = d["floor"] is YamlScalar f ? double.Parse(f.Text, CultureInfo.InvariantCulture) : 0;
-                    return new BaselineDetection(where, by, new Metric(count, sum, Duration(metricMap, "per")),
-                        new BaselineHistory(Duration(h, "length"), Enum.Parse<Statistic>(Str(h, "statistic").Replace("_", "", StringComparison.Ordinal), ignoreCase: true), seasonality, minSamples, fallback),
+                    var neighbours = h["neighbours"] is YamlScalar nb ? (int)YamlDocumentReader.ParseInt(nb.Text) : 0;
+                    return new BaselineDetection(where, by, new Metric(count, sum, Duration(metricMap, "per")) { When = Expression(metricMap, "when", "detect.metric.when") },
+                        new BaselineHistory(Duration(h, "length"), Enum.Parse<Statistic>(Str(h, "statistic").Replace("_", "", StringComparison.Ordinal), ignoreCase: true), seasonality, minSamples, fallback) { Neighbours = neighbours },
                         floor, Expression(d, "condition", "detect.condition") ?? Placeholder());
                 case "new_value":
                     return new NewValueDetection(where, by, Str(d, "field"), Duration((YamlMapping)d["history"]!, "length"), OptDuration(d, "window"),

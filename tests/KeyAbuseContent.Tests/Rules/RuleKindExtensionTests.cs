@@ -116,6 +116,42 @@ public class RuleKindExtensionTests
         Assert.Contains("(SUM(keyabuse.metric) - MAX(keyabuse.metric)) / TO_DOUBLE(COUNT(*) - 1)", EsqlRenderer.Render(Assert.Single(slots)).Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ACountWhenCountsMatchingEventsAndZeroForTheRestOnBothTargets()
+    {
+        using var library = new TestLibrary();
+        library.Rule("volume/test-tokens-hour.yaml", TrimmedMeanRule().Replace("metric: {sum: tokens, per: 1h}", "metric: {count: long_prompts, when: input_tokens >= 32000, per: 1h}", StringComparison.Ordinal));
+        var rule = Assert.Single(library.Build().Rules);
+        Assert.Contains("summarize Value = countif(InputTokens >= 32000) by KeyId, Bucket = bin(TimeGenerated, 1h)", rule.Sentinel.Rule.Query, StringComparison.Ordinal);
+        Assert.Contains("STATS keyabuse.value = SUM(CASE(gen_ai.usage.input_tokens >= 32000, 1, 0)) BY keyabuse.key.id, keyabuse.bucket", rule.Elastic.Query.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACountWhenDoesNotGoWithASum()
+    {
+        using var library = new TestLibrary();
+        library.Rule("volume/test-tokens-hour.yaml", TrimmedMeanRule().Replace("metric: {sum: tokens, per: 1h}", "metric: {sum: tokens, when: input_tokens >= 32000, per: 1h}", StringComparison.Ordinal));
+        Assert.Contains(TestLibrary.Errors(library.Build()), e => e.Contains("detect.metric.when goes with count", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void NeighboursTakeTheHighestBaselineOfTheHoursAroundTheSlotOnBothTargets()
+    {
+        using var library = new TestLibrary();
+        library.Rule("volume/test-tokens-hour.yaml", TrimmedMeanRule().Replace("min_samples: 3}", "min_samples: 3, neighbours: 1}", StringComparison.Ordinal));
+        var rule = Assert.Single(library.Build().Rules);
+        Assert.Contains("| extend PrimaryBaseline = max_of(PrimaryBaseline, iff(coalesce(PrimarySamplesM1 >= 3, false), PrimaryBaselineM1, PrimaryBaseline), iff(coalesce(PrimarySamplesP1 >= 3, false), PrimaryBaselineP1, PrimaryBaseline))", rule.Sentinel.Rule.Query, StringComparison.Ordinal);
+        Assert.Contains("| EVAL keyabuse.primary_baseline = GREATEST(keyabuse.primary_baseline, CASE(COALESCE(keyabuse.primary_samples_m1 >= 3, false), keyabuse.primary_baseline_m1, keyabuse.primary_baseline), CASE(COALESCE(keyabuse.primary_samples_p1 >= 3, false), keyabuse.primary_baseline_p1, keyabuse.primary_baseline))", rule.Elastic.Query.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NeighboursNeedAnHourlySeasonality()
+    {
+        using var library = new TestLibrary();
+        library.Rule("volume/test-tokens-hour.yaml", TrimmedMeanRule().Replace("seasonality: hour_of_week, min_samples: 3}", "seasonality: none, min_samples: 3, neighbours: 1}", StringComparison.Ordinal));
+        Assert.Contains(TestLibrary.Errors(library.Build()), e => e.Contains("detect.history.neighbours needs an hourly seasonality", StringComparison.Ordinal));
+    }
+
     /// <summary>Five Mondays at 10:00 of 2,000 tokens, one of 500,000 (an earlier burst), then a Monday of 60,000.</summary>
     private static string BurstAfterPoisonedHistory()
     {

@@ -217,7 +217,10 @@ public static class ElasticHistory
             ? sum.Name == "tokens"
                 ? new JsonObject { ["sum"] = new JsonObject { ["script"] = new JsonObject { ["source"] = "(doc['gen_ai.usage.input_tokens'].size() == 0 ? 0 : doc['gen_ai.usage.input_tokens'].value) + (doc['gen_ai.usage.output_tokens'].size() == 0 ? 0 : doc['gen_ai.usage.output_tokens'].value)" } } }
                 : Agg("sum", sum.Esql)
-            : Agg("value_count", "@timestamp");
+            // A filter aggregation's document count: buckets with events but none matching count 0.
+            : b.When is { } when
+                ? new JsonObject { ["filter"] = QueryDslEmitter.Emit(when) }
+                : Agg("value_count", "@timestamp");
         var schemes = new List<Seasonality> { h.Seasonality };
         if (h.Fallback != Fallback.None)
         {

@@ -113,7 +113,7 @@ public static class EsqlRuleCompiler
         IEnumerable<Bound?> trees = d switch
         {
             BoundThresholdDetection t => [t.Where, .. t.Aggregates.Select(a => (Bound)a.Aggregate)],
-            BoundBaselineDetection b => [b.Where, b.SumField is { Name: "tokens" } ? new BoundField(b.SumField.Binding, default) : null],
+            BoundBaselineDetection b => [b.Where, b.When, b.SumField is { Name: "tokens" } ? new BoundField(b.SumField.Binding, default) : null],
             BoundNewValueDetection n => [n.Where, n.NewWhere, .. n.Aggregates.Select(a => (Bound)a.Aggregate)],
             BoundProfileDetection p => [p.Where, .. p.Aggregates.Select(a => (Bound)a.Aggregate)],
             BoundSequenceDetection s => s.Steps.Select(st => (Bound?)st.Where),
@@ -219,6 +219,56 @@ public static class EsqlRuleCompiler
         return EsqlNodes.Call("CONCAT", EsqlLiteral.Str(Kql.KqlRuleCompiler.SchemeName(scheme) + ":"), EsqlNodes.Call("TO_STRING", slot));
     }
 
+    /// <summary>The metric of a bucket: a field's sum, the events' count, or the count of those matching <c>when</c> (0 when none does).</summary>
+    private static EsqlExpr Metric(BoundBaselineDetection b) => b.SumField is { } f
+        ? EsqlNodes.Call("SUM", Col(f.Esql))
+        : b.When is { } when
+            ? EsqlNodes.Call("SUM", EsqlNodes.Call("CASE", E(when), EsqlLiteral.Long(1), EsqlLiteral.Long(0)))
+            : EsqlNodes.Call("COUNT", new EsqlStar());
+
+    /// <summary>
+    /// The slot's baseline and samples for one seasonality (keyabuse.<paramref name="prefix"/>_slot, _baseline,
+    /// _samples), and with neighbours the highest baseline among the slots of the hours around it that have enough samples.
+    /// </summary>
+    private static IEnumerable<EsqlCommand> SlotLookups(string name, string prefix, Seasonality scheme, int neighbours, EsqlExpr min)
+    {
+        var p = "keyabuse." + prefix;
+        IEnumerable<EsqlCommand> Lookup(string tag, EsqlExpr hour)
+        {
+            yield return new EsqlEval([EsqlNodes.As(p + "_slot" + tag, SlotKey(scheme, hour))]);
+            yield return new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col(p + "_slot" + tag)))]);
+            yield return new EsqlLookupJoin(HistoryTables.ElasticBaseline(name), [LookupKey]);
+            // The last lookup of a rule without neighbours is read where it landed (keyabuse.history.*).
+            if (prefix == "primary" || neighbours > 0)
+            {
+                yield return new EsqlRename([("keyabuse.history.value", p + "_baseline" + tag), ("keyabuse.history.samples", p + "_samples" + tag)]);
+            }
+        }
+        foreach (var c in Lookup("", Col("keyabuse.hour_of_week")))
+        {
+            yield return c;
+        }
+        if (neighbours == 0)
+        {
+            yield break;
+        }
+        var offsets = Enumerable.Range(-neighbours, (2 * neighbours) + 1).Where(d => d != 0).ToList();
+        foreach (var d in offsets)
+        {
+            var tag = "_" + Kql.KqlRuleCompiler.NeighbourTag(d).ToLowerInvariant();
+            foreach (var c in Lookup(tag, EsqlNodes.Op("%", EsqlNodes.Op("+", Col("keyabuse.hour_of_week"), EsqlLiteral.Long(168 + d)), EsqlLiteral.Long(168))))
+            {
+                yield return c;
+            }
+        }
+        // A neighbour counts only with enough samples of its own; the slot's own samples decide whether it is used.
+        var candidates = new List<EsqlExpr> { Col(p + "_baseline") };
+        candidates.AddRange(offsets.Select(d => "_" + Kql.KqlRuleCompiler.NeighbourTag(d).ToLowerInvariant()).Select(tag => (EsqlExpr)EsqlNodes.Call("CASE",
+            EsqlNodes.Call("COALESCE", EsqlNodes.Op(">=", Col(p + "_samples" + tag), min), EsqlLiteral.Bool(false)),
+            Col(p + "_baseline" + tag), Col(p + "_baseline"))));
+        yield return new EsqlEval([EsqlNodes.As(p + "_baseline", EsqlNodes.Call("GREATEST", [.. candidates]))]);
+    }
+
     private static EsqlRulePlan Baseline(AnalyzedRule rule, BoundBaselineDetection b)
     {
         var name = rule.Rule.Name;
@@ -227,26 +277,21 @@ public static class EsqlRuleCompiler
         var commands = From(rule);
         commands.AddRange(Filter(b.Where));
         commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.bucket", EsqlNodes.Call("DATE_TRUNC", EsqlLiteral.Span(b.Syntax.Metric.Per), Col(Timestamp)))]));
-        EsqlExpr metric = b.SumField is { } f ? EsqlNodes.Call("SUM", Col(f.Esql)) : EsqlNodes.Call("COUNT", new EsqlStar());
-        commands.Add(new EsqlStats([EsqlNodes.As("keyabuse.value", metric)], ByColumns(b.By).Add(EsqlNodes.Bare(Col("keyabuse.bucket")))));
+        commands.Add(new EsqlStats([EsqlNodes.As("keyabuse.value", Metric(b))], ByColumns(b.By).Add(EsqlNodes.Bare(Col("keyabuse.bucket")))));
         commands.Add(new EsqlEval([
             EsqlNodes.As("keyabuse.value", EsqlNodes.Call("TO_DOUBLE", Col("keyabuse.value"))),
             EsqlNodes.As("keyabuse.entity", EntityKey(b.By)),
             EsqlNodes.As("keyabuse.hour_of_week", HourOfWeek(Col("keyabuse.bucket")))]));
-        commands.Add(new EsqlEval([
-            EsqlNodes.As("keyabuse.primary_slot", SlotKey(h.Seasonality, Col("keyabuse.hour_of_week")))]));
-        commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col("keyabuse.primary_slot")))]));
-        commands.Add(new EsqlLookupJoin(HistoryTables.ElasticBaseline(name), [LookupKey]));
-        commands.Add(new EsqlRename([("keyabuse.history.value", "keyabuse.primary_baseline"), ("keyabuse.history.samples", "keyabuse.primary_samples")]));
+        commands.AddRange(SlotLookups(name, "primary", h.Seasonality, h.Neighbours, min));
         if (h.Fallback != Fallback.None)
         {
-            commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.fallback_slot", SlotKey(Kql.KqlRuleCompiler.AsSeasonality(h.Fallback), Col("keyabuse.hour_of_week")))]));
-            commands.Add(new EsqlEval([EsqlNodes.As(LookupKey, EsqlNodes.Call("CONCAT", EsqlLiteral.Str(name + "|"), Col("keyabuse.entity"), EsqlLiteral.Str("|"), Col("keyabuse.fallback_slot")))]));
-            commands.Add(new EsqlLookupJoin(HistoryTables.ElasticBaseline(name), [LookupKey]));
+            var fallbackNeighbours = h.Fallback == Fallback.Overall ? 0 : h.Neighbours;
+            commands.AddRange(SlotLookups(name, "fallback", Kql.KqlRuleCompiler.AsSeasonality(h.Fallback), fallbackNeighbours, min));
+            var fallback = fallbackNeighbours > 0 ? "keyabuse.fallback_" : "keyabuse.history.";
             commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.use_primary", EsqlNodes.Call("COALESCE", EsqlNodes.Op(">=", Col("keyabuse.primary_samples"), min), EsqlLiteral.Bool(false)))]));
             commands.Add(new EsqlEval([
-                EsqlNodes.As("keyabuse.baseline", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_baseline"), Col("keyabuse.history.value"))),
-                EsqlNodes.As("keyabuse.samples", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_samples"), Col("keyabuse.history.samples"))),
+                EsqlNodes.As("keyabuse.baseline", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_baseline"), Col(fallback + (fallbackNeighbours > 0 ? "baseline" : "value")))),
+                EsqlNodes.As("keyabuse.samples", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_samples"), Col(fallback + "samples"))),
                 EsqlNodes.As("keyabuse.slot", EsqlNodes.Call("CASE", Col("keyabuse.use_primary"), Col("keyabuse.primary_slot"), Col("keyabuse.fallback_slot")))]));
         }
         else
@@ -406,7 +451,7 @@ public static class EsqlRuleCompiler
                     var h = b.Syntax.History;
                     var hourly = From(rule);
                     hourly.AddRange(Filter(b.Where));
-                    EsqlExpr metric = b.SumField is { } f ? EsqlNodes.Call("SUM", Col(f.Esql)) : EsqlNodes.Call("COUNT", new EsqlStar());
+                    var metric = Metric(b);
                     hourly.Add(new EsqlEval([EsqlNodes.As("keyabuse.entity", EntityKey(b.By)), EsqlNodes.As("keyabuse.bucket", EsqlNodes.Call("DATE_TRUNC", EsqlLiteral.Span(b.Syntax.Metric.Per), Col(Timestamp)))]));
                     hourly.Add(new EsqlStats([EsqlNodes.As("keyabuse.value", metric)], [EsqlNodes.Bare(Col("keyabuse.entity")), EsqlNodes.Bare(Col("keyabuse.bucket"))]));
                     hourly.Add(new EsqlEval([EsqlNodes.As("keyabuse.hour", EsqlNodes.Call("DATE_TRUNC", EsqlLiteral.Span(TimeSpan.FromHours(1)), Col("keyabuse.bucket")))]));

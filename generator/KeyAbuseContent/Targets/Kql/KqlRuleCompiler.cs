@@ -176,7 +176,39 @@ public static class KqlRuleCompiler
 
     private static KqlExpr MetricAggregate(BoundBaselineDetection b) => b.SumField is { } f
         ? KqlNodes.Call("sum", KqlNodes.Col(f.Kql))
-        : KqlNodes.Call("count");
+        : b.When is { } when ? KqlNodes.Call("countif", E(when)) : KqlNodes.Call("count");
+
+    /// <summary>
+    /// The slot's baseline and samples for one seasonality (<paramref name="prefix"/>Slot, ...Baseline, ...Samples),
+    /// and with neighbours the highest baseline among the slots of the hours around it that have enough samples.
+    /// </summary>
+    private static IEnumerable<KqlOperator> SlotLookups(string prefix, Seasonality scheme, int neighbours, KqlExpr min)
+    {
+        KqlLookup Lookup(string slot, string baseline, string samples) => new("leftouter", new KqlTabular(new KqlTableSource("Baselines"), [new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.As(slot, KqlNodes.Col("Slot")), KqlNodes.As(baseline, KqlNodes.Col("Baseline")), KqlNodes.As(samples, KqlNodes.Col("Samples"))])]), [new(Entity, Entity), new(slot, slot)]);
+        yield return new KqlExtend([KqlNodes.As(prefix + "Slot", SlotKey(scheme, KqlNodes.Col("HourOfWeek")))]);
+        yield return Lookup(prefix + "Slot", prefix + "Baseline", prefix + "Samples");
+        if (neighbours == 0)
+        {
+            yield break;
+        }
+        var offsets = Enumerable.Range(-neighbours, (2 * neighbours) + 1).Where(d => d != 0).ToList();
+        foreach (var d in offsets)
+        {
+            var tag = NeighbourTag(d);
+            var hour = KqlNodes.Op("%", KqlNodes.Op("+", KqlNodes.Col("HourOfWeek"), KqlLiteral.Long(168 + d)), KqlLiteral.Long(168));
+            yield return new KqlExtend([KqlNodes.As(prefix + "Slot" + tag, SlotKey(scheme, hour))]);
+            yield return Lookup(prefix + "Slot" + tag, prefix + "Baseline" + tag, prefix + "Samples" + tag);
+        }
+        // A neighbour counts only with enough samples of its own; the slot's own samples decide whether it is used.
+        var candidates = new List<KqlExpr> { KqlNodes.Col(prefix + "Baseline") };
+        candidates.AddRange(offsets.Select(d => (KqlExpr)KqlNodes.Call("iff",
+            KqlNodes.Call("coalesce", KqlNodes.Op(">=", KqlNodes.Col(prefix + "Samples" + NeighbourTag(d)), min), KqlLiteral.Bool(false)),
+            KqlNodes.Col(prefix + "Baseline" + NeighbourTag(d)), KqlNodes.Col(prefix + "Baseline"))));
+        yield return new KqlExtend([KqlNodes.As(prefix + "Baseline", KqlNodes.Call("max_of", [.. candidates]))]);
+    }
+
+    /// <summary>The column suffix of the neighbouring slot <paramref name="offset"/> hours away: M1 before, P1 after.</summary>
+    public static string NeighbourTag(int offset) => (offset < 0 ? "M" : "P") + Math.Abs(offset).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static KqlExpr Statistic(Statistic s, KqlExpr value) => s switch
     {
@@ -236,13 +268,11 @@ public static class KqlRuleCompiler
         ops.AddRange(Filter(b.Where));
         ops.Add(new KqlSummarize([KqlNodes.As("Value", MetricAggregate(b))], by.Add(KqlNodes.As("Bucket", KqlNodes.Call("bin", KqlNodes.Col("TimeGenerated"), KqlLiteral.Span(per))))));
         ops.Add(new KqlExtend([KqlNodes.As("Value", KqlNodes.Call("todouble", KqlNodes.Col("Value"))), KqlNodes.As(Entity, EntityKey(b.By)), KqlNodes.As("HourOfWeek", HourOfWeek(KqlNodes.Col("Bucket")))]));
-        ops.Add(new KqlExtend([KqlNodes.As("PrimarySlot", SlotKey(h.Seasonality, KqlNodes.Col("HourOfWeek")))]));
-        ops.Add(new KqlLookup("leftouter", new KqlTabular(new KqlTableSource("Baselines"), [new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.As("PrimarySlot", KqlNodes.Col("Slot")), KqlNodes.As("PrimaryBaseline", KqlNodes.Col("Baseline")), KqlNodes.As("PrimarySamples", KqlNodes.Col("Samples"))])]), [new(Entity, Entity), new("PrimarySlot", "PrimarySlot")]));
+        ops.AddRange(SlotLookups("Primary", h.Seasonality, h.Neighbours, min));
         KqlExpr usePrimary = KqlNodes.Op(">=", KqlNodes.Col("PrimarySamples"), min);
         if (h.Fallback != Fallback.None)
         {
-            ops.Add(new KqlExtend([KqlNodes.As("FallbackSlot", SlotKey(AsSeasonality(h.Fallback), KqlNodes.Col("HourOfWeek")))]));
-            ops.Add(new KqlLookup("leftouter", new KqlTabular(new KqlTableSource("Baselines"), [new KqlProject([KqlNodes.Bare(KqlNodes.Col(Entity)), KqlNodes.As("FallbackSlot", KqlNodes.Col("Slot")), KqlNodes.As("FallbackBaseline", KqlNodes.Col("Baseline")), KqlNodes.As("FallbackSamples", KqlNodes.Col("Samples"))])]), [new(Entity, Entity), new("FallbackSlot", "FallbackSlot")]));
+            ops.AddRange(SlotLookups("Fallback", AsSeasonality(h.Fallback), h.Fallback == Fallback.Overall ? 0 : h.Neighbours, min));
             ops.Add(new KqlExtend([KqlNodes.As("UsePrimary", KqlNodes.Call("coalesce", usePrimary, KqlLiteral.Bool(false)))]));
             ops.Add(new KqlExtend([
                 KqlNodes.As("Baseline", KqlNodes.Call("iff", KqlNodes.Col("UsePrimary"), KqlNodes.Col("PrimaryBaseline"), KqlNodes.Col("FallbackBaseline"))),
