@@ -43,13 +43,13 @@ public class GeneratedQueryResultTests
     }
 
     [Fact]
-    public void RpmAboveBaselineComparesTheMinuteWithItsHourOfWeekSlot()
+    public void RpmAboveBaselineComparesFiveMinutesWithItsHourOfWeekSlot()
     {
         const string Index = "keyabuse-baseline-llm-key-rpm-above-baseline";
-        var minute = Now.AddMinutes(-5);
-        var rows = Enumerable.Range(0, 70).Select(i => Call("k1", minute.AddMilliseconds(i * 500)))
-            .Concat(Enumerable.Range(0, 70).Select(i => Call("k2", minute.AddMilliseconds(i * 500))))
-            .Concat(Enumerable.Range(0, 120).Select(i => Call("k3", minute.AddMilliseconds(i * 400))));
+        var bucket = Now.AddMinutes(-5);
+        var rows = Enumerable.Range(0, 140).Select(i => Call("k1", bucket.AddMilliseconds(i * 2000)))
+            .Concat(Enumerable.Range(0, 140).Select(i => Call("k2", bucket.AddMilliseconds(i * 2000))))
+            .Concat(Enumerable.Range(0, 120).Select(i => Call("k3", bucket.AddMilliseconds(i * 2400))));
         // 2026-11-30 is a Monday: 11:55 is hour 11 of the week, and hour 11 of a weekday.
         var baseline = LookupIndex(Index,
             new Row { ["keyabuse.lookup_key"] = "llm-key-rpm-above-baseline|k1|hour_of_week:11", ["keyabuse.history.value"] = 10.0, ["keyabuse.history.samples"] = 5L },
@@ -58,11 +58,25 @@ public class GeneratedQueryResultTests
         var table = Run(Rule("llm-key-rpm-above-baseline"), Now, Activity(rows), baseline).Table;
         Assert.Equal(["k1", "k3"], table.Rows.Select(r => r[0]).Order());
         var k1 = table.Rows.ToList().FindIndex(r => (string?)r[0] == "k1");
-        Assert.Equal([70.0, 10.0, 7.0, 5L, "hour_of_week:11", minute], table.Rows[k1][1..7]);
-        Assert.Equal("Key k1: 70.0 requests in a minute, 7.0x its baseline", Cell(table, k1, "keyabuse.alert.title"));
+        Assert.Equal([140.0, 10.0, 14.0, 5L, "hour_of_week:11", bucket], table.Rows[k1][1..7]);
+        Assert.Equal("Key k1: 140.0 requests in five minutes, 14.0x its baseline", Cell(table, k1, "keyabuse.alert.title"));
         var k3 = 1 - k1;
         Assert.Equal("day_type_hour:11", Cell(table, k3, "keyabuse.slot"));
         Assert.Equal(6.0, Cell(table, k3, "keyabuse.ratio"));
+    }
+
+    [Fact]
+    public void RpmAboveBaselineReadsTheBusierNeighbouringSlot()
+    {
+        const string Index = "keyabuse-baseline-llm-key-rpm-above-baseline";
+        var bucket = Now.AddMinutes(-5);
+        var rows = Enumerable.Range(0, 140).Select(i => Call("k1", bucket.AddMilliseconds(i * 2000)));
+        // Hour 11's slot is quiet, hour 12's expects a job of 150 requests in five minutes: a job starting early.
+        var baseline = LookupIndex(Index,
+            new Row { ["keyabuse.lookup_key"] = "llm-key-rpm-above-baseline|k1|hour_of_week:11", ["keyabuse.history.value"] = 10.0, ["keyabuse.history.samples"] = 4L },
+            new Row { ["keyabuse.lookup_key"] = "llm-key-rpm-above-baseline|k1|hour_of_week:12", ["keyabuse.history.value"] = 150.0, ["keyabuse.history.samples"] = 4L });
+        var table = Run(Rule("llm-key-rpm-above-baseline"), Now, Activity(rows), baseline).Table;
+        Assert.Empty(table.Rows);
     }
 
     [Fact]

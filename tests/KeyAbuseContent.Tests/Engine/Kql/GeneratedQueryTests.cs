@@ -130,14 +130,14 @@ public sealed class GeneratedQueryTests
     }
 
     [Fact]
-    public void Rpm_above_baseline_fires_on_a_minute_far_above_the_keys_slot_baseline()
+    public void Rpm_above_baseline_fires_on_five_minutes_far_above_the_keys_slot_baseline()
     {
         var bucket = new DateTime(Now.Ticks - (Now.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc).AddMinutes(-3);
         var hourOfWeek = (long)((bucket - new DateTime(1970, 1, 5, 0, 0, 0, DateTimeKind.Utc)) / TimeSpan.FromHours(1)) % 168;
         var workspace = new SentinelWorkspace()
             .Add("KeyAbuseBaseline_CL", ("TimeGenerated", Now.AddHours(-2)), ("Rule", BaselineRule), ("Entity", "k1"), ("Slot", $"hour_of_week:{hourOfWeek}"),
                 ("Value", ""), ("Baseline", 10.0), ("Samples", 4L));
-        for (var i = 0; i < 80; i++)
+        for (var i = 0; i < 140; i++)
         {
             workspace.Activity(bucket.AddSeconds(i % 60), "k1");
         }
@@ -145,7 +145,7 @@ public sealed class GeneratedQueryTests
         var result = workspace.Run(Rule(BaselineRule), Now);
 
         var row = Assert.Single(result.Rows);
-        Assert.Equal(("k1", 80.0, 10.0, 8.0), (row[0], row[1], row[2], row[3]));
+        Assert.Equal(("k1", 140.0, 10.0, 14.0), (row[0], row[1], row[2], row[3]));
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class GeneratedQueryTests
     }
 
     [Fact]
-    public void The_hourly_summary_rule_writes_the_busiest_minute_of_each_hour()
+    public void The_hourly_summary_rule_writes_the_busiest_bucket_of_each_hour()
     {
         var workspace = new SentinelWorkspace();
         for (var i = 0; i < 7; i++)
