@@ -13,8 +13,8 @@ namespace KeyAbuseContent.Harness.Datasets;
 /// <summary>
 /// Reads a dataset folder (DESIGN.md): <c>events.jsonl[.gz]</c>, <c>inventory.yaml</c>, <c>labels.json</c>,
 /// <c>geo.csv</c>, and the vendor logs of <c>raw/</c> (<see cref="RawRecordReader"/>). A line that is not valid is reported with its line number and reason and skipped;
-/// duplicate request ids are dropped; addresses are enriched from <c>geo.csv</c> where the event lacks
-/// its country or ASN. A key id shaped like a provider secret is refused: datasets carry ids, never keys.
+/// duplicate request ids are dropped. Events keep the country and ASN they carry: <c>geo.csv</c> is loaded as the
+/// address ranges each platform enriches from (<see cref="Tables.GeoEnrichment"/>), as it would. A key id shaped like a provider secret is refused: datasets carry ids, never keys.
 /// </summary>
 public static partial class DatasetLoader
 {
@@ -26,7 +26,7 @@ public static partial class DatasetLoader
         }
         var problems = ImmutableArray.CreateBuilder<DatasetProblem>();
         var geo = LoadGeo(folder, problems);
-        var events = LoadEvents(folder, geo, problems);
+        var events = LoadEvents(folder, problems);
         var inventory = LoadInventory(folder, problems);
         var labels = LoadLabels(folder, problems);
         var logs = LoadLogs(folder, problems);
@@ -73,7 +73,7 @@ public static partial class DatasetLoader
 
     private static string Display(string folder, string file) => PathDisplay.Of(Path.Combine(folder, file));
 
-    private static ImmutableArray<ActivityEvent> LoadEvents(string folder, ImmutableArray<GeoRange> geo, ImmutableArray<DatasetProblem>.Builder problems)
+    private static ImmutableArray<ActivityEvent> LoadEvents(string folder, ImmutableArray<DatasetProblem>.Builder problems)
     {
         var plain = Path.Combine(folder, "events.jsonl");
         var gzip = plain + ".gz";
@@ -108,7 +108,7 @@ public static partial class DatasetLoader
                 problems.Add(new DatasetProblem(display, number, $"duplicate request_id '{id}' dropped"));
                 continue;
             }
-            events.Add(Enrich(Pooled(ev, pool), geo));
+            events.Add(Pooled(ev, pool));
         }
         // A stable sort keeps equal times in file order.
         return [.. events.OrderBy(e => e.Time)];
@@ -252,44 +252,6 @@ public static partial class DatasetLoader
         return v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw new FormatException($"'{name}' is a number");
     }
 
-    private static ActivityEvent Enrich(ActivityEvent ev, ImmutableArray<GeoRange> geo)
-    {
-        if (geo.IsEmpty || ev.ClientIp is null || (ev.Country is not null && ev.Asn is not null))
-        {
-            return ev;
-        }
-        var address = IPAddress.Parse(ev.ClientIp);
-        foreach (var range in geo)
-        {
-            if (Contains(range, address))
-            {
-                return ev with { Country = ev.Country ?? range.Country, Asn = ev.Asn ?? range.Asn };
-            }
-        }
-        return ev;
-    }
-
-    /// <summary>Whether an address is in a CIDR range (same family only).</summary>
-    public static bool Contains(GeoRange range, IPAddress address)
-    {
-        if (range.Network.AddressFamily != address.AddressFamily)
-        {
-            return false;
-        }
-        var a = range.Network.GetAddressBytes();
-        var b = address.GetAddressBytes();
-        var bits = range.PrefixLength;
-        for (var i = 0; i < a.Length && bits > 0; i++, bits -= 8)
-        {
-            var mask = bits >= 8 ? 0xFF : (byte)(0xFF << (8 - bits));
-            if ((a[i] & mask) != (b[i] & mask))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private static ImmutableArray<GeoRange> LoadGeo(string folder, ImmutableArray<DatasetProblem>.Builder problems)
     {
         var path = Path.Combine(folder, "geo.csv");
@@ -299,6 +261,7 @@ public static partial class DatasetLoader
         }
         var display = Display(folder, "geo.csv");
         var ranges = ImmutableArray.CreateBuilder<GeoRange>();
+        var spans = new List<(UInt128 First, UInt128 Last, bool V6, int Line, GeoRange Range)>();
         var number = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -317,9 +280,43 @@ public static partial class DatasetLoader
                 problems.Add(new DatasetProblem(display, number, "expected network,country,asn such as 203.0.113.0/24,US,64500"));
                 continue;
             }
-            ranges.Add(new GeoRange(network, prefix, parts[1], asn));
+            var range = new GeoRange(network, prefix, parts[1], asn);
+            var (first, last) = Bounds(range);
+            spans.Add((first, last, network.AddressFamily == AddressFamily.InterNetworkV6, number, range));
+        }
+        // Ranges must not overlap: Elastic's enrich policy takes one match an address, Sentinel's lookup every one.
+        var kept = new HashSet<int>();
+        (UInt128 Last, bool V6, int Line)? previous = null;
+        foreach (var span in spans.OrderBy(s => s.V6).ThenBy(s => s.First).ThenBy(s => s.Line))
+        {
+            if (previous is { } p && p.V6 == span.V6 && span.First <= p.Last)
+            {
+                problems.Add(new DatasetProblem(display, span.Line, $"{Cidr(span.Range)} overlaps the range of line {p.Line}; ranges must not overlap"));
+                continue;
+            }
+            kept.Add(span.Line);
+            previous = (span.Last, span.V6, span.Line);
+        }
+        foreach (var span in spans.Where(s => kept.Contains(s.Line)))
+        {
+            ranges.Add(span.Range);
         }
         return ranges.ToImmutable();
+    }
+
+    private static string Cidr(GeoRange range) => $"{range.Network}/{range.PrefixLength}";
+
+    /// <summary>The first and last address of a range, as numbers.</summary>
+    private static (UInt128 First, UInt128 Last) Bounds(GeoRange range)
+    {
+        UInt128 value = 0;
+        foreach (var b in range.Network.GetAddressBytes())
+        {
+            value = (value << 8) | b;
+        }
+        var bits = range.Network.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32;
+        var host = range.PrefixLength >= bits ? UInt128.Zero : (UInt128.One << (bits - range.PrefixLength)) - 1;
+        return (value & ~host, (value & ~host) | host);
     }
 
     private static ImmutableArray<InventoryKey> LoadInventory(string folder, ImmutableArray<DatasetProblem>.Builder problems)

@@ -89,7 +89,7 @@ public sealed class SentinelRunner
         _engine = share?.Engine ?? new KqlEngine();
     }
 
-    private static readonly KqlFunction Watchlist = new("_GetWatchlist", [("watchlistAlias", "string")], TargetTables.WatchlistTable);
+    private static readonly KqlFunction Watchlist = new("_GetWatchlist", [("watchlistAlias", "string")], TargetTables.GetWatchlistBody);
 
     private static IReadOnlyList<KqlFunction> Functions() =>
         [.. SentinelParsers.Functions.Select(f => new KqlFunction(f.Name, [], f.Body)), Watchlist];
@@ -107,6 +107,7 @@ public sealed class SentinelRunner
             tables[reference.Name] = new DataTable(reference.Name, [.. reference.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], []);
         }
         tables[TargetTables.WatchlistTable] = TargetTables.SentinelWatchlist(dataset);
+        tables[TargetTables.GeoWatchlistTable] = TargetTables.SentinelGeoWatchlist(dataset);
         return tables;
     }
 

@@ -52,7 +52,7 @@ public sealed record SimulatedNetwork(string Name, uint First, int PrefixLength,
 /// <summary>
 /// The simulator's address plan: real-looking public ranges, each with one country and one AS, so that a
 /// country or an ASN means something; no two overlap, every address the simulator uses lies in one, and
-/// <c>geo.csv</c> lists them all so the dataset loader enriches from the same plan.
+/// <c>geo.csv</c> lists them all, so the platforms' enrichment (the KeyAbuseGeo watchlist, the keyabuse-geo enrich policy) agrees with the plan.
 /// </summary>
 public static class AddressPlan
 {

@@ -13,11 +13,17 @@ public sealed class IngestFailureException(string processor, string message) : E
     public string Processor { get; } = processor;
 }
 
+/// <summary>The enrich policies an <c>enrich</c> processor reads: the first document whose match field holds the value, or null.</summary>
+public interface IEnrichPolicies
+{
+    JsonObject? Match(string policy, JsonNode value);
+}
+
 /// <summary>
 /// An Elasticsearch ingest pipeline run on documents, as Elasticsearch runs it, for the processors the pack
 /// ships: <c>json</c>, <c>date</c>, <c>set</c> (<c>value</c> with Mustache field references, <c>copy_from</c>,
-/// <c>override</c>, <c>ignore_empty_value</c>), <c>rename</c>, <c>gsub</c>, <c>convert</c>, <c>dot_expander</c> and
-/// <c>remove</c>.
+/// <c>override</c>, <c>ignore_empty_value</c>), <c>rename</c>, <c>gsub</c>, <c>convert</c>, <c>dot_expander</c>,
+/// <c>remove</c> and <c>enrich</c> (one match, over the <see cref="IEnrichPolicies"/> given).
 /// Field names are dotted paths into nested objects. A pipeline with any other processor, or with an
 /// <c>if</c> condition or a script, is refused when it is built, so the harness never runs something other than
 /// what is shipped. A failing processor rejects the document (<see cref="IngestFailureException"/>), as Elasticsearch does
@@ -29,7 +35,7 @@ public sealed class IngestPipeline
 
     public string Name { get; }
 
-    public IngestPipeline(string name, JsonObject definition)
+    public IngestPipeline(string name, JsonObject definition, IEnrichPolicies? policies = null)
     {
         Name = name;
         if (definition["on_failure"] is not null)
@@ -45,7 +51,7 @@ public sealed class IngestPipeline
                 throw new NotSupportedException($"pipeline {name}: a processor is an object with one key");
             }
             var (type, body) = processor.First();
-            steps.Add(Build(name, type, body!.AsObject()));
+            steps.Add(Build(name, type, body!.AsObject(), policies));
         }
         _steps = steps.ToImmutable();
     }
@@ -59,7 +65,7 @@ public sealed class IngestPipeline
         }
     }
 
-    private static Func<JsonObject, bool> Build(string pipeline, string type, JsonObject p)
+    private static Func<JsonObject, bool> Build(string pipeline, string type, JsonObject p, IEnrichPolicies? policies)
     {
         foreach (var (key, _) in p)
         {
@@ -78,6 +84,7 @@ public sealed class IngestPipeline
             "gsub" => Gsub(Str(p, "field"), Str(p, "pattern"), Str(p, "replacement"), OptStr(p, "target_field"), IgnoreMissing(p)),
             "convert" => Convert(Str(p, "field"), Str(p, "type"), OptStr(p, "target_field"), IgnoreMissing(p)),
             "dot_expander" => DotExpander(Str(p, "field"), OptStr(p, "path")),
+            "enrich" => Enrich(pipeline, policies, Str(p, "policy_name"), Str(p, "field"), Str(p, "target_field"), IgnoreMissing(p), p["override"]?.GetValue<bool>() ?? true, p["max_matches"]?.GetValue<int>() ?? 1),
             "remove" => Remove(p["field"] is JsonArray a ? [.. a.Select(f => f!.GetValue<string>())] : [Str(p, "field")], IgnoreMissing(p)),
             _ => throw new NotSupportedException($"pipeline {pipeline}: the {type} processor is not emulated"),
         };
@@ -91,6 +98,35 @@ public sealed class IngestPipeline
             {
                 return false;
             }
+        };
+    }
+
+    /// <summary>
+    /// enrich: the policy's matching document (its match field and enrich fields) into the target field; nothing when
+    /// the field is missing (with <c>ignore_missing</c>) or nothing matches.
+    /// </summary>
+    private static Func<JsonObject, bool> Enrich(string pipeline, IEnrichPolicies? policies, string policy, string field, string target, bool ignoreMissing, bool overrideExisting, int maxMatches)
+    {
+        if (policies is null)
+        {
+            throw new NotSupportedException($"pipeline {pipeline}: enrich with policy {policy} needs the enrich policies' data");
+        }
+        if (maxMatches != 1)
+        {
+            throw new NotSupportedException($"pipeline {pipeline}: enrich with max_matches {maxMatches} is not emulated");
+        }
+        return doc =>
+        {
+            if (Get(doc, field) is not { } value)
+            {
+                return ignoreMissing ? false : throw new IngestFailureException("enrich", $"field [{field}] not present as part of path [{field}]");
+            }
+            if (policies.Match(policy, value) is not { } match || (!overrideExisting && Get(doc, target) is not null))
+            {
+                return false;
+            }
+            Put(doc, target, match.DeepClone());
+            return true;
         };
     }
 

@@ -95,10 +95,11 @@ public static class RawTables
     public static (Dictionary<string, DataTable> Indices, ImmutableArray<IngestProblem> Problems) Elastic(Dataset dataset)
     {
         var problems = ImmutableArray.CreateBuilder<IngestProblem>();
+        var geo = new GeoEnrichment(dataset.Geo);
         var staged = new Dictionary<RawSource, List<JsonObject>>();
         foreach (var source in RawSources.Tables)
         {
-            var pipeline = new IngestPipeline(source.ElasticPipeline, ElasticIngestPipelines.Pipeline(source));
+            var pipeline = new IngestPipeline(source.ElasticPipeline, ElasticIngestPipelines.Pipeline(source), geo);
             var docs = staged[source] = [];
             foreach (var record in dataset.Raw.Where(r => r.Source == source))
             {
@@ -118,7 +119,7 @@ public static class RawTables
         var indices = new Dictionary<string, DataTable>(StringComparer.Ordinal);
         foreach (var source in RawSources.All)
         {
-            var docs = source.Join is { } join ? Joined(source, staged[source].Concat(staged[join.Table]), problems) : staged[source];
+            var docs = source.Join is { } join ? Joined(source, staged[source].Concat(staged[join.Table]), geo, problems) : staged[source];
             var mapping = ElasticIngestPipelines.Mapping(source);
             var rows = docs.Select(doc => (object?[])[.. mapping.Select(m => EsValue(IngestPipeline.Get(doc, m.Field), m.Type))]).ToList();
             indices[source.ElasticDataStream] = new DataTable(source.ElasticDataStream, [.. mapping.Select(m => new ColumnSchema(m.Field, m.Type))], rows);
@@ -127,11 +128,11 @@ public static class RawTables
     }
 
     /// <summary>A joined source's staging documents through its transform and the transform's destination pipeline.</summary>
-    private static List<JsonObject> Joined(RawSource source, IEnumerable<JsonObject> staging, ImmutableArray<IngestProblem>.Builder problems)
+    private static List<JsonObject> Joined(RawSource source, IEnumerable<JsonObject> staging, GeoEnrichment geo, ImmutableArray<IngestProblem>.Builder problems)
     {
         var name = ElasticRawJoins.TransformName(source);
         var transform = new PivotTransform(name, ElasticRawJoins.Transform(source));
-        var pipeline = new IngestPipeline(name, ElasticRawJoins.DestPipeline(source));
+        var pipeline = new IngestPipeline(name, ElasticRawJoins.DestPipeline(source), geo);
         var output = new List<JsonObject>();
         foreach (var doc in transform.Run(staging))
         {

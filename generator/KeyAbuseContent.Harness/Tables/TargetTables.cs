@@ -163,6 +163,21 @@ public static class TargetTables
     /// <summary>KQL values: a missing string is the empty string; other types keep null.</summary>
     private static object? Kql(object? value, ExprType type) => type is ExprType.String or ExprType.Ip ? value ?? "" : value;
 
+    /// <summary>The table _GetWatchlist('KeyAbuseGeo') reads in the harness.</summary>
+    public const string GeoWatchlistTable = "Watchlist_" + SentinelParsers.GeoWatchlist;
+
+    /// <summary>
+    /// <c>_GetWatchlist(alias)</c> in the harness: the watchlist of that alias (SearchKey and its CSV's columns, all
+    /// strings), as Sentinel returns it.
+    /// </summary>
+    public const string GetWatchlistBody = WatchlistTable + " | where watchlistAlias == '" + SentinelParsers.InventoryWatchlist + "' | union ("
+        + GeoWatchlistTable + " | where watchlistAlias == '" + SentinelParsers.GeoWatchlist + "')";
+
+    /// <summary>The address-range watchlist as <c>_GetWatchlist</c> returns it: SearchKey (the network) and network, country, asn as strings.</summary>
+    public static DataTable SentinelGeoWatchlist(Dataset dataset) => new(GeoWatchlistTable,
+        [new("SearchKey", "string"), .. SentinelParsers.GeoWatchlistColumns.Select(c => new ColumnSchema(c, "string"))],
+        [.. dataset.Geo.Select(r => new object?[] { GeoEnrichment.Cidr(r), GeoEnrichment.Cidr(r), r.Country, r.Asn.ToString(System.Globalization.CultureInfo.InvariantCulture) })]);
+
     /// <summary>The inventory watchlist as <c>_GetWatchlist</c> returns it: SearchKey and the CSV's columns, all strings.</summary>
     public static DataTable SentinelWatchlist(Dataset dataset)
     {
@@ -201,7 +216,10 @@ public static class TargetTables
     {
         // total_tokens is computed by the query (EVAL), not stored.
         var fields = Sources.Activity.Fields.Where(f => f.Name != "tokens").ToList();
-        return new DataTable(ElasticActivityIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, ElasticIngestPipelines.EsType(f.Type)))], Typed(dataset.Events, fields, kql: false));
+        // Events are shipped through the activity pipeline, which fills country and AS from the address ranges.
+        var geo = new GeoEnrichment(dataset.Geo);
+        var events = dataset.Geo.IsEmpty ? dataset.Events : [.. dataset.Events.Select(geo.Enrich)];
+        return new DataTable(ElasticActivityIndex, [.. fields.Select(f => new ColumnSchema(f.Esql, ElasticIngestPipelines.EsType(f.Type)))], Typed(events, fields, kql: false));
     }
 
     /// <summary>The Elastic inventory lookup index: one document a key, lists as multi-values, @timestamp the sync time.</summary>

@@ -206,7 +206,7 @@ public sealed class PackBuilder
         tables.AddRange(SentinelParsers.Tables.Select(t => new KqlTableSchema(t.Name, [.. t.Columns.Select(c => new KqlColumn(c.Name, c.Type))])));
         var functions = SentinelParsers.Functions.Select(f => new KqlFunctionSchema(f.Name, "()", "{ " + f.Body + " }")).ToList();
         var watchlistColumns = string.Join(", ", Enumerable.Repeat("SearchKey:string", 1)
-            .Concat(SentinelParsers.WatchlistColumns.Select(c => KqlRenderer.Name(c) + ":string"))
+            .Concat(SentinelParsers.WatchlistColumns.Union(SentinelParsers.GeoWatchlistColumns).Select(c => KqlRenderer.Name(c) + ":string"))
             .Append("WatchlistItem:dynamic").Append("LastUpdatedTimeUTC:datetime"));
         functions.Add(new KqlFunctionSchema("_GetWatchlist", "(watchlistAlias:string)", $"{{ datatable({watchlistColumns})[] }}"));
         return new KqlDatabaseSchema(tables, functions);

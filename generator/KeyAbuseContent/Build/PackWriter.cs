@@ -48,6 +48,7 @@ public static class PackWriter
         }
         var csvHeader = string.Join(",", SentinelParsers.WatchlistColumns);
         files["sentinel/watchlists/KeyAbuseInventory.csv"] = csvHeader + "\n";
+        files[$"sentinel/watchlists/{SentinelParsers.GeoWatchlist}.csv"] = string.Join(",", SentinelParsers.GeoWatchlistColumns) + "\n";
         var arm = SentinelArmTemplate.Build([.. rules.Select(r => r.Sentinel)], csvHeader);
         files["sentinel/azuredeploy.json"] = arm.ToJsonString(Indented) + "\n";
         files["sentinel/azuredeploy.parameters.json"] = new JsonObject

@@ -87,12 +87,23 @@ public sealed class DatasetLoaderTests : IDisposable
     }
 
     [Fact]
-    public void GeoRangesFillAMissingCountryAndAsn()
+    public void GeoRangesAreLoadedAndEventsKeepWhatTheyCarry()
     {
         Events(Valid);
         File.WriteAllText(Path.Combine(_folder, "geo.csv"), "network,country,asn\n203.0.113.0/24,BR,64511\n");
-        var ev = DatasetLoader.Load(_folder).Events[0];
-        Assert.Equal(("BR", 64511L), (ev.Country, ev.Asn));
+        var dataset = DatasetLoader.Load(_folder);
+        Assert.Equal((null, null), (dataset.Events[0].Country, dataset.Events[0].Asn));
+        Assert.Equal(("BR", 64511L), (Assert.Single(dataset.Geo).Country, dataset.Geo[0].Asn));
+    }
+
+    [Fact]
+    public void AnOverlappingGeoRangeIsReportedWithItsLineAndLeftOut()
+    {
+        File.WriteAllText(Path.Combine(_folder, "geo.csv"), "network,country,asn\n203.0.113.0/24,BR,64511\n198.51.100.0/24,US,64500\n203.0.113.128/25,DE,3320\n");
+        var dataset = DatasetLoader.Load(_folder);
+        Assert.Equal(["BR", "US"], dataset.Geo.Select(g => g.Country));
+        var problem = Assert.Single(dataset.Problems);
+        Assert.Equal((4, "203.0.113.128/25 overlaps the range of line 2; ranges must not overlap"), (problem.Line, problem.Message));
     }
 
     [Fact]

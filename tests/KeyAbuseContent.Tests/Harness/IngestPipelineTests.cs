@@ -123,14 +123,14 @@ public class IngestPipelineTests
     {
         foreach (var source in RawSources.All)
         {
-            _ = new IngestPipeline(source.ElasticPipeline, ElasticIngestPipelines.Pipeline(source));
+            _ = new IngestPipeline(source.ElasticPipeline, ElasticIngestPipelines.Pipeline(source), new GeoEnrichment([]));
         }
     }
 
     [Fact]
     public void ALookupTranslatesListedValuesAndTheRestToItsDefault()
     {
-        var pipeline = new IngestPipeline("p", ElasticIngestPipelines.Pipeline(RawSources.BedrockInvocation));
+        var pipeline = new IngestPipeline("p", ElasticIngestPipelines.Pipeline(RawSources.BedrockInvocation), new GeoEnrichment([]));
         string Status(string? error)
         {
             var record = new JsonObject

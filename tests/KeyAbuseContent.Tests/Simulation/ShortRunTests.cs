@@ -45,7 +45,7 @@ public sealed class ShortRunTests(ShortRun run) : IClassFixture<ShortRun>
     public void EveryAddressIsInTheGeoTableWithTheCountryAndAsnTheEventCarries()
     {
         var wrong = run.Dataset.Events.Where((e, i) => i % 101 == 0)
-            .Where(e => run.Dataset.Geo.FirstOrDefault(g => DatasetLoader.Contains(g, System.Net.IPAddress.Parse(e.ClientIp!))) is not { } range
+            .Where(e => run.Dataset.Geo.FirstOrDefault(g => KeyAbuseContent.Harness.Tables.GeoEnrichment.Contains(g, System.Net.IPAddress.Parse(e.ClientIp!))) is not { } range
                 || range.Country != e.Country || range.Asn != e.Asn);
         Assert.Empty(wrong);
     }

@@ -60,6 +60,8 @@ internal sealed partial class QueryBinder
                 return BindMvExpand(input, mvExpand);
             case ParseSyntax parse:
                 return BindParse(input, parse);
+            case EvaluateSyntax { Plugin.Name: "ipv4_lookup" } evaluate:
+                return BindIpv4Lookup(input, evaluate.Plugin);
             case EvaluateSyntax evaluate:
                 throw Unsupported(evaluate.Position, $"evaluate {evaluate.Plugin.Name}() (its columns depend on the data)");
             default:
@@ -284,6 +286,56 @@ internal sealed partial class QueryBinder
             }
         }
         return new JoinNode(left, right, kind, keys.ToImmutable(), new TableSchema(columns), outputs.ToImmutable());
+    }
+
+    /// <summary>
+    /// <c>evaluate ipv4_lookup(LookupTable, SourceIPv4Key, IPv4LookupKey [, return_unmatched])</c>, with
+    /// <c>return_unmatched</c> positional or named; the extra equality keys of the plugin are not in the subset.
+    /// </summary>
+    private TabularNode BindIpv4Lookup(TabularNode input, CallSyntax plugin)
+    {
+        var args = plugin.Arguments;
+        var returnUnmatched = false;
+        if (args.Length == 4)
+        {
+            var flag = args[3] is NamedSyntax { Names: ["return_unmatched"] } named ? named.Value : args[3];
+            returnUnmatched = flag is LiteralSyntax { Type: KqlType.Bool, Value: bool b } ? b
+                : throw Error(flag.Position, "ipv4_lookup's return_unmatched is a bool literal");
+        }
+        else if (args.Length != 3)
+        {
+            throw Unsupported(plugin.Position, "ipv4_lookup() with other than (LookupTable, SourceIPv4Key, IPv4LookupKey [, return_unmatched]): extra keys");
+        }
+        var lookup = BindTabular(args[0]);
+        var source = KeyColumn(args[1], input.Schema, "the input");
+        var key = KeyColumn(args[2], lookup.Schema, "the lookup table");
+        var columns = new List<ColumnSymbol>(input.Schema.Columns);
+        var outputs = ImmutableArray.CreateBuilder<JoinOutput>();
+        for (var i = 0; i < input.Schema.Count; i++)
+        {
+            outputs.Add(new JoinOutput(true, i));
+        }
+        for (var i = 0; i < lookup.Schema.Count; i++)
+        {
+            var column = lookup.Schema.Columns[i];
+            columns.Add(new ColumnSymbol(Projection.UniqueName(column.Name, n => columns.Exists(c => c.Name == n)), column.Type));
+            outputs.Add(new JoinOutput(false, i));
+        }
+        return new Ipv4LookupNode(input, lookup, source, key, returnUnmatched, new TableSchema(columns), outputs.ToImmutable());
+
+        int KeyColumn(ExprSyntax syntax, TableSchema schema, string side)
+        {
+            var ordinal = syntax is NameSyntax name ? schema.IndexOf(name.Name) : throw Error(syntax.Position, "ipv4_lookup's keys are column names");
+            if (ordinal < 0)
+            {
+                throw Error(syntax.Position, $"'{((NameSyntax)syntax).Name}' is not a column of {side}");
+            }
+            if (schema.Columns[ordinal].Type != KqlType.String)
+            {
+                throw Error(syntax.Position, $"ipv4_lookup's key '{schema.Columns[ordinal].Name}' is {schema.Columns[ordinal].Type.Name()}, not string");
+            }
+            return ordinal;
+        }
     }
 
     /// <summary>The left and right column of a join condition: <c>Key</c>, or <c>$left.a == $right.b</c> either way round.</summary>

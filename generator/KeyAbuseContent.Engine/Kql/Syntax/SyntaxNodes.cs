@@ -128,5 +128,5 @@ internal sealed record ParseSyntax(int Position, string Kind, string? Flags, Exp
 /// <summary><c>serialize [Name = Expr, ...]</c>.</summary>
 internal sealed record SerializeSyntax(int Position, ImmutableArray<ExprSyntax> Items) : OperatorSyntax(Position);
 
-/// <summary><c>evaluate bag_unpack(Column [, prefix])</c>, the one plugin in the subset.</summary>
+/// <summary><c>evaluate ipv4_lookup(...)</c>, the plugin in the subset, or <c>bag_unpack(...)</c>, parsed and refused when bound.</summary>
 internal sealed record EvaluateSyntax(int Position, CallSyntax Plugin) : OperatorSyntax(Position);

@@ -61,6 +61,10 @@ public static class ElasticHistory
             inventory[f.Esql] = Type(f.Type == ExprType.DateTime ? "date" : "keyword");
         }
         yield return new ElasticSetupRequest("PUT", "/" + Sources.Inventory.EsqlIndex, LookupIndex(inventory), "the key inventory, one document a key, rewritten by the inventory sync with @timestamp as the sync time");
+        foreach (var geo in ElasticGeo.Requests())
+        {
+            yield return geo;
+        }
         foreach (var pipeline in ElasticIngestPipelines.Requests())
         {
             yield return pipeline;

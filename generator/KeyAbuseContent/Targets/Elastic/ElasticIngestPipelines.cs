@@ -63,6 +63,13 @@ public static class ElasticIngestPipelines
                 processors.Add(p);
             }
         }
+        if (raw.Feeds == RuleSource.Activity && !ElasticRawJoins.Staged(raw))
+        {
+            foreach (var p in ElasticGeo.Processors())
+            {
+                processors.Add(p);
+            }
+        }
         processors.Add(Processor("remove", new JsonObject { ["field"] = new JsonArray("message", RawField), ["ignore_missing"] = true }));
         return new JsonObject
         {

@@ -178,6 +178,13 @@ public static class ElasticRawJoins
             }
         }
         processors.Add(ElasticIngestPipelines.Processor("set", new JsonObject { ["field"] = "event.dataset", ["value"] = parent.Dataset }));
+        if (parent.Feeds == RuleSource.Activity)
+        {
+            foreach (var p in ElasticGeo.Processors())
+            {
+                processors.Add(p);
+            }
+        }
         processors.Add(ElasticIngestPipelines.Processor("remove", new JsonObject { ["field"] = new JsonArray(OwnAggregation, JoinedAggregation), ["ignore_missing"] = true }));
         return new JsonObject
         {

@@ -105,6 +105,10 @@ public static class KqlRenderer
                 Tabular(l.Right, sb, indent + "    ");
                 sb.Append('\n').Append(indent).Append("    ) on ").Append(JoinKeys(l.On));
                 break;
+            case KqlIpv4Lookup g:
+                sb.Append("evaluate ipv4_lookup(").Append(Name(g.Lookup)).Append(", ").Append(Name(g.SourceKey)).Append(", ").Append(Name(g.LookupKey))
+                    .Append(", return_unmatched = ").Append(g.ReturnUnmatched ? "true" : "false").Append(')');
+                break;
             case KqlSort s:
                 sb.Append("sort by ").Append(string.Join(", ", s.Keys.Select(k => Expr(k.Expr) + (k.Descending ? " desc" : " asc"))));
                 break;

@@ -82,6 +82,9 @@ public sealed record KqlLookup(string Kind, KqlTabular Right, ImmutableArray<Kql
 /// <summary>A join key: the same column on both sides, or <c>$left.L == $right.R</c>.</summary>
 public sealed record KqlJoinKey(string Left, string Right);
 
+/// <summary><c>evaluate ipv4_lookup(Lookup, SourceKey, LookupKey, return_unmatched = true|false)</c>: a let-bound lookup table joined on IPv4 ranges.</summary>
+public sealed record KqlIpv4Lookup(string Lookup, string SourceKey, string LookupKey, bool ReturnUnmatched) : KqlOperator;
+
 public sealed record KqlSort(ImmutableArray<(KqlExpr Expr, bool Descending)> Keys) : KqlOperator;
 
 public sealed record KqlTake(long Count) : KqlOperator;

@@ -144,6 +144,25 @@ public static partial class SentinelArmTemplate
                 ["rawContent"] = Expr("parameters('inventoryCsv')"),
             },
         });
+        var geoId = $"resourceId('Microsoft.OperationalInsights/workspaces/providers/Watchlists', {Workspace}, 'Microsoft.SecurityInsights', '{SentinelParsers.GeoWatchlist}')";
+        resources.Add(new JsonObject
+        {
+            ["type"] = "Microsoft.OperationalInsights/workspaces/providers/Watchlists",
+            ["apiVersion"] = "2023-02-01",
+            ["name"] = Expr($"concat({Workspace}, '/Microsoft.SecurityInsights/{SentinelParsers.GeoWatchlist}')"),
+            ["properties"] = new JsonObject
+            {
+                ["displayName"] = "KeyAbuseContent address ranges",
+                ["watchlistAlias"] = SentinelParsers.GeoWatchlist,
+                ["source"] = "geo.csv",
+                ["provider"] = "KeyAbuseContent",
+                ["description"] = "IPv4 ranges in CIDR notation with their ISO country code and AS number (for example an export of a GeoIP country and ASN database), non-overlapping: the activity parser fills a request's country and AS from them when its source lacks them.",
+                ["itemsSearchKey"] = "network",
+                ["contentType"] = "text/csv",
+                ["numberOfLinesToSkip"] = 0,
+                ["rawContent"] = Expr("parameters('geoCsv')"),
+            },
+        });
 
         var historyIds = new List<string>();
         foreach (var artifact in rules)
@@ -181,7 +200,7 @@ public static partial class SentinelArmTemplate
 
         foreach (var artifact in rules)
         {
-            resources.Add(AnalyticsRule(artifact.Rule, [.. functionIds, watchlistId, .. historyIds]));
+            resources.Add(AnalyticsRule(artifact.Rule, [.. functionIds, watchlistId, geoId, .. historyIds]));
         }
         AddResponse(resources, rules);
 
@@ -198,6 +217,12 @@ public static partial class SentinelArmTemplate
                     ["type"] = "string",
                     ["defaultValue"] = inventoryCsvHeader + "\n",
                     ["metadata"] = new JsonObject { ["description"] = "The key inventory as CSV (header and one row a key); lists are ';'-separated." },
+                },
+                ["geoCsv"] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["defaultValue"] = string.Join(",", SentinelParsers.GeoWatchlistColumns) + "\n",
+                    ["metadata"] = new JsonObject { ["description"] = "Address ranges as CSV (network,country,asn: 203.0.113.0/24,US,64500), non-overlapping; they enrich requests whose source has no country or AS." },
                 },
             },
             ["resources"] = resources,

@@ -20,6 +20,15 @@ public static class SentinelParsers
     /// <summary>The watchlist alias of the key inventory.</summary>
     public const string InventoryWatchlist = "KeyAbuseInventory";
 
+    /// <summary>
+    /// The watchlist alias of the address ranges that enrich activity (a dataset's <c>geo.csv</c>: network in CIDR
+    /// notation, ISO 3166-1 alpha-2 country, AS number); ranges must not overlap.
+    /// </summary>
+    public const string GeoWatchlist = "KeyAbuseGeo";
+
+    /// <summary>The columns of the address-range watchlist's CSV, in order (its search key is <c>network</c>).</summary>
+    public static ImmutableArray<string> GeoWatchlistColumns => ["network", "country", "asn"];
+
     /// <summary>The table normalized activity events land in (Logs Ingestion API).</summary>
     public const string ActivityTable = "LlmActivity_CL";
 
@@ -76,8 +85,38 @@ public static class SentinelParsers
         var own = KqlNodes.From(ActivityTable).Then(
             new KqlExtend([TotalTokens()]),
             new KqlProject([.. fields.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))]));
-        return new SentinelFunction(Sources.Activity.KqlFunction, "", KqlRenderer.Render(WithRawSources(RuleSource.Activity, own)), "Normalized LLM API activity for KeyAbuseContent rules.");
+        var view = WithRawSources(RuleSource.Activity, own);
+        return new SentinelFunction(Sources.Activity.KqlFunction, "", KqlRenderer.Render(WithGeo(view)), "Normalized LLM API activity for KeyAbuseContent rules, country and AS filled from the KeyAbuseGeo watchlist where the source lacks them.");
     }
+
+    /// <summary>
+    /// A view's rows with <c>SrcGeoCountry</c> and <c>SrcAsn</c> filled where empty from the address ranges of the
+    /// <see cref="GeoWatchlist"/> (vendor logs carry an address only): <c>evaluate ipv4_lookup</c> keeping unmatched
+    /// rows, then the looked-up columns dropped. Azure OpenAI's masked address (the .0 of its /24) matches the
+    /// range that holds it; IPv6 addresses are left as they are.
+    /// </summary>
+    private static KqlQuery WithGeo(KqlQuery view)
+    {
+        var country = Sources.Activity.Field("country")!.Kql;
+        var asn = Sources.Activity.Field("asn")!.Kql;
+        var address = Sources.Activity.Field("client_ip")!.Kql;
+        var geo = new KqlLet(GeoLet, KqlNodes.FromFunction("_GetWatchlist", KqlLiteral.Str(GeoWatchlist)).Then(new KqlProject([
+            KqlNodes.As(GeoNetwork, KqlNodes.Call("tostring", KqlNodes.Col("network"))),
+            KqlNodes.As(GeoCountry, KqlNodes.Call("tostring", KqlNodes.Col("country"))),
+            KqlNodes.As(GeoAsn, KqlNodes.Call("tolong", KqlNodes.Col("asn")))])), null);
+        var body = view.Body.Then(
+            new KqlIpv4Lookup(GeoLet, address, GeoNetwork, ReturnUnmatched: true),
+            new KqlExtend([
+                KqlNodes.As(country, KqlNodes.Call("iff", KqlNodes.Call("isempty", KqlNodes.Col(country)), KqlNodes.Col(GeoCountry), KqlNodes.Col(country))),
+                KqlNodes.As(asn, KqlNodes.Call("iff", KqlNodes.Call("isnull", KqlNodes.Col(asn)), KqlNodes.Col(GeoAsn), KqlNodes.Col(asn)))]),
+            new KqlProjectAway([GeoNetwork, GeoCountry, GeoAsn]));
+        return new KqlQuery([geo, .. view.Lets], body);
+    }
+
+    private const string GeoLet = "KeyAbuseGeoRanges";
+    private const string GeoNetwork = "GeoNetwork";
+    private const string GeoCountry = "GeoCountry";
+    private const string GeoAsn = "GeoAsn";
 
     /// <summary>A view's own rows unioned with the parsers of the raw sources that feed it (each bound by a let).</summary>
     private static KqlQuery WithRawSources(RuleSource feeds, KqlTabular own)

@@ -11,8 +11,12 @@ namespace KeyAbuseContent.Validation.Kql;
 /// </summary>
 public sealed class KustoLanguageService
 {
-    /// <summary>How long one check may take before its process is killed; node alone takes about two seconds to load the service.</summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long one check may take before its process is killed: node alone takes about two seconds to load the
+    /// service and the library's check about four seconds of CPU, but on a shared 2-core machine at load 40 a process
+    /// gets a fraction of a core and the check took over two minutes; ten minutes stops only a hung process.
+    /// </summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(10);
 
     private const string InstallHint = "run `make tools` (or `npm ci --prefix tools/kql-check`) from the repository root";
 

@@ -103,6 +103,32 @@ public sealed class GeneratedQueryTests
     }
 
     [Fact]
+    public void The_activity_parser_fills_country_and_asn_from_the_geo_watchlist_where_the_event_has_none()
+    {
+        var workspace = new SentinelWorkspace().Geo("198.51.100.0/24", "BR", 64511).Geo("203.0.113.0/24", "US", 64500);
+        workspace.Activity(Now.AddMinutes(-3), "k1", country: "", ip: "198.51.100.7")
+            .Add("LlmActivity_CL", ("TimeGenerated", Now.AddMinutes(-2)), ("KeyId", "k2"), ("SrcIpAddr", "198.51.100.8"))
+            .Activity(Now.AddMinutes(-1), "k3", country: "DE", asn: 3320, ip: "198.51.100.9")
+            .Activity(Now.AddMinutes(-1), "k4", country: "", ip: "192.0.2.1");
+
+        var rows = workspace.Run("KeyAbuseActivity() | sort by KeyId asc | project KeyId, SrcGeoCountry, SrcAsn", Now).Rows;
+
+        Assert.Equal([["k1", "BR", 64500L], ["k2", "BR", 64511L], ["k3", "DE", 3320L], ["k4", "", 64500L]], rows);
+    }
+
+    [Fact]
+    public void A_litellm_request_gets_the_country_and_asn_of_its_address()
+    {
+        var workspace = new SentinelWorkspace().Geo("198.51.100.0/24", "BR", 64511);
+        workspace.Add("LiteLLM_CL", ("TimeGenerated", Now.AddMinutes(-6)), ("id", "r1"), ("call_type", "acompletion"), ("model", "gpt-4o"),
+            ("requester_ip_address", "198.51.100.7"), ("metadata", System.Text.Json.Nodes.JsonNode.Parse("""{"user_api_key_hash": "k1"}""")));
+
+        var enriched = workspace.Run("KeyAbuseActivity() | project KeyId, SrcGeoCountry, SrcAsn", Now).Rows;
+
+        Assert.Equal([["k1", "BR", 64511L]], enriched);
+    }
+
+    [Fact]
     public void New_country_stays_quiet_when_the_history_has_the_country()
     {
         var workspace = KnownCountries("US", "DE");

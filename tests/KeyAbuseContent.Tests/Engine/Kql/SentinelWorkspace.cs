@@ -11,11 +11,13 @@ namespace KeyAbuseContent.Tests.Engine.Kql;
 /// <summary>
 /// A Sentinel workspace in memory for the pack's generated KQL: the pack's tables and the Sentinel tables its
 /// parsers read (schemas from the generator and detections/reference), the parser functions of the golden
-/// files, and <c>_GetWatchlist</c> as a stored function over an inventory table.
+/// files, and <c>_GetWatchlist</c> as a stored function over the inventory and address-range tables.
 /// </summary>
 internal sealed class SentinelWorkspace
 {
     public const string WatchlistTable = "KeyAbuseInventoryWatchlist";
+
+    public const string GeoWatchlistTable = "KeyAbuseGeoWatchlist";
 
     private readonly Dictionary<string, (List<ColumnSchema> Columns, List<object?[]> Rows)> _tables = new(StringComparer.Ordinal);
 
@@ -35,6 +37,7 @@ internal sealed class SentinelWorkspace
         }
         Declare(WatchlistTable, [new ColumnSchema("SearchKey", "string"), .. SentinelParsers.WatchlistColumns.Select(c => new ColumnSchema(c, "string")),
             new ColumnSchema("WatchlistItem", "dynamic"), new ColumnSchema("LastUpdatedTimeUTC", "datetime")]);
+        Declare(GeoWatchlistTable, [new ColumnSchema("SearchKey", "string"), .. SentinelParsers.GeoWatchlistColumns.Select(c => new ColumnSchema(c, "string"))]);
     }
 
     /// <summary>The parser functions as the golden files publish them, and the watchlist function.</summary>
@@ -80,6 +83,10 @@ internal sealed class SentinelWorkspace
             ("operations", operations), ("countries", countries));
     }
 
+    /// <summary>An address range of the KeyAbuseGeo watchlist.</summary>
+    public SentinelWorkspace Geo(string network, string country, long asn) =>
+        Add(GeoWatchlistTable, ("SearchKey", network), ("network", network), ("country", country), ("asn", asn.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
     public DataTable Run(string query, DateTime now) => new KqlEngine().Execute(query, Tables, Functions, now).Table;
 
     private void Declare(string name, IEnumerable<ColumnSchema> columns) => _tables[name] = ([.. columns], []);
@@ -90,7 +97,7 @@ internal sealed class SentinelWorkspace
         var functions = Directory.GetFiles(parsers, "*.kql").Order(StringComparer.Ordinal)
             .Select(f => new KqlFunction(Path.GetFileNameWithoutExtension(f), [], File.ReadAllText(f)))
             .ToList();
-        functions.Add(new KqlFunction("_GetWatchlist", [("watchlistAlias", "string")], $"{{ {WatchlistTable} | where watchlistAlias == 'KeyAbuseInventory' }}"));
+        functions.Add(new KqlFunction("_GetWatchlist", [("watchlistAlias", "string")], $"{{ {WatchlistTable} | where watchlistAlias == 'KeyAbuseInventory' | union ({GeoWatchlistTable} | where watchlistAlias == 'KeyAbuseGeo') }}"));
         return functions;
     }
 

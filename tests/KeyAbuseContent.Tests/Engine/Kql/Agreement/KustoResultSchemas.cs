@@ -38,10 +38,10 @@ internal static class KustoResultSchemas
         var stderr = process.StandardError.ReadToEndAsync();
         process.StandardInput.Write(request.ToJsonString());
         process.StandardInput.Close();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("result-schemas.js did not finish in two minutes");
+            throw new TimeoutException("result-schemas.js did not finish in ten minutes (a shared machine at load 40 gives node a fraction of a core)");
         }
         if (process.ExitCode != 0)
         {

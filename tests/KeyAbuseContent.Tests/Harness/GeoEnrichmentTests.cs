@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Kql;
+using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Tables;
+using KeyAbuseContent.Rules;
+using KeyAbuseContent.Targets.Elastic;
+using KeyAbuseContent.Targets.Sentinel;
+using KeyAbuseContent.Validation.Kql;
+
+namespace KeyAbuseContent.Tests.Harness;
+
+/// <summary>
+/// A dataset's <c>geo.csv</c> enriches addresses as each platform would: Sentinel's activity parser looks the
+/// KeyAbuseGeo watchlist up, Elastic's pipelines run the keyabuse-geo enrich policy at ingest.
+/// </summary>
+public sealed class GeoEnrichmentTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "keyabuse-geo-" + Guid.NewGuid().ToString("N"));
+
+    public GeoEnrichmentTests()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "raw"));
+        File.WriteAllText(Path.Combine(_folder, "geo.csv"), "network,country,asn\n198.51.100.0/24,BR,64511\n203.0.113.0/24,US,64500\n");
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private const string Event = """{"time":"2026-11-30T10:00:00Z","key_id":"k1","client_ip":"198.51.100.9","status":200,"input_tokens":10,"output_tokens":5,"request_id":"r1"}""";
+
+    private static string LiteLlm(string id, string address) =>
+        $$$"""{"id":"{{{id}}}","call_type":"acompletion","status":"success","custom_llm_provider":"openai","prompt_tokens":900,"completion_tokens":120,"total_tokens":1020,"startTime":1795528800.0,"endTime":1795528801.25,"model":"gpt-4o-mini","requester_ip_address":"{{{address}}}","metadata":{"user_api_key_hash":"k-{{{id}}}","user_api_key_team_alias":"support"}}""";
+
+    private Dataset Load(string[] events, string[] litellm)
+    {
+        File.WriteAllText(Path.Combine(_folder, "events.jsonl"), string.Join("\n", events) + "\n");
+        File.WriteAllText(Path.Combine(_folder, "raw", "litellm.jsonl"), string.Join("\n", litellm) + "\n");
+        return DatasetLoader.Load(_folder);
+    }
+
+    /// <summary>KeyAbuseActivity() on Sentinel: key, country and AS of each row, by key.</summary>
+    private static List<object?[]> SentinelActivity(Dataset dataset)
+    {
+        var tables = new Dictionary<string, DataTable>(StringComparer.Ordinal);
+        foreach (var t in SentinelParsers.Tables)
+        {
+            tables[t.Name] = new DataTable(t.Name, [.. t.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], []);
+        }
+        foreach (var t in SentinelTableSchemas.Load(Path.Combine(TestPaths.Detections, "reference", "sentinel-tables")))
+        {
+            tables[t.Name] = new DataTable(t.Name, [.. t.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], []);
+        }
+        foreach (var (name, table) in RawTables.Sentinel(dataset))
+        {
+            tables[name] = table;
+        }
+        tables[SentinelParsers.ActivityTable] = TargetTables.SentinelActivity(dataset);
+        tables[TargetTables.WatchlistTable] = TargetTables.SentinelWatchlist(dataset);
+        tables[TargetTables.GeoWatchlistTable] = TargetTables.SentinelGeoWatchlist(dataset);
+        var functions = SentinelParsers.Functions.Select(f => new KqlFunction(f.Name, [], f.Body))
+            .Append(new KqlFunction("_GetWatchlist", [("watchlistAlias", "string")], TargetTables.GetWatchlistBody)).ToList();
+        return [.. new KqlEngine().Execute("KeyAbuseActivity() | project KeyId, SrcGeoCountry, SrcAsn | sort by KeyId asc", tables, functions, dataset.Span!.Value.Last).Table.Rows];
+    }
+
+    /// <summary>The activity on Elastic (the pack's index and the vendor streams): key, country and AS, by key.</summary>
+    private static List<object?[]> ElasticActivity(Dataset dataset)
+    {
+        var tables = new List<DataTable> { TargetTables.ElasticActivity(dataset) };
+        var (indices, problems) = RawTables.Elastic(dataset);
+        Assert.Empty(problems);
+        tables.Add(indices[RawSources.LiteLlm.ElasticDataStream]);
+        string[] fields = ["keyabuse.key.id", "source.geo.country_iso_code", "source.as.number"];
+        return [.. tables.SelectMany(t => t.Rows.Select(r => fields.Select(f => r[t.IndexOf(f)]).ToArray()))
+            .OrderBy(r => (string)r[0]!, StringComparer.Ordinal)];
+    }
+
+    [Fact]
+    public void SentinelFillsAVendorRecordsCountryAndAsnFromTheWatchlist()
+    {
+        var dataset = Load([], [LiteLlm("a", "198.51.100.7"), LiteLlm("b", "192.0.2.1")]);
+        Assert.Equal([["k-a", "BR", 64511L], ["k-b", "", null]], SentinelActivity(dataset));
+    }
+
+    [Fact]
+    public void ElasticFillsAVendorRecordsCountryAndAsnAtIngest()
+    {
+        var dataset = Load([], [LiteLlm("a", "198.51.100.7"), LiteLlm("b", "192.0.2.1")]);
+        Assert.Equal([["k-a", "BR", 64511L], ["k-b", null, null]], ElasticActivity(dataset));
+    }
+
+    [Fact]
+    public void BothTargetsFillANormalizedEventThatLacksThemAndKeepOneThatCarriesThem()
+    {
+        var carried = Event.Replace("\"r1\"", "\"r2\",\"country\":\"DE\",\"asn\":3320", StringComparison.Ordinal).Replace("\"k1\"", "\"k2\"", StringComparison.Ordinal);
+        var dataset = Load([Event, carried], []);
+        Assert.Equal([["k1", "BR", 64511L], ["k2", "DE", 3320L]], SentinelActivity(dataset));
+        Assert.Equal([["k1", "BR", 64511L], ["k2", "DE", 3320L]], ElasticActivity(dataset));
+    }
+
+    [Fact]
+    public void TheEnrichProcessorLeavesADocumentWithoutTheFieldAlone()
+    {
+        var pipeline = new IngestPipeline("p", new JsonObject { ["processors"] = new JsonArray([.. ElasticGeo.Processors()]) }, new GeoEnrichment([]));
+        var doc = new JsonObject { ["message"] = "x" };
+        pipeline.Run(doc);
+        Assert.Equal("""{"message":"x"}""", doc.ToJsonString());
+    }
+
+    [Fact]
+    public void AnEnrichProcessorWithoutThePoliciesDataIsRefusedWhenBuilt()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => new IngestPipeline("p", new JsonObject { ["processors"] = new JsonArray([.. ElasticGeo.Processors()]) }));
+        Assert.Contains("keyabuse-geo", e.Message, StringComparison.Ordinal);
+    }
+}
