@@ -46,7 +46,7 @@ public static class PackWriter
         {
             files[$"sentinel/parsers/{f.Name}.kql"] = f.Body + "\n";
         }
-        var csvHeader = string.Join(",", SentinelParsers.WatchlistColumns);
+        var csvHeader = string.Join(",", SentinelParsers.InventoryCsvColumns);
         files["sentinel/watchlists/KeyAbuseInventory.csv"] = csvHeader + "\n";
         files[$"sentinel/watchlists/{SentinelParsers.GeoWatchlist}.csv"] = string.Join(",", SentinelParsers.GeoWatchlistColumns) + "\n";
         var arm = SentinelArmTemplate.Build([.. rules.Select(r => r.Sentinel)], csvHeader);

@@ -64,6 +64,14 @@ public static class ResponseRequests
         new("litellm.clamp", "POST", "/key/update", ResponseAuth.Bearer, Json,
             Render("litellm-clamp.json.scriban", new { Key = key, RpmLimit = rpmLimit, TpmLimit = tpmLimit, MaxBudget = maxBudget }));
 
+    /// <summary>
+    /// The LiteLLM clamp as a playbook carries it: the same template, each limit an expression the Logic App evaluates
+    /// at run time (to a number, or null for a limit the inventory leaves out, which the playbook then removes).
+    /// </summary>
+    public static ResponseRequest LiteLlmClampExpressions(string key, string rpmLimit, string tpmLimit, string maxBudget) =>
+        new("litellm.clamp", "POST", "/key/update", ResponseAuth.Bearer, Json,
+            Render("litellm-clamp.json.scriban", new { Key = key, RpmLimit = rpmLimit, TpmLimit = tpmLimit, MaxBudget = maxBudget }));
+
     /// <summary>Anthropic: set an API key inactive (reversible); <paramref name="apiKeyIdSegment"/> is already a URL path segment.</summary>
     public static ResponseRequest AnthropicDeactivate(string apiKeyIdSegment) =>
         new("anthropic.deactivate", "POST", "/v1/organizations/api_keys/" + apiKeyIdSegment, ResponseAuth.ApiKeyHeader,

@@ -26,20 +26,101 @@ public sealed class PlatformResponseTests
 
     private static JsonObject Workflow(string name) => Resources("Microsoft.Logic/workflows").Single(r => (string?)r["name"] == name);
 
-    [Fact]
-    public void The_automation_rule_runs_only_the_notify_playbook()
+    private static IEnumerable<JsonObject> AutomationRules => Resources("Microsoft.OperationalInsights/workspaces/providers/automationRules");
+
+    /// <summary>The playbook an automation rule runs, by its name.</summary>
+    private static string PlaybookRunBy(JsonObject rule)
     {
-        var rule = Assert.Single(Resources("Microsoft.OperationalInsights/workspaces/providers/automationRules"));
         var action = Assert.Single(rule["properties"]!["actions"]!.AsArray());
-        Assert.Contains(SentinelArmTemplate.NotifyPlaybook, (string?)action!["actionConfiguration"]!["logicAppResourceId"], StringComparison.Ordinal);
+        var id = (string)action!["actionConfiguration"]!["logicAppResourceId"]!;
+        return Resources("Microsoft.Logic/workflows").Select(w => (string)w["name"]!).Single(n => id.Contains($"'{n}'", StringComparison.Ordinal));
+    }
+
+    /// <summary>Every action of a workflow definition, nested ones (If, Switch, Scope) included.</summary>
+    private static IEnumerable<(string Name, JsonObject Action)> AllActions(JsonObject? actions)
+    {
+        foreach (var (name, node) in actions ?? [])
+        {
+            var action = node!.AsObject();
+            yield return (name, action);
+            var nested = new[] { action["actions"], action["else"]?["actions"], action["default"]?["actions"] }
+                .Concat(action["cases"]?.AsObject().Select(c => c.Value!["actions"]) ?? []);
+            foreach (var inner in nested.OfType<JsonObject>().SelectMany(AllActions))
+            {
+                yield return inner;
+            }
+        }
+    }
+
+    private static JsonObject Definition(string playbook) => Workflow(playbook)["properties"]!["definition"]!["actions"]!.AsObject();
+
+    [Fact]
+    public void The_automation_rules_run_the_notify_and_the_automatic_containment_playbooks_only()
+    {
+        Assert.Equal([SentinelArmTemplate.ContainAutoPlaybook, SentinelArmTemplate.NotifyPlaybook], AutomationRules.Select(PlaybookRunBy).Order(StringComparer.Ordinal));
     }
 
     [Fact]
-    public void The_automation_rule_covers_every_analytics_rule_of_the_pack()
+    public void Each_automation_rule_covers_every_analytics_rule_of_the_pack()
     {
-        var rule = Assert.Single(Resources("Microsoft.OperationalInsights/workspaces/providers/automationRules"));
-        var values = rule["properties"]!["triggeringLogic"]!["conditions"]![0]!["conditionProperties"]!["propertyValues"]!.AsArray().Select(v => (string)v!).ToList();
-        Assert.Equal(Resources("Microsoft.OperationalInsights/workspaces/providers/alertRules").Count(), values.Count);
+        Assert.All(AutomationRules, rule =>
+        {
+            var values = rule["properties"]!["triggeringLogic"]!["conditions"]![0]!["conditionProperties"]!["propertyValues"]!.AsArray().Select(v => (string)v!).ToList();
+            Assert.Equal(Resources("Microsoft.OperationalInsights/workspaces/providers/alertRules").Count(), values.Count);
+        });
+    }
+
+    [Fact]
+    public void No_playbook_an_automation_rule_runs_calls_openai_or_anthropic()
+    {
+        // An OpenAI deletion cannot be undone and Anthropic keys wait for an analyst too: only Contain, run by hand, calls them.
+        foreach (var playbook in AutomationRules.Select(PlaybookRunBy))
+        {
+            var http = AllActions(Definition(playbook)).Where(a => (string?)a.Action["type"] == "Http").Select(a => a.Action["inputs"]!).ToList();
+            Assert.NotEmpty(http);
+            Assert.All(http, inputs =>
+            {
+                Assert.NotEqual("DELETE", (string?)inputs["method"]);
+                Assert.DoesNotContain("openAiBaseUrl", (string?)inputs["uri"], StringComparison.Ordinal);
+                Assert.DoesNotContain("anthropicBaseUrl", (string?)inputs["uri"], StringComparison.Ordinal);
+            });
+        }
+    }
+
+    [Fact]
+    public void The_automatic_containment_waits_for_its_playbooks_role_assignments()
+    {
+        var rule = AutomationRules.Single(r => PlaybookRunBy(r) == SentinelArmTemplate.ContainAutoPlaybook);
+        var dependsOn = rule["dependsOn"]!.AsArray().Select(d => (string)d!).ToList();
+        Assert.Equal(3, dependsOn.Count(d => d.Contains("roleAssignments", StringComparison.Ordinal) && d.Contains(SentinelArmTemplate.ContainAutoPlaybook, StringComparison.Ordinal)));
+        Assert.Contains(dependsOn, d => d.Contains($"'Microsoft.Logic/workflows', '{SentinelArmTemplate.ContainAutoPlaybook}'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_automatic_containment_playbook_may_read_the_vault_query_the_watchlist_and_comment()
+    {
+        var roles = Resources("Microsoft.Authorization/roleAssignments")
+            .Where(r => ((string)r["properties"]!["principalId"]!).Contains($"'{SentinelArmTemplate.ContainAutoPlaybook}'", StringComparison.Ordinal))
+            .Select(r => (string)r["properties"]!["roleDefinitionId"]!).ToList();
+        Assert.Equal(3, roles.Count);
+        Assert.Contains(roles, r => r.Contains("4633458b-17de-408a-b874-0445c86b69e6", StringComparison.Ordinal)); // Key Vault Secrets User
+        Assert.Contains(roles, r => r.Contains("73c42c96-874c-492b-b04d-ab87d138a893", StringComparison.Ordinal)); // Log Analytics Reader
+        Assert.Contains(roles, r => r.Contains("3e150937-b8fe-4cfb-8069-0eaf05ecd056", StringComparison.Ordinal)); // Microsoft Sentinel Responder
+    }
+
+    [Fact]
+    public void The_automatic_clamp_body_is_the_responders_template()
+    {
+        var compose = AllActions(Definition(SentinelArmTemplate.ContainAutoPlaybook)).Single(a => a.Name == "Clamp_body").Action["inputs"]!;
+        var responder = JsonNode.Parse(ResponseRequests.LiteLlmClamp("k", 10, 2000, 5.0).Body!)!;
+        Assert.Equal(responder.AsObject().Select(p => p.Key), compose.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
+    public void The_inventory_watchlist_carries_the_columns_of_the_automatic_containment()
+    {
+        var header = Files.Value["sentinel/watchlists/KeyAbuseInventory.csv"].TrimEnd('\n').Split(',');
+        Assert.Superset(new HashSet<string>(["provider_key_id", "response_auto", "response_action", "clamp_rpm", "clamp_tpm", "clamp_budget_usd"]), header.ToHashSet());
     }
 
     [Fact]

@@ -11,6 +11,7 @@ public class SentinelRuleLimitsTests
     private static SentinelAnalyticsRule ValidRule() => new()
     {
         Id = Guid.Parse("6f0c3f0e-3a4e-4b8f-9a55-1f6a2b0c9d10"),
+        RuleName = "api-key-new-country",
         Name = "API key used from a new country",
         Description = "An API key was used from a country it has not been used from in the last 14 days.",
         Severity = "Medium",

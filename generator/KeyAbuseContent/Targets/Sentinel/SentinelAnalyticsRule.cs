@@ -15,6 +15,9 @@ public sealed record SentinelDataConnector(string ConnectorId, ImmutableArray<st
 public sealed record SentinelAnalyticsRule
 {
     public required Guid Id { get; init; }
+    /// <summary>The library's name of the rule (<c>llm-key-rpm-above-baseline</c>), which the inventory's response.auto lists.</summary>
+    public required string RuleName { get; init; }
+    /// <summary>The display name: the rule's title.</summary>
     public required string Name { get; init; }
     public required string Description { get; init; }
     /// <summary>Informational, Low, Medium or High (Sentinel has no Critical).</summary>

@@ -57,6 +57,16 @@ public static class SentinelParsers
     /// <summary>The columns of the inventory watchlist's CSV, in order: the normalized inventory field names.</summary>
     public static ImmutableArray<string> WatchlistColumns => [.. Sources.Inventory.Fields.Select(f => f.Name)];
 
+    /// <summary>
+    /// The inventory columns only the response playbooks read (the rules never do): the provider's ids of the key, and
+    /// the team's automatic containment (<c>response.auto</c> as ';'-separated rule names, <c>response.action</c>, the
+    /// clamp's limits).
+    /// </summary>
+    public static ImmutableArray<string> ResponseWatchlistColumns => ["project", "provider_key_id", "response_auto", "response_action", "clamp_rpm", "clamp_tpm", "clamp_budget_usd"];
+
+    /// <summary>The inventory watchlist's CSV header: the rules' columns, then the response's.</summary>
+    public static ImmutableArray<string> InventoryCsvColumns => [.. WatchlistColumns, .. ResponseWatchlistColumns];
+
     public static ImmutableArray<SentinelTable> Tables =>
     [
         new(ActivityTable, NormalizedColumns(Sources.Activity), "Normalized LLM API requests, one row a request (KeyAbuseContent)."),

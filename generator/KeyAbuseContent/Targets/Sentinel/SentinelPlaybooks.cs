@@ -59,63 +59,93 @@ public static partial class SentinelArmTemplate
         });
         resources.Add(Playbook(NotifyPlaybook, "Notify the key's on-call route (Slack, PagerDuty) of a KeyAbuseContent incident.", NotifyActions()));
         resources.Add(Playbook(ContainPlaybook, "Contain the incident's key at its provider; running it from the incident is the analyst's confirmation.", ContainActions()));
+        resources.Add(Playbook(ContainAutoPlaybook, "Contain a LiteLLM key at once (block or clamp) when its team lists the incident's rule for automatic containment in the inventory.",
+            ContainAutoActions(), [("ruleNames", "Object", RuleNames(rules))]));
         var vault = "resourceId('Microsoft.KeyVault/vaults', parameters('keyVaultName'))";
-        foreach (var playbook in new[] { NotifyPlaybook, ContainPlaybook })
+        var workspaceId = $"resourceId('Microsoft.OperationalInsights/workspaces', {Workspace})";
+        var assignments = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Assign(string playbook, string seed, string role, string scope)
         {
             var id = $"resourceId('Microsoft.Logic/workflows', '{playbook}')";
-            resources.Add(Conditional(RoleAssignment(playbook + "-secrets", id, KeyVaultSecretsUser, vault)));
+            resources.Add(Conditional(RoleAssignment(playbook + seed, id, role, scope)));
+            var list = assignments.TryGetValue(playbook, out var l) ? l : assignments[playbook] = [];
+            list.Add($"extensionResourceId({scope}, 'Microsoft.Authorization/roleAssignments', guid({scope}, {Quote(playbook + seed)}))");
         }
-        var containId = $"resourceId('Microsoft.Logic/workflows', '{ContainPlaybook}')";
-        var workspaceId = $"resourceId('Microsoft.OperationalInsights/workspaces', {Workspace})";
-        resources.Add(Conditional(RoleAssignment(ContainPlaybook + "-reader", containId, LogAnalyticsReader, workspaceId)));
-        resources.Add(Conditional(RoleAssignment(ContainPlaybook + "-responder", containId, SentinelResponder, workspaceId)));
+        foreach (var playbook in new[] { NotifyPlaybook, ContainPlaybook, ContainAutoPlaybook })
+        {
+            Assign(playbook, "-secrets", KeyVaultSecretsUser, vault);
+        }
+        foreach (var playbook in new[] { ContainPlaybook, ContainAutoPlaybook })
+        {
+            // The watchlist query, and the comment on the incident.
+            Assign(playbook, "-reader", LogAnalyticsReader, workspaceId);
+            Assign(playbook, "-responder", SentinelResponder, workspaceId);
+        }
 
         var ruleIds = rules.Select(r => $"resourceId('Microsoft.OperationalInsights/workspaces/providers/alertRules', {Workspace}, 'Microsoft.SecurityInsights', '{r.Rule.Id}')").ToList();
-        resources.Add(new JsonObject
+        resources.Add(AutomationRule(AutomationRuleId, "KeyAbuseContent: notify the key's owner", 1, NotifyPlaybook, ruleIds, assignments[NotifyPlaybook]));
+        // The automatic containment runs beside the notification; the playbook itself decides whether the key is one to contain.
+        resources.Add(AutomationRule(AutoContainRuleId, "KeyAbuseContent: contain the LiteLLM keys their team marked automatic", 2, ContainAutoPlaybook, ruleIds, assignments[ContainAutoPlaybook]));
+    }
+
+    /// <summary>An automation rule that runs one playbook on every new incident of the pack's rules, once the playbook can work.</summary>
+    private static JsonObject AutomationRule(string id, string displayName, int order, string playbook, List<string> ruleIds, List<string> roleAssignments) => new()
+    {
+        ["type"] = "Microsoft.OperationalInsights/workspaces/providers/automationRules",
+        ["apiVersion"] = "2023-02-01",
+        ["condition"] = Expr(HasVault),
+        ["name"] = Expr($"concat({Workspace}, '/Microsoft.SecurityInsights/{id}')"),
+        ["dependsOn"] = new JsonArray([Expr($"resourceId('Microsoft.Logic/workflows', '{playbook}')"), .. roleAssignments.Select(Expr), .. ruleIds.Select(Expr)]),
+        ["properties"] = new JsonObject
         {
-            ["type"] = "Microsoft.OperationalInsights/workspaces/providers/automationRules",
-            ["apiVersion"] = "2023-02-01",
-            ["condition"] = Expr(HasVault),
-            ["name"] = Expr($"concat({Workspace}, '/Microsoft.SecurityInsights/{AutomationRuleId}')"),
-            ["dependsOn"] = new JsonArray([Expr($"resourceId('Microsoft.Logic/workflows', '{NotifyPlaybook}')"), .. ruleIds.Select(Expr)]),
-            ["properties"] = new JsonObject
+            ["displayName"] = displayName,
+            ["order"] = order,
+            ["triggeringLogic"] = new JsonObject
             {
-                ["displayName"] = "KeyAbuseContent: notify the key's owner",
-                ["order"] = 1,
-                ["triggeringLogic"] = new JsonObject
+                ["isEnabled"] = true,
+                ["triggersOn"] = "Incidents",
+                ["triggersWhen"] = "Created",
+                ["conditions"] = new JsonArray(new JsonObject
                 {
-                    ["isEnabled"] = true,
-                    ["triggersOn"] = "Incidents",
-                    ["triggersWhen"] = "Created",
-                    ["conditions"] = new JsonArray(new JsonObject
+                    ["conditionType"] = "Property",
+                    ["conditionProperties"] = new JsonObject
                     {
-                        ["conditionType"] = "Property",
-                        ["conditionProperties"] = new JsonObject
-                        {
-                            ["propertyName"] = "IncidentRelatedAnalyticRuleIds",
-                            ["operator"] = "Contains",
-                            ["propertyValues"] = new JsonArray([.. ruleIds.Select(Expr)]),
-                        },
-                    }),
-                },
-                ["actions"] = new JsonArray(new JsonObject
-                {
-                    ["order"] = 1,
-                    ["actionType"] = "RunPlaybook",
-                    ["actionConfiguration"] = new JsonObject
-                    {
-                        ["tenantId"] = Expr("subscription().tenantId"),
-                        ["logicAppResourceId"] = Expr($"resourceId('Microsoft.Logic/workflows', '{NotifyPlaybook}')"),
+                        ["propertyName"] = "IncidentRelatedAnalyticRuleIds",
+                        ["operator"] = "Contains",
+                        ["propertyValues"] = new JsonArray([.. ruleIds.Select(Expr)]),
                     },
                 }),
             },
-        });
-    }
+            ["actions"] = new JsonArray(new JsonObject
+            {
+                ["order"] = 1,
+                ["actionType"] = "RunPlaybook",
+                ["actionConfiguration"] = new JsonObject
+                {
+                    ["tenantId"] = Expr("subscription().tenantId"),
+                    ["logicAppResourceId"] = Expr($"resourceId('Microsoft.Logic/workflows', '{playbook}')"),
+                },
+            }),
+        },
+    };
 
     private static JsonObject Conditional(JsonObject resource)
     {
         resource["condition"] = Expr(HasVault);
         return resource;
+    }
+
+    private static JsonObject Playbook(string name, string description, JsonObject actions, IReadOnlyList<(string Name, string Type, JsonNode Value)> extraParameters)
+    {
+        var playbook = Playbook(name, description, actions);
+        var definition = playbook["properties"]!["definition"]!["parameters"]!.AsObject();
+        var values = playbook["properties"]!["parameters"]!.AsObject();
+        foreach (var (parameter, type, value) in extraParameters)
+        {
+            definition[parameter] = new JsonObject { ["type"] = type };
+            values[parameter] = new JsonObject { ["value"] = value };
+        }
+        return playbook;
     }
 
     private static JsonObject Playbook(string name, string description, JsonObject actions) => new()
@@ -296,8 +326,8 @@ public static partial class SentinelArmTemplate
     private static JsonObject ContainActions()
     {
         var actions = Variables(new JsonObject());
-        // The provider and its ids come from the watchlist; project and provider_key_id are optional columns a SOC adds.
-        var query = "_GetWatchlist('KeyAbuseInventory') | where SearchKey == '@{replace(replace(variables('KeyId'), '''', ''), '\\', '')}' | project Provider = tostring(column_ifexists('provider', '')), Project = tostring(column_ifexists('project', '')), ProviderKeyId = tostring(column_ifexists('provider_key_id', SearchKey)) | take 1";
+        // The provider and its ids come from the watchlist's response columns (empty or absent in an older watchlist).
+        var query = InventoryLookup + " | project Provider = tostring(column_ifexists('provider', '')), Project = tostring(column_ifexists('project', '')), ProviderKeyId = coalesce(tostring(column_ifexists('provider_key_id', '')), SearchKey) | take 1";
         Add(actions, "Inventory", new JsonObject
         {
             ["type"] = "Http",
@@ -309,9 +339,9 @@ public static partial class SentinelArmTemplate
                 ["authentication"] = new JsonObject { ["type"] = "ManagedServiceIdentity", ["audience"] = "https://api.loganalytics.io" },
             },
         });
-        Add(actions, "Provider", Variable("Provider", "String", "@{toLower(coalesce(body('Inventory')?['tables'][0]?['rows'][0][0], ''))}"));
-        Add(actions, "Project", Variable("Project", "String", "@{coalesce(body('Inventory')?['tables'][0]?['rows'][0][1], '')}"));
-        Add(actions, "ProviderKeyId", Variable("ProviderKeyId", "String", "@{coalesce(body('Inventory')?['tables'][0]?['rows'][0][2], variables('KeyId'))}"));
+        Add(actions, "Provider", Variable("Provider", "String", "@{toLower(coalesce(body('Inventory')?['tables']?[0]?['rows']?[0]?[0], ''))}"));
+        Add(actions, "Project", Variable("Project", "String", "@{coalesce(body('Inventory')?['tables']?[0]?['rows']?[0]?[1], '')}"));
+        Add(actions, "ProviderKeyId", Variable("ProviderKeyId", "String", "@{coalesce(body('Inventory')?['tables']?[0]?['rows']?[0]?[2], variables('KeyId'))}"));
         var keySegment = "@{encodeUriComponent(variables('ProviderKeyId'))}";
         JsonObject Case(string secret, ResponseRequest request, string baseUrl, JsonObject headers)
         {

@@ -38,6 +38,7 @@ public static class SentinelTarget
         var sentinel = new SentinelAnalyticsRule
         {
             Id = rule.Id,
+            RuleName = rule.Name,
             Name = rule.Title,
             Description = Description(rule),
             Severity = rule.Severity switch

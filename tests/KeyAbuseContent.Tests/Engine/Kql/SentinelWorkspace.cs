@@ -35,7 +35,7 @@ internal sealed class SentinelWorkspace
                 Declare(table.Name, table.Columns.Select(c => new ColumnSchema(c.Name, c.Type)));
             }
         }
-        Declare(WatchlistTable, [new ColumnSchema("SearchKey", "string"), .. SentinelParsers.WatchlistColumns.Select(c => new ColumnSchema(c, "string")),
+        Declare(WatchlistTable, [new ColumnSchema("SearchKey", "string"), .. SentinelParsers.InventoryCsvColumns.Select(c => new ColumnSchema(c, "string")),
             new ColumnSchema("WatchlistItem", "dynamic"), new ColumnSchema("LastUpdatedTimeUTC", "datetime")]);
         Declare(GeoWatchlistTable, [new ColumnSchema("SearchKey", "string"), .. SentinelParsers.GeoWatchlistColumns.Select(c => new ColumnSchema(c, "string"))]);
     }
