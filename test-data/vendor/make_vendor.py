@@ -397,6 +397,17 @@ def az_request_response(t, n, operation, deployment, model, ip_masked, status="2
             "CorrelationId": f"5f1c0a2e-0000-4000-8000-{n:012d}", "Level": "Informational", "properties_s": json.dumps(props, separators=(",", ":"))}
 
 
+def az_audit(t, n, object_id, operation="ListKey"):
+    """An AzureDiagnostics row of the account's Audit category: a read of its keys by an Entra principal (properties_s
+    holds the objectId; the record carries no caller address)."""
+    return {"TimeGenerated": az_iso(t), "Type": "AzureDiagnostics", "TenantId": "aaaaaaaa-0000-0000-0000-000000000001",
+            "ResourceId": f"/SUBSCRIPTIONS/{AZ_SUB}/RESOURCEGROUPS/{AZ_RG}/PROVIDERS/MICROSOFT.COGNITIVESERVICES/ACCOUNTS/{AZ_ACCOUNT.upper()}",
+            "SubscriptionId": AZ_SUB, "ResourceGroup": AZ_RG, "ResourceProvider": "MICROSOFT.COGNITIVESERVICES",
+            "Resource": AZ_ACCOUNT.upper(), "ResourceType": "ACCOUNTS", "Category": "Audit", "OperationName": operation,
+            "CallerIPAddress": "", "CorrelationId": f"7a2e4c91-0000-4000-8000-{n:012d}", "Tenant_s": "eastus",
+            "AssetIdentity_g": f"3c0d5b6e-0000-4000-8000-{n:012d}", "properties_s": json.dumps({"objectId": object_id}, separators=(",", ":"))}
+
+
 def az_gateway(t, n, subscription, product, ip, operation="ChatCompletions_Create", deployment="chat-mini", code=200, total_time=850):
     """An ApiManagementGatewayLogs row (the gateway's request; the subscription whose key called it)."""
     return {"TimeGenerated": az_iso(t), "Type": "ApiManagementGatewayLogs", "ApiId": "azure-openai", "OperationId": operation,
@@ -452,6 +463,9 @@ def azure_openai():
                             "5d1e8a7c-0000-4000-8000-0000000000d1", "203.0.113.50"))
     rows.append(az_activity(day + timedelta(minutes=30, seconds=48), 2, "MICROSOFT.COGNITIVESERVICES/ACCOUNTS/REGENERATEKEY/ACTION",
                             "dana.kim@example.com", "198.51.100.7"))
+    # Audit category: the same two reads of the account's keys as the account's own diagnostic log writes them.
+    rows.append(az_audit(day + timedelta(minutes=2, seconds=5), 1, "5d1e8a7c-0000-4000-8000-0000000000d1"))
+    rows.append(az_audit(day + timedelta(minutes=30, seconds=47), 2, "0b7f3e2a-0000-4000-8000-0000000000a7"))
     # The episode: the chat app's subscription key, leaked, used from another network for gpt-4o with long prompts.
     abuse = datetime(2026, 11, 27, 14, 5, 31, tzinfo=timezone.utc)
     for i in range(6):

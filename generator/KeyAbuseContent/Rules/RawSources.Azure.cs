@@ -67,6 +67,47 @@ public static partial class RawSources
         Match: [new("Type", "AzureDiagnostics"), new("ResourceProvider", "MICROSOFT.COGNITIVESERVICES"), new("Category", "RequestResponse")]);
 
     /// <summary>
+    /// AzureDiagnostics rows of the Audit category of a Cognitive Services (Azure OpenAI) account: a read of the
+    /// account's keys (<c>ListKey</c>), with the Entra object id of the principal that read them in
+    /// <c>properties_s</c> and, as documented, no caller address. They feed the audit view: the key is the account, as
+    /// for RequestResponse rows, so an audit event and the account's requests share a <c>key_id</c>; <c>ListKey</c> is
+    /// normalized to <c>api_key.listed</c> and any other operation is kept as the vendor names it.
+    /// </summary>
+    public static readonly RawSource AzureOpenAiAudit = new(
+        "azure_openai_audit",
+        RuleSource.Audit,
+        "Azure OpenAI Audit diagnostic rows (AzureDiagnostics, Category Audit)",
+        "AzureDiagnostics",
+        "KeyAbuseAuditAzureOpenAI",
+        "logs-keyabuse.audit-azure_openai",
+        "azure_openai.logs",
+        "TimeGenerated",
+        RawTimeFormat.Iso8601,
+        [new("TimeGenerated", RawKind.String), new("Resource", RawKind.String), new("OperationName", RawKind.String)],
+        ["CallerIPAddress"],
+        [
+            new("ResourceId", "ResourceId", "string"),
+            new("SubscriptionId", "SubscriptionId", "string"),
+            new("ResourceGroup", "ResourceGroup", "string"),
+            new("ResourceProvider", "ResourceProvider", "string"),
+            new("Resource", "Resource", "string"),
+            new("Category", "Category", "string"),
+            new("OperationName", "OperationName", "string"),
+            new("CallerIPAddress", "CallerIPAddress", "string"),
+            new("CorrelationId", "CorrelationId", "string"),
+            new("properties_s", "properties_s", "string", JsonText: true),
+        ],
+        [
+            new("provider", new RawConst("azure_openai")),
+            new("event_type", new RawLookup("OperationName", [("ListKey", "api_key.listed")], null, null)),
+            new("actor", new RawPath("properties_s.objectId")),
+            new("key_id", new RawPath("Resource")),
+            new("client_ip", new RawMaskedAddress("CallerIPAddress")),
+        ],
+        File: AzureOpenAiFile,
+        Match: [new("Type", "AzureDiagnostics"), new("ResourceProvider", "MICROSOFT.COGNITIVESERVICES"), new("Category", "Audit")]);
+
+    /// <summary>
     /// ApiManagementGatewayLlmLog rows: the language-model part of a gateway request, one row a message of the
     /// exchange. The tokens of the request are on its SequenceNumber 0 row; the others repeat or split them, so only
     /// that row is joined.

@@ -451,7 +451,7 @@ public static partial class RawSources
         ]);
 
     /// <summary>Every raw source that is normalized, by name.</summary>
-    public static ImmutableArray<RawSource> All => [BedrockCloudTrail, BedrockInvocation, LiteLlm, OtelGenAi, OpenAiAudit, AzureOpenAiRequests, AzureOpenAiApim, AzureOpenAiActivity];
+    public static ImmutableArray<RawSource> All => [BedrockCloudTrail, BedrockInvocation, LiteLlm, OtelGenAi, OpenAiAudit, AzureOpenAiRequests, AzureOpenAiApim, AzureOpenAiActivity, AzureOpenAiAudit];
 
     /// <summary>Every table raw records may be rows of: the sources and the tables their joins read.</summary>
     public static ImmutableArray<RawSource> Tables => [.. All, .. All.Where(s => s.Join is not null).Select(s => s.Join!.Table)];

@@ -137,6 +137,47 @@ public sealed class AzureOpenAiSourceTests : IDisposable
         Assert.DoesNotContain(ParserGoldenTests.Elastic(RawSources.AzureOpenAiApim, dataset).Rows, r => r[0] is not null);
     }
 
+    private const string Audit = """{"TimeGenerated":"2026-11-27T09:02:05.0000000Z","Type":"AzureDiagnostics","ResourceProvider":"MICROSOFT.COGNITIVESERVICES","Category":"Audit","Resource":"CONTOSO-OPENAI-PROD","ResourceGroup":"RG-LLM-PROD","OperationName":"ListKey","CallerIPAddress":"","properties_s":"{\"objectId\":\"5d1e8a7c-0000-4000-8000-0000000000d1\"}"}""";
+
+    [Fact]
+    public void AnAuditRowIsAKeyReadOfTheAccountByItsPrincipalOnBothTargets()
+    {
+        Raw(Audit);
+        var dataset = DatasetLoader.Load(_folder);
+        Assert.Empty(dataset.Problems);
+        var sentinel = ParserGoldenTests.Sentinel(RawSources.AzureOpenAiAudit, dataset);
+        var elastic = ParserGoldenTests.Elastic(RawSources.AzureOpenAiAudit, dataset);
+        foreach (var (table, field) in new[] { (sentinel, (Func<SourceField, string>)(f => f.Kql)), (elastic, f => f.Esql) })
+        {
+            var row = Assert.Single(table.Rows);
+            string? Value(string name) => row[table.IndexOf(field(Sources.Audit.Field(name)!))]?.ToString();
+            Assert.Equal("api_key.listed", Value("event_type"));
+            Assert.Equal("CONTOSO-OPENAI-PROD", Value("key_id"));
+            Assert.Equal("5d1e8a7c-0000-4000-8000-0000000000d1", Value("actor"));
+            Assert.Equal("azure_openai", Value("provider"));
+        }
+    }
+
+    [Fact]
+    public void AnAuditRowIsNotARequest()
+    {
+        Raw(Audit);
+        var dataset = DatasetLoader.Load(_folder);
+        Assert.Equal(["azure_openai_audit"], dataset.Raw.Select(r => r.Source.Name));
+        Assert.Empty(ParserGoldenTests.Sentinel(RawSources.AzureOpenAiRequests, dataset).Rows);
+    }
+
+    [Fact]
+    public void AnAuditOperationOtherThanListKeyKeepsItsVendorName()
+    {
+        Raw(Audit.Replace("\"ListKey\"", "\"RegenerateKey\"", StringComparison.Ordinal));
+        var dataset = DatasetLoader.Load(_folder);
+        var sentinel = ParserGoldenTests.Sentinel(RawSources.AzureOpenAiAudit, dataset);
+        var elastic = ParserGoldenTests.Elastic(RawSources.AzureOpenAiAudit, dataset);
+        Assert.Equal("RegenerateKey", sentinel.Rows.Single()[sentinel.IndexOf("EventType")]);
+        Assert.Equal("RegenerateKey", elastic.Rows.Single()[elastic.IndexOf("event.action")]);
+    }
+
     [Fact]
     public void ThePivotTransformEmulationRefusesAnAggregationItDoesNotKnow()
     {
