@@ -447,6 +447,7 @@ public static partial class RawSources
             new("project", new RawPath("project/id")),
             new("client_ip", new RawPath("actor/session/ip_address")),
             new("country", new RawPath("actor/session/ip_address_details/country")),
+            new("asn", new RawPath("actor/session/ip_address_details/asn")),
             new("user_agent", new RawPath("actor/session/user_agent")),
         ]);
 

@@ -24,6 +24,12 @@ public sealed record SourceSchema(RuleSource Source, string Description, string 
 {
     public SourceField? Field(string name) => Fields.FirstOrDefault(f => f.Name == name);
 
+    /// <summary>
+    /// Whether its events carry a source address with the address's country and AS, which each platform fills from
+    /// the address ranges where the event lacks them (Sentinel's parser at query time, Elastic's pipeline at ingest).
+    /// </summary>
+    public bool Enriched => Field("client_ip") is not null && Field("country") is not null && Field("asn") is not null;
+
     public Scope Scope(bool allowNow = false) => new($"{Description} fields", Fields.Select(f => f.Binding), allowNow: allowNow);
 }
 
@@ -97,6 +103,8 @@ public static class Sources
             new("account", ExprType.String, "AccountId", "cloud.account.id", "the account or subscription"),
             new("region", ExprType.String, "Region", "cloud.region", "the region"),
             new("client_ip", ExprType.Ip, "SrcIpAddr", "source.ip", "source address"),
+            new("country", ExprType.String, "SrcGeoCountry", "source.geo.country_iso_code", "ISO 3166-1 alpha-2 country of the source (enrichment)"),
+            new("asn", ExprType.Long, "SrcAsn", "source.as.number", "autonomous system of the source (enrichment)"),
             new("user_agent", ExprType.String, "HttpUserAgent", "user_agent.original", "user agent"),
             new("outcome", ExprType.String, "Outcome", "event.outcome", "success or failure"),
             new("error_code", ExprType.String, "ErrorCode", "error.code", "the error code of a failed call"),
@@ -119,6 +127,7 @@ public static class Sources
             new("project", ExprType.String, "Project", "keyabuse.project.id", "the provider project"),
             new("client_ip", ExprType.Ip, "SrcIpAddr", "source.ip", "source address"),
             new("country", ExprType.String, "SrcGeoCountry", "source.geo.country_iso_code", "country of the source"),
+            new("asn", ExprType.Long, "SrcAsn", "source.as.number", "autonomous system of the source (enrichment)"),
             new("user_agent", ExprType.String, "HttpUserAgent", "user_agent.original", "user agent"),
         ]);
 

@@ -46,7 +46,11 @@ public class ParserGoldenTests
         {
             tables[name] = table;
         }
-        var functions = SentinelParsers.Functions.Select(f => new KqlFunction(f.Name, [], f.Body)).ToList();
+        // The watchlists the views read (the control plane's view is a source's parser, and it looks addresses up).
+        tables[TargetTables.WatchlistTable] = TargetTables.SentinelWatchlist(dataset);
+        tables[TargetTables.GeoWatchlistTable] = TargetTables.SentinelGeoWatchlist(dataset);
+        var functions = SentinelParsers.Functions.Select(f => new KqlFunction(f.Name, [], f.Body))
+            .Append(new KqlFunction("_GetWatchlist", [("watchlistAlias", "string")], TargetTables.GetWatchlistBody)).ToList();
         var query = KqlRenderer.Render(KqlNodes.FromFunction(source.SentinelParser).Then(new KqlSort([(KqlNodes.Col("TimeGenerated"), false)])));
         return new KqlEngine().Execute(query, tables, functions, dataset.Span!.Value.Last).Table;
     }

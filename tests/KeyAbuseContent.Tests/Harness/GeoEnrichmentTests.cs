@@ -21,7 +21,7 @@ public sealed class GeoEnrichmentTests : IDisposable
     public GeoEnrichmentTests()
     {
         Directory.CreateDirectory(Path.Combine(_folder, "raw"));
-        File.WriteAllText(Path.Combine(_folder, "geo.csv"), "network,country,asn\n198.51.100.0/24,BR,64511\n203.0.113.0/24,US,64500\n");
+        File.WriteAllText(Path.Combine(_folder, "geo.csv"), "network,country,asn\n198.51.100.0/24,BR,64511\n203.0.113.0/24,US,64500\n2001:db8:100::/48,NL,64512\n");
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -95,6 +95,86 @@ public sealed class GeoEnrichmentTests : IDisposable
         var dataset = Load([Event, carried], []);
         Assert.Equal([["k1", "BR", 64511L], ["k2", "DE", 3320L]], SentinelActivity(dataset));
         Assert.Equal([["k1", "BR", 64511L], ["k2", "DE", 3320L]], ElasticActivity(dataset));
+    }
+
+    [Fact]
+    public void SentinelFillsAnIpv6VendorRecordFromAnIpv6Range()
+    {
+        var dataset = Load([], [LiteLlm("a", "2001:db8:100::7"), LiteLlm("b", "2001:db8:999::1")]);
+        Assert.Equal([["k-a", "NL", 64512L], ["k-b", "", null]], SentinelActivity(dataset));
+    }
+
+    [Fact]
+    public void ElasticFillsAnIpv6VendorRecordFromAnIpv6Range()
+    {
+        var dataset = Load([], [LiteLlm("a", "2001:db8:100::7"), LiteLlm("b", "2001:db8:999::1")]);
+        Assert.Equal([["k-a", "NL", 64512L], ["k-b", null, null]], ElasticActivity(dataset));
+    }
+
+    [Fact]
+    public void BothTargetsFillAnIpv6NormalizedEventBesideAnIpv4One()
+    {
+        var v6 = Event.Replace("\"198.51.100.9\"", "\"2001:db8:100:0:0:0:0:42\"", StringComparison.Ordinal)
+            .Replace("\"r1\"", "\"r6\"", StringComparison.Ordinal).Replace("\"k1\"", "\"k6\"", StringComparison.Ordinal);
+        var dataset = Load([Event, v6], []);
+        Assert.Equal([["k1", "BR", 64511L], ["k6", "NL", 64512L]], SentinelActivity(dataset));
+        Assert.Equal([["k1", "BR", 64511L], ["k6", "NL", 64512L]], ElasticActivity(dataset));
+    }
+
+    private const string CloudTrail = """{"eventVersion":"1.10","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dana","accessKeyId":"AKIAEXAMPLE0DANA0001"},"eventTime":"2026-11-30T10:00:00Z","eventSource":"bedrock.amazonaws.com","eventName":"ListFoundationModels","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","recipientAccountId":"111122223333"}""";
+
+    private static string OpenAiAudit(string id, string address, string details) =>
+        $$$"""{"id":"{{{id}}}","type":"api_key.created","effective_at":1795680180,"actor":{"type":"session","session":{"user":{"email":"dana@example.com"},{{{details}}}"ip_address":"{{{address}}}"}},"api_key.created":{"id":"key-{{{id}}}"}}""";
+
+    /// <summary>A view on Sentinel (with the watchlists) and its source's stream on Elastic: key, country and AS of each row, by key.</summary>
+    private (List<object?[]> Sentinel, List<object?[]> Elastic) View(SourceSchema view, RawSource raw, params string[] records)
+    {
+        File.WriteAllText(Path.Combine(_folder, "raw", raw.RawFile + ".jsonl"), string.Join("\n", records) + "\n");
+        var dataset = DatasetLoader.Load(_folder);
+        Assert.Empty(dataset.Problems);
+        var tables = new Dictionary<string, DataTable>(StringComparer.Ordinal);
+        foreach (var t in SentinelParsers.Tables)
+        {
+            tables[t.Name] = new DataTable(t.Name, [.. t.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], []);
+        }
+        foreach (var t in SentinelTableSchemas.Load(Path.Combine(TestPaths.Detections, "reference", "sentinel-tables")))
+        {
+            tables[t.Name] = new DataTable(t.Name, [.. t.Columns.Select(c => new ColumnSchema(c.Name, c.Type))], []);
+        }
+        foreach (var (name, table) in RawTables.Sentinel(dataset))
+        {
+            tables[name] = table;
+        }
+        tables[TargetTables.WatchlistTable] = TargetTables.SentinelWatchlist(dataset);
+        tables[TargetTables.GeoWatchlistTable] = TargetTables.SentinelGeoWatchlist(dataset);
+        var functions = SentinelParsers.Functions.Select(f => new KqlFunction(f.Name, [], f.Body))
+            .Append(new KqlFunction("_GetWatchlist", [("watchlistAlias", "string")], TargetTables.GetWatchlistBody)).ToList();
+        string[] columns = [view.Field("key_id")!.Kql, view.Field("country")!.Kql, view.Field("asn")!.Kql];
+        var sentinel = new KqlEngine().Execute($"{view.KqlFunction}() | project {string.Join(", ", columns)} | sort by {columns[0]} asc", tables, functions, dataset.Span!.Value.Last).Table.Rows.ToList();
+        var (indices, problems) = RawTables.Elastic(dataset);
+        Assert.Empty(problems);
+        var index = indices[raw.ElasticDataStream];
+        string[] fields = [view.Field("key_id")!.Esql, view.Field("country")!.Esql, view.Field("asn")!.Esql];
+        var elastic = index.Rows.Select(r => fields.Select(f => r[index.IndexOf(f)]).ToArray()).OrderBy(r => (string)r[0]!, StringComparer.Ordinal).ToList();
+        return (sentinel, elastic);
+    }
+
+    [Fact]
+    public void BothTargetsFillAControlPlaneEventsCountryAndAsn()
+    {
+        var (sentinel, elastic) = View(Sources.ControlPlane, RawSources.BedrockCloudTrail, CloudTrail);
+        Assert.Equal([["AKIAEXAMPLE0DANA0001", "BR", 64511L]], sentinel);
+        Assert.Equal([["AKIAEXAMPLE0DANA0001", "BR", 64511L]], elastic);
+    }
+
+    [Fact]
+    public void BothTargetsFillAnAuditEventThatLacksThemAndKeepWhatTheProviderGave()
+    {
+        var (sentinel, elastic) = View(Sources.Audit, RawSources.OpenAiAudit,
+            OpenAiAudit("a", "203.0.113.5", ""),
+            OpenAiAudit("b", "203.0.113.6", "\"ip_address_details\":{\"country\":\"CA\",\"asn\":\"64999\"},"));
+        Assert.Equal([["key-a", "US", 64500L], ["key-b", "CA", 64999L]], sentinel);
+        Assert.Equal([["key-a", "US", 64500L], ["key-b", "CA", 64999L]], elastic);
     }
 
     [Fact]

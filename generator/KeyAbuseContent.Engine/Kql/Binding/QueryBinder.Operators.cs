@@ -62,6 +62,8 @@ internal sealed partial class QueryBinder
                 return BindParse(input, parse);
             case EvaluateSyntax { Plugin.Name: "ipv4_lookup" } evaluate:
                 return BindIpv4Lookup(input, evaluate.Plugin);
+            case EvaluateSyntax { Plugin.Name: "ipv6_lookup" } evaluate:
+                return BindIpv4Lookup(input, evaluate.Plugin, v6: true);
             case EvaluateSyntax evaluate:
                 throw Unsupported(evaluate.Position, $"evaluate {evaluate.Plugin.Name}() (its columns depend on the data)");
             default:
@@ -290,21 +292,25 @@ internal sealed partial class QueryBinder
 
     /// <summary>
     /// <c>evaluate ipv4_lookup(LookupTable, SourceIPv4Key, IPv4LookupKey [, return_unmatched])</c>, with
-    /// <c>return_unmatched</c> positional or named; the extra equality keys of the plugin are not in the subset.
+    /// <c>return_unmatched</c> positional or named; the extra equality keys of the plugin are not in the subset. With
+    /// <paramref name="v6"/>, <c>ipv6_lookup</c>, whose arguments are the same (it has no extra keys).
     /// </summary>
-    private TabularNode BindIpv4Lookup(TabularNode input, CallSyntax plugin)
+    private TabularNode BindIpv4Lookup(TabularNode input, CallSyntax plugin, bool v6 = false)
     {
+        var name = plugin.Name;
         var args = plugin.Arguments;
         var returnUnmatched = false;
         if (args.Length == 4)
         {
             var flag = args[3] is NamedSyntax { Names: ["return_unmatched"] } named ? named.Value : args[3];
             returnUnmatched = flag is LiteralSyntax { Type: KqlType.Bool, Value: bool b } ? b
-                : throw Error(flag.Position, "ipv4_lookup's return_unmatched is a bool literal");
+                : throw Error(flag.Position, $"{name}'s return_unmatched is a bool literal");
         }
         else if (args.Length != 3)
         {
-            throw Unsupported(plugin.Position, "ipv4_lookup() with other than (LookupTable, SourceIPv4Key, IPv4LookupKey [, return_unmatched]): extra keys");
+            throw v6
+                ? Error(plugin.Position, "ipv6_lookup() takes (LookupTable, SourceIPv6Key, IPv6LookupKey [, return_unmatched])")
+                : Unsupported(plugin.Position, "ipv4_lookup() with other than (LookupTable, SourceIPv4Key, IPv4LookupKey [, return_unmatched]): extra keys");
         }
         var lookup = BindTabular(args[0]);
         var source = KeyColumn(args[1], input.Schema, "the input");
@@ -321,18 +327,20 @@ internal sealed partial class QueryBinder
             columns.Add(new ColumnSymbol(Projection.UniqueName(column.Name, n => columns.Exists(c => c.Name == n)), column.Type));
             outputs.Add(new JoinOutput(false, i));
         }
-        return new Ipv4LookupNode(input, lookup, source, key, returnUnmatched, new TableSchema(columns), outputs.ToImmutable());
+        return v6
+            ? new Ipv6LookupNode(input, lookup, source, key, returnUnmatched, new TableSchema(columns), outputs.ToImmutable())
+            : new Ipv4LookupNode(input, lookup, source, key, returnUnmatched, new TableSchema(columns), outputs.ToImmutable());
 
         int KeyColumn(ExprSyntax syntax, TableSchema schema, string side)
         {
-            var ordinal = syntax is NameSyntax name ? schema.IndexOf(name.Name) : throw Error(syntax.Position, "ipv4_lookup's keys are column names");
+            var ordinal = syntax is NameSyntax column ? schema.IndexOf(column.Name) : throw Error(syntax.Position, $"{name}'s keys are column names");
             if (ordinal < 0)
             {
                 throw Error(syntax.Position, $"'{((NameSyntax)syntax).Name}' is not a column of {side}");
             }
             if (schema.Columns[ordinal].Type != KqlType.String)
             {
-                throw Error(syntax.Position, $"ipv4_lookup's key '{schema.Columns[ordinal].Name}' is {schema.Columns[ordinal].Type.Name()}, not string");
+                throw Error(syntax.Position, $"{name}'s key '{schema.Columns[ordinal].Name}' is {schema.Columns[ordinal].Type.Name()}, not string");
             }
             return ordinal;
         }

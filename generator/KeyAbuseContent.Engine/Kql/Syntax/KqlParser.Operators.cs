@@ -400,7 +400,7 @@ internal sealed partial class KqlParser
         {
             throw Error(plugin, $"expected a plugin call after 'evaluate', found {plugin}");
         }
-        if (plugin.Text is not ("bag_unpack" or "ipv4_lookup"))
+        if (plugin.Text is not ("bag_unpack" or "ipv4_lookup" or "ipv6_lookup"))
         {
             throw Unsupported(plugin, $"the '{plugin.Text}' plugin");
         }

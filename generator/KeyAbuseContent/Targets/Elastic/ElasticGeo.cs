@@ -7,8 +7,10 @@ namespace KeyAbuseContent.Targets.Elastic;
 /// Country and AS of a request's source address on Elastic, at ingest: a <c>range</c> enrich policy over an index
 /// of address ranges (a dataset's <c>geo.csv</c>: network in CIDR notation, ISO country code, AS number; ranges must not
 /// overlap), and the processors that copy its match into <c>source.geo.country_iso_code</c> and
-/// <c>source.as.number</c> where the record has none. Every raw source that feeds activity runs them at the end of
-/// its pipeline; the pack's own activity stream gets them from the <see cref="Pipeline"/> its shipper names.
+/// <c>source.as.number</c> where the record has none. Every raw source whose view carries country and AS (activity,
+/// control plane, audit: <see cref="SourceSchema.Enriched"/>) runs them at the end of its pipeline; the pack's own
+/// activity and audit streams get them from the <see cref="Pipeline"/> their shipper names. An <c>ip_range</c> field
+/// holds IPv4 and IPv6 ranges alike, so IPv6 addresses are enriched from IPv6 ranges.
 /// </summary>
 public static class ElasticGeo
 {
@@ -53,9 +55,9 @@ public static class ElasticGeo
             $"builds the policy's enrich index: call it again whenever {Index} changes, or the pipelines keep the old ranges");
         yield return new ElasticSetupRequest("PUT", "/_ingest/pipeline/" + Pipeline, new JsonObject
         {
-            ["description"] = "KeyAbuseContent: fills source.geo.country_iso_code and source.as.number of normalized activity from the keyabuse-geo address ranges where the event has none.",
+            ["description"] = "KeyAbuseContent: fills source.geo.country_iso_code and source.as.number of normalized activity and audit events from the keyabuse-geo address ranges where the event has none.",
             ["processors"] = new JsonArray([.. Processors()]),
-        }, "enriches the pack's own normalized activity: ship events to logs-keyabuse.activity-* with this pipeline");
+        }, "enriches the pack's own normalized events: ship them to logs-keyabuse.activity-* and logs-keyabuse.audit-* with this pipeline");
     }
 
     /// <summary>The processors that enrich a document's source address, leaving values the record has.</summary>

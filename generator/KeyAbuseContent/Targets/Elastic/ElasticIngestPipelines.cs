@@ -63,7 +63,7 @@ public static class ElasticIngestPipelines
                 processors.Add(p);
             }
         }
-        if (raw.Feeds == RuleSource.Activity && !ElasticRawJoins.Staged(raw))
+        if (raw.Target.Enriched && !ElasticRawJoins.Staged(raw))
         {
             foreach (var p in ElasticGeo.Processors())
             {

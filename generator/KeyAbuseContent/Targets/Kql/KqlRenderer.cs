@@ -109,6 +109,10 @@ public static class KqlRenderer
                 sb.Append("evaluate ipv4_lookup(").Append(Name(g.Lookup)).Append(", ").Append(Name(g.SourceKey)).Append(", ").Append(Name(g.LookupKey))
                     .Append(", return_unmatched = ").Append(g.ReturnUnmatched ? "true" : "false").Append(')');
                 break;
+            case KqlIpv6Lookup g:
+                sb.Append("evaluate ipv6_lookup(").Append(Name(g.Lookup)).Append(", ").Append(Name(g.SourceKey)).Append(", ").Append(Name(g.LookupKey))
+                    .Append(", return_unmatched = ").Append(g.ReturnUnmatched ? "true" : "false").Append(')');
+                break;
             case KqlSort s:
                 sb.Append("sort by ").Append(string.Join(", ", s.Keys.Select(k => Expr(k.Expr) + (k.Descending ? " desc" : " asc"))));
                 break;

@@ -85,6 +85,9 @@ public sealed record KqlJoinKey(string Left, string Right);
 /// <summary><c>evaluate ipv4_lookup(Lookup, SourceKey, LookupKey, return_unmatched = true|false)</c>: a let-bound lookup table joined on IPv4 ranges.</summary>
 public sealed record KqlIpv4Lookup(string Lookup, string SourceKey, string LookupKey, bool ReturnUnmatched) : KqlOperator;
 
+/// <summary><c>evaluate ipv6_lookup(Lookup, SourceKey, LookupKey, return_unmatched = true|false)</c>: a let-bound lookup table joined on IPv6 ranges.</summary>
+public sealed record KqlIpv6Lookup(string Lookup, string SourceKey, string LookupKey, bool ReturnUnmatched) : KqlOperator;
+
 public sealed record KqlSort(ImmutableArray<(KqlExpr Expr, bool Descending)> Keys) : KqlOperator;
 
 public sealed record KqlTake(long Count) : KqlOperator;

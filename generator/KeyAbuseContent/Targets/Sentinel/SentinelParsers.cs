@@ -96,37 +96,53 @@ public static class SentinelParsers
             new KqlExtend([TotalTokens()]),
             new KqlProject([.. fields.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))]));
         var view = WithRawSources(RuleSource.Activity, own);
-        return new SentinelFunction(Sources.Activity.KqlFunction, "", KqlRenderer.Render(WithGeo(view)), "Normalized LLM API activity for KeyAbuseContent rules, country and AS filled from the KeyAbuseGeo watchlist where the source lacks them.");
+        return new SentinelFunction(Sources.Activity.KqlFunction, "", KqlRenderer.Render(WithGeo(view, Sources.Activity)), "Normalized LLM API activity for KeyAbuseContent rules, country and AS filled from the KeyAbuseGeo watchlist where the source lacks them.");
     }
 
     /// <summary>
-    /// A view's rows with <c>SrcGeoCountry</c> and <c>SrcAsn</c> filled where empty from the address ranges of the
-    /// <see cref="GeoWatchlist"/> (vendor logs carry an address only): <c>evaluate ipv4_lookup</c> keeping unmatched
-    /// rows, then the looked-up columns dropped. Azure OpenAI's masked address (the .0 of its /24) matches the
-    /// range that holds it; IPv6 addresses are left as they are.
+    /// A view's rows (activity, control plane or audit: the three name the columns alike) with <c>SrcGeoCountry</c> and
+    /// <c>SrcAsn</c> filled where empty from the address ranges of the <see cref="GeoWatchlist"/> (vendor logs carry an
+    /// address only): <c>evaluate ipv4_lookup</c> over the ranges, then
+    /// <c>evaluate ipv6_lookup</c> over the IPv6 ones (their own column names, so the two lookups' columns do not
+    /// collide), both keeping unmatched rows, then the looked-up columns dropped. <c>ipv4_lookup</c> passes an IPv6
+    /// address by and the IPv6 ranges hold no IPv4 address, so each address matches in one lookup at most. Azure
+    /// OpenAI's masked address (the .0 of its /24) matches the range that holds it.
     /// </summary>
-    private static KqlQuery WithGeo(KqlQuery view)
+    private static KqlQuery WithGeo(KqlQuery view, SourceSchema source)
     {
-        var country = Sources.Activity.Field("country")!.Kql;
-        var asn = Sources.Activity.Field("asn")!.Kql;
-        var address = Sources.Activity.Field("client_ip")!.Kql;
+        var country = source.Field("country")!.Kql;
+        var asn = source.Field("asn")!.Kql;
+        var address = source.Field("client_ip")!.Kql;
         var geo = new KqlLet(GeoLet, KqlNodes.FromFunction("_GetWatchlist", KqlLiteral.Str(GeoWatchlist)).Then(new KqlProject([
             KqlNodes.As(GeoNetwork, KqlNodes.Call("tostring", KqlNodes.Col("network"))),
             KqlNodes.As(GeoCountry, KqlNodes.Call("tostring", KqlNodes.Col("country"))),
             KqlNodes.As(GeoAsn, KqlNodes.Call("tolong", KqlNodes.Col("asn")))])), null);
+        var geo6 = new KqlLet(Geo6Let, new KqlTabular(new KqlTableSource(GeoLet), []).Then(
+            new KqlWhere(KqlNodes.Op("contains", KqlNodes.Col(GeoNetwork), KqlLiteral.Str(":"))),
+            new KqlProject([
+                KqlNodes.As(Geo6Network, KqlNodes.Col(GeoNetwork)),
+                KqlNodes.As(Geo6Country, KqlNodes.Col(GeoCountry)),
+                KqlNodes.As(Geo6Asn, KqlNodes.Col(GeoAsn))])), null);
         var body = view.Body.Then(
             new KqlIpv4Lookup(GeoLet, address, GeoNetwork, ReturnUnmatched: true),
+            new KqlIpv6Lookup(Geo6Let, address, Geo6Network, ReturnUnmatched: true),
             new KqlExtend([
-                KqlNodes.As(country, KqlNodes.Call("iff", KqlNodes.Call("isempty", KqlNodes.Col(country)), KqlNodes.Col(GeoCountry), KqlNodes.Col(country))),
-                KqlNodes.As(asn, KqlNodes.Call("iff", KqlNodes.Call("isnull", KqlNodes.Col(asn)), KqlNodes.Col(GeoAsn), KqlNodes.Col(asn)))]),
-            new KqlProjectAway([GeoNetwork, GeoCountry, GeoAsn]));
-        return new KqlQuery([geo, .. view.Lets], body);
+                KqlNodes.As(country, KqlNodes.Call("iff", KqlNodes.Call("isempty", KqlNodes.Col(country)),
+                    KqlNodes.Call("iff", KqlNodes.Call("isempty", KqlNodes.Col(GeoCountry)), KqlNodes.Col(Geo6Country), KqlNodes.Col(GeoCountry)), KqlNodes.Col(country))),
+                KqlNodes.As(asn, KqlNodes.Call("iff", KqlNodes.Call("isnull", KqlNodes.Col(asn)),
+                    KqlNodes.Call("iff", KqlNodes.Call("isnull", KqlNodes.Col(GeoAsn)), KqlNodes.Col(Geo6Asn), KqlNodes.Col(GeoAsn)), KqlNodes.Col(asn)))]),
+            new KqlProjectAway([GeoNetwork, GeoCountry, GeoAsn, Geo6Network, Geo6Country, Geo6Asn]));
+        return new KqlQuery([geo, geo6, .. view.Lets], body);
     }
 
     private const string GeoLet = "KeyAbuseGeoRanges";
     private const string GeoNetwork = "GeoNetwork";
     private const string GeoCountry = "GeoCountry";
     private const string GeoAsn = "GeoAsn";
+    private const string Geo6Let = "KeyAbuseGeoRanges6";
+    private const string Geo6Network = "Geo6Network";
+    private const string Geo6Country = "Geo6Country";
+    private const string Geo6Asn = "Geo6Asn";
 
     /// <summary>A view's own rows unioned with the parsers of the raw sources that feed it (each bound by a let).</summary>
     private static KqlQuery WithRawSources(RuleSource feeds, KqlTabular own)
@@ -220,7 +236,8 @@ public static class SentinelParsers
     private static SentinelFunction Normalized(SourceSchema source, string table, string description)
     {
         var body = KqlNodes.From(table).Then(new KqlProject([.. source.Fields.Select(f => KqlNodes.Bare(KqlNodes.Col(f.Kql)))]));
-        return new SentinelFunction(source.KqlFunction, "", KqlRenderer.Render(WithRawSources(source.Source, body)), description);
+        var view = WithRawSources(source.Source, body);
+        return new SentinelFunction(source.KqlFunction, "", KqlRenderer.Render(source.Enriched ? WithGeo(view, source) : view), description);
     }
 
     /// <summary>The control-plane parser: AWS CloudTrail and Azure Activity in one shape, each a raw source read in the view's body.</summary>
@@ -228,7 +245,8 @@ public static class SentinelParsers
     {
         var lets = RawLets(RuleSource.ControlPlane);
         var query = new KqlQuery([.. lets], new KqlTabular(new KqlTableSource(lets[0].Name), [new KqlUnion([.. lets.Skip(1).Select(l => l.Name)])]));
-        return new SentinelFunction(Sources.ControlPlane.KqlFunction, "", KqlRenderer.Render(query), "AWS CloudTrail and Azure Activity as KeyAbuseContent control-plane events.");
+        return new SentinelFunction(Sources.ControlPlane.KqlFunction, "", KqlRenderer.Render(WithGeo(query, Sources.ControlPlane)),
+            "AWS CloudTrail and Azure Activity as KeyAbuseContent control-plane events, country and AS filled from the KeyAbuseGeo watchlist.");
     }
 
     public static ImmutableArray<SentinelFunction> Functions =>
@@ -237,7 +255,7 @@ public static class SentinelParsers
         Activity(),
         Inventory(),
         ControlPlane(),
-        Normalized(Sources.Audit, AuditTable, "LLM provider audit events for KeyAbuseContent rules."),
+        Normalized(Sources.Audit, AuditTable, "LLM provider audit events for KeyAbuseContent rules, country and AS filled from the KeyAbuseGeo watchlist where the source lacks them."),
         Normalized(Sources.Logs, LogsTable, "Application and CI log lines for KeyAbuseContent rules."),
     ];
 }
