@@ -50,6 +50,23 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void RunReportsEachBadInputWithFileLineAndReasonCountsThemInItsSummaryAndRunsTheRest()
+    {
+        using var library = new TestLibrary();
+        library.Rule("auth/test-auth-burst.yaml", RuleText.Threshold());
+        Directory.CreateSymbolicLink(Path.Combine(library.Root, "tools"), Path.Combine(TestPaths.RepositoryRoot, "tools"));
+        var data = Path.Combine(library.Root, "data");
+        Directory.CreateDirectory(Path.Combine(data, "raw"));
+        File.WriteAllText(Path.Combine(data, "events.jsonl"), "{\"time\":\"2026-11-30T10:00:00Z\",\"key_id\":\"k1\",\"status\":200}\nnot json\n");
+        File.WriteAllText(Path.Combine(data, "raw", "no_such_source.jsonl"), "{}\n");
+        var (exit, output) = Run(library.Root, "run", "--dataset", "data");
+        Assert.True(exit == 0, output);
+        Assert.Contains("events.jsonl:2: not JSON", output, StringComparison.Ordinal);
+        Assert.Contains("no_such_source.jsonl", output, StringComparison.Ordinal);
+        Assert.Contains("2 input problem(s)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnUnknownOptionIsBadUsage() => Assert.Equal(2, Run(TestPaths.RepositoryRoot, "build", "--bogus").Exit);
 
     [Fact]
