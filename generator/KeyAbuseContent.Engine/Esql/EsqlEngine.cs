@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Esql.Commands;
 using KeyAbuseContent.Engine.Esql.Execution;
 using KeyAbuseContent.Engine.Esql.Patterns;
 using KeyAbuseContent.Engine.Esql.Planning;
@@ -14,12 +15,15 @@ namespace KeyAbuseContent.Engine.Esql;
 /// its canonical string, a <c>date</c> as a UTC <see cref="DateTime"/> with millisecond precision.
 /// The supported subset and where it differs from Elasticsearch are in the README next to this file.
 /// Syntax trees are kept per query text and compiled LIKE/RLIKE matchers per pattern, so the thousands of scheduled
-/// runs of a rule parse it and compile its patterns once; binding against the run's indices and clock is per run.
+/// runs of a rule parse it and compile its patterns once; plans are kept per query text too, and bound again only
+/// when a run's indices differ in names or columns from those the plan was bound against (NOW() is read as each
+/// plan runs).
 /// Safe to use from several threads.
 /// </summary>
 public sealed class EsqlEngine
 {
     private readonly ConcurrentDictionary<string, Query> _parsed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Plan> _plans = new(StringComparer.Ordinal);
     private readonly PatternCache _patterns = new();
     private readonly LookupIndexCache _lookupIndexes = new();
 
@@ -42,14 +46,69 @@ public sealed class EsqlEngine
         ArgumentNullException.ThrowIfNull(indices);
         // A query that does not parse is not kept: it throws again, with its position, on every run.
         var parsed = _parsed.GetOrAdd(query, Parser.Parse);
-        var context = new EvalContext(parsed.Source, ValueFormat.ToMillis(now)) { Patterns = _patterns, LookupIndexes = _lookupIndexes };
-        var plan = new QueryPlanner(parsed, indices, window, context) { DefaultLimitRows = DefaultLimit, MaxLimitRows = MaxLimit }.Build();
-        var page = plan.SourcePage;
+        var context = new EvalContext(parsed.Source, ValueFormat.ToMillis(now)) { Patterns = _patterns, LookupIndexes = _lookupIndexes, Indices = indices };
+        var from = parsed.SourceCommand as FromCommand;
+        // FROM's matches are resolved on every run: their page is the run's, and they decide whether a kept plan still fits.
+        var tables = from is null ? null : FromSource.Resolve(from.Indices, indices, parsed.Source);
+        Plan plan;
+        if (_plans.TryGetValue(query, out var kept) && Fits(kept, tables, indices, context.NowMillis))
+        {
+            plan = kept;
+            context.Warnings.Replay(plan.BindWarnings);
+        }
+        else
+        {
+            plan = new QueryPlanner(parsed, indices, context) { DefaultLimitRows = DefaultLimit, MaxLimitRows = MaxLimit }.Build();
+            if (plan.From is not null)
+            {
+                _plans[query] = plan;
+            }
+        }
+        var page = plan.From is { } source ? FromSource.Read(source, tables!, plan.SourceSchema, window, parsed.Source) : plan.RowPage!;
         foreach (var op in plan.Operators)
         {
             page = op.Run(page, context);
         }
         var table = TableExport.ToTable("result", plan.Output, page);
         return new EsqlResult(table, context.Warnings.Messages.ToList());
+    }
+
+    /// <summary>
+    /// Whether a kept plan binds as it was bound: FROM matches the same index names with the same columns, every
+    /// LOOKUP JOIN index exists with the same columns, and NOW() was not read at binding or is the same time.
+    /// </summary>
+    private static bool Fits(Plan plan, List<(string Name, DataTable Table)>? tables, IReadOnlyDictionary<string, DataTable> indices, long nowMillis)
+    {
+        if (plan.BoundNow is { } bound && bound != nowMillis)
+        {
+            return false;
+        }
+        var fromCount = tables?.Count ?? 0;
+        if (plan.FromInputs != fromCount)
+        {
+            return false;
+        }
+        for (var i = 0; i < plan.Inputs.Length; i++)
+        {
+            var (name, columns) = plan.Inputs[i];
+            DataTable? table;
+            if (i < fromCount)
+            {
+                if (tables![i].Name != name)
+                {
+                    return false;
+                }
+                table = tables[i].Table;
+            }
+            else if (!indices.TryGetValue(name, out table))
+            {
+                return false;
+            }
+            if (!ReferenceEquals(table.Columns, columns) && !table.Columns.SequenceEqual(columns))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }

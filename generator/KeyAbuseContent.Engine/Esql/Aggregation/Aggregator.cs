@@ -20,6 +20,13 @@ internal abstract class Aggregator(EsqlType resultType, TextSpan span)
 
     public abstract Block Result(int groupCount, EvalContext context);
 
+    /// <summary>
+    /// An aggregator of the same kind with no values yet. A bound plan keeps its aggregators as prototypes that never
+    /// run: each run aggregates into fresh ones, so a plan serves many runs (and threads). The state fields of every
+    /// aggregator start empty and are replaced, never mutated in place, when they grow.
+    /// </summary>
+    public Aggregator Fresh() => (Aggregator)MemberwiseClone();
+
     protected static void Grow<T>(ref T[] array, int count)
     {
         if (array.Length < count)

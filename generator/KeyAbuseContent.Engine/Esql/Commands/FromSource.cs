@@ -16,21 +16,30 @@ internal static class FromSource
 {
     private static readonly HashSet<string> MetadataFields = ["_id", "_index", "_version", "_score"];
 
-    public static (Schema Schema, Page Page) Load(
+    /// <summary>
+    /// The indices the patterns match and the schema they give (their merged columns, then the METADATA fields):
+    /// what a plan is bound against. The schema depends only on the matched indices' names and columns.
+    /// </summary>
+    public static (List<(string Name, DataTable Table)> Tables, Schema Schema) Bind(
         FromCommand from,
         IReadOnlyDictionary<string, DataTable> indices,
-        (DateTime From, DateTime To)? window,
         SourceText source)
     {
         var tables = Resolve(from.Indices, indices, source);
         var schema = MergeColumns(tables);
-        var pages = tables.Select(t => IndexPage(t.Name, t.Table, schema, from.Metadata, window, source)).ToList();
         var attributes = schema.Attributes.AddRange(from.Metadata.Select(m => new Planning.Attribute(m.Pattern, MetadataType(m.Pattern))));
+        return (tables, new Schema(attributes));
+    }
+
+    /// <summary>The rows of the matched indices in the window, in the columns of <paramref name="schema"/> (from <see cref="Bind"/>): read on every run.</summary>
+    public static Page Read(FromCommand from, List<(string Name, DataTable Table)> tables, Schema schema, (DateTime From, DateTime To)? window, SourceText source)
+    {
+        var columns = new Schema(schema.Attributes.RemoveRange(schema.Count - from.Metadata.Length, from.Metadata.Length));
+        var pages = tables.Select(t => IndexPage(t.Name, t.Table, columns, from.Metadata, window, source)).ToList();
         // Indices without rows in the window add nothing: with one index left, its page stays a lazy selection
         // (as with a single index) rather than a copy of every column of the window, made on every run.
         var nonEmpty = pages.Where(p => p.PositionCount > 0).ToList();
-        var page = pages.Count == 1 ? pages[0] : nonEmpty.Count == 1 ? nonEmpty[0] : Concatenate(pages, attributes);
-        return (new Schema(attributes), page);
+        return pages.Count == 1 ? pages[0] : nonEmpty.Count == 1 ? nonEmpty[0] : Concatenate(pages, schema.Attributes);
     }
 
     /// <summary>The index names matching the patterns, in name order; also used by LOOKUP JOIN.</summary>

@@ -16,7 +16,7 @@ namespace KeyAbuseContent.Engine.Esql.Commands;
 internal sealed class LookupJoinOperator(
     Schema output,
     TextSpan span,
-    DataTable lookup,
+    string index,
     IReadOnlyList<int> inputKeys,
     IReadOnlyList<int> lookupKeys,
     IReadOnlyList<EsqlType> keyTypes,
@@ -27,7 +27,9 @@ internal sealed class LookupJoinOperator(
 
     public override Page Run(Page input, EvalContext context)
     {
-        var index = BuildIndex(context);
+        // The table is the run's: a plan bound once serves every run whose lookup index has the same columns.
+        var lookup = context.Indices![index];
+        var keyIndex = BuildIndex(lookup, context);
         var left = inputKeys.Select((c, k) => Cast.Retype(input.Block(c), keyTypes[k])).ToArray();
         var leftRows = new List<int>(input.PositionCount);
         var rightRows = new List<int>(input.PositionCount);
@@ -48,7 +50,7 @@ internal sealed class LookupJoinOperator(
                     values[k] = left[k].BoxValue(left[k].FirstValueIndex(p))!;
                 }
             }
-            if (usable && index.TryGetValue(new Key(values), out var matches))
+            if (usable && keyIndex.TryGetValue(new Key(values), out var matches))
             {
                 foreach (var m in matches)
                 {
@@ -65,7 +67,7 @@ internal sealed class LookupJoinOperator(
         var page = input.Filter([.. leftRows]).Project(keptInput);
         foreach (var (column, type) in added)
         {
-            page = page.Append(LookupColumn(column, type, rightRows));
+            page = page.Append(LookupColumn(lookup, column, type, rightRows));
         }
         return page;
     }
@@ -74,16 +76,16 @@ internal sealed class LookupJoinOperator(
     /// The lookup's rows by key: built once per lookup table and key columns when the engine keeps a cache (the
     /// same inventory or history index serves every scheduled run of a day), with the run's warnings replayed.
     /// </summary>
-    private Dictionary<Key, List<int>> BuildIndex(EvalContext context)
+    private Dictionary<Key, List<int>> BuildIndex(DataTable lookup, EvalContext context)
     {
         if (context.LookupIndexes is not { } cache)
         {
-            return Index(context.Warnings).Rows;
+            return Index(lookup, context.Warnings).Rows;
         }
         var signature = string.Join(",", lookupKeys.Select((c, k) => $"{c}:{keyTypes[k]}"));
         var (rows, multiValues) = ((Dictionary<Key, List<int>>, int))cache.GetOrAdd(lookup, signature, () =>
         {
-            var built = Index(null);
+            var built = Index(lookup, null);
             return (built.Rows, built.MultiValues);
         });
         for (var i = 0; i < multiValues; i++)
@@ -93,11 +95,11 @@ internal sealed class LookupJoinOperator(
         return rows;
     }
 
-    private (Dictionary<Key, List<int>> Rows, int MultiValues) Index(Warnings? warnings)
+    private (Dictionary<Key, List<int>> Rows, int MultiValues) Index(DataTable lookup, Warnings? warnings)
     {
         var multiValues = 0;
         var blocks = lookupKeys.Select((c, k) => Cast.Retype(Convert(TableImport.Column(lookup, c), keyTypes[k]), keyTypes[k])).ToArray();
-        var index = new Dictionary<Key, List<int>>();
+        var rowsByKey = new Dictionary<Key, List<int>>();
         for (var r = 0; r < lookup.Rows.Count; r++)
         {
             var values = new object[blocks.Length];
@@ -119,14 +121,14 @@ internal sealed class LookupJoinOperator(
             if (usable)
             {
                 var key = new Key(values);
-                if (!index.TryGetValue(key, out var rows))
+                if (!rowsByKey.TryGetValue(key, out var rows))
                 {
-                    index[key] = rows = [];
+                    rowsByKey[key] = rows = [];
                 }
                 rows.Add(r);
             }
         }
-        return (index, multiValues);
+        return (rowsByKey, multiValues);
     }
 
     /// <summary>Lookup keys of another numeric type are widened to the join's key type.</summary>
@@ -145,7 +147,7 @@ internal sealed class LookupJoinOperator(
         return builder.Build();
     }
 
-    private Block LookupColumn(int column, EsqlType type, List<int> rows)
+    private static Block LookupColumn(DataTable lookup, int column, EsqlType type, List<int> rows)
     {
         var source = TableImport.Column(lookup, column);
         if (source.Type is EsqlType.Null or EsqlType.Unsupported)

@@ -28,13 +28,14 @@ internal sealed class StatsOperator(
         foreach (var spec in aggregates)
         {
             var values = spec.Argument?.Eval(input, context) ?? Block.AllNull(Types.EsqlType.Null, count);
-            if (spec.Extra is { } extra && spec.Aggregator is WeightedAverageAggregator weighted)
+            var aggregator = spec.Aggregator.Fresh();
+            if (spec.Extra is { } extra && aggregator is WeightedAverageAggregator weighted)
             {
                 weighted.Weights = extra.Eval(input, context);
             }
             var (rows, groups) = Filtered(grouping, spec.Filter, input, context);
-            spec.Aggregator.Add(values, rows, groups, groupCount);
-            results.Add(spec.Aggregator.Result(groupCount, context));
+            aggregator.Add(values, rows, groups, groupCount);
+            results.Add(aggregator.Result(groupCount, context));
         }
         var groupsPage = new Page(groupCount, results);
         var blocks = outputs.Select(o => o.Eval(groupsPage, context).Materialize(groupCount)).Concat(grouping.Keys).ToList();

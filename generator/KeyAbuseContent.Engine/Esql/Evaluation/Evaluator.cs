@@ -34,6 +34,15 @@ internal sealed class ConstantEvaluator(EsqlType type, TextSpan span, object? va
     public override Block Eval(Page page, EvalContext context) => Block.Constant(Type, Value, page.PositionCount);
 }
 
+/// <summary>
+/// NOW(): the run's time, read when the plan runs rather than folded when it is bound, so one plan serves every
+/// scheduled run of a query.
+/// </summary>
+internal sealed class NowEvaluator(TextSpan span) : Evaluator(EsqlType.Date, span)
+{
+    public override Block Eval(Page page, EvalContext context) => Block.Constant(Type, context.NowMillis, page.PositionCount);
+}
+
 /// <summary>A column of the page.</summary>
 internal sealed class FieldEvaluator(EsqlType type, TextSpan span, string name, int index) : Evaluator(type, span)
 {

@@ -15,20 +15,46 @@ internal sealed class Warnings(SourceText source)
     private readonly HashSet<string> seen = new(StringComparer.Ordinal);
     private readonly Dictionary<TextSpan, int> failures = [];
 
+    /// <summary>When set, every call is also kept here, so a cached plan replays its binding's warnings into each run.</summary>
+    private List<(TextSpan? Expression, string Text)>? journal;
+
     public IReadOnlyList<string> Messages => messages;
+
+    /// <summary>Starts keeping the calls made from now on (see <see cref="Journal"/>).</summary>
+    public void StartJournal() => journal = [];
+
+    /// <summary>The calls kept since <see cref="StartJournal"/>, in order.</summary>
+    public IReadOnlyList<(TextSpan? Expression, string Text)> Journal => journal ?? [];
+
+    /// <summary>Makes the calls of a journal again, in order: the same messages and failure counts as when they were made.</summary>
+    public void Replay(IReadOnlyList<(TextSpan? Expression, string Text)> calls)
+    {
+        foreach (var (expression, text) in calls)
+        {
+            if (expression is { } e)
+            {
+                Failure(e, text);
+            }
+            else
+            {
+                Add(text);
+            }
+        }
+    }
 
     /// <summary>Records that <paramref name="expression"/> failed on a row; <paramref name="exception"/> reads like Java's, e.g. <c>java.lang.ArithmeticException: / by zero</c>.</summary>
     public void Failure(TextSpan expression, string exception)
     {
+        journal?.Add((expression, exception));
         failures.TryGetValue(expression, out var count);
         var (line, column) = source.Position(expression.Start);
         if (count == 0)
         {
-            Add($"Line {line}:{column}: evaluation of [{source.Slice(expression)}] failed, treating result as null. Only first {MaxFailuresPerExpression} failures recorded.");
+            Record($"Line {line}:{column}: evaluation of [{source.Slice(expression)}] failed, treating result as null. Only first {MaxFailuresPerExpression} failures recorded.");
         }
         if (count < MaxFailuresPerExpression)
         {
-            Add($"Line {line}:{column}: {exception}");
+            Record($"Line {line}:{column}: {exception}");
         }
         failures[expression] = count + 1;
     }
@@ -37,6 +63,12 @@ internal sealed class Warnings(SourceText source)
     public void MultiValue(TextSpan expression) => Failure(expression, EvaluationFailure.MultiValueMessage);
 
     public void Add(string message)
+    {
+        journal?.Add((null, message));
+        Record(message);
+    }
+
+    private void Record(string message)
     {
         if (seen.Add(message))
         {
@@ -77,6 +109,15 @@ internal sealed class EvalContext(SourceText source, long nowMillis)
     public SourceText Source { get; } = source;
 
     public long NowMillis { get; } = nowMillis;
+
+    /// <summary>
+    /// Set by binding when it needed NOW()'s value itself (an argument that must be constant, such as BUCKET's
+    /// range, computed from NOW()): such a plan holds this run's time and is valid only at this time.
+    /// </summary>
+    public bool NowReadAtBind { get; set; }
+
+    /// <summary>The run's indices by name: LOOKUP JOIN reads its table here when it runs, so a plan outlives its run.</summary>
+    public IReadOnlyDictionary<string, Data.DataTable>? Indices { get; init; }
 
     public Warnings Warnings { get; } = new(source);
 

@@ -65,7 +65,7 @@ internal static class DateFunctions
         functions["NOW"] = call =>
         {
             call.Arity(0);
-            return new ConstantEvaluator(EsqlType.Date, call.Span, call.Binder.Context.NowMillis);
+            return new NowEvaluator(call.Span);
         };
         functions["DATE_TRUNC"] = DateTrunc;
         functions["BUCKET"] = Bucket;

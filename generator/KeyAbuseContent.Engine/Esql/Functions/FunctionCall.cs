@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using KeyAbuseContent.Engine.Esql.Evaluation;
+using KeyAbuseContent.Engine.Esql.Execution;
 using KeyAbuseContent.Engine.Esql.Planning;
 using KeyAbuseContent.Engine.Esql.Syntax;
 using KeyAbuseContent.Engine.Esql.Types;
@@ -86,10 +87,21 @@ internal sealed class FunctionCall(CallExpr syntax, ImmutableArray<Evaluator> ar
     {
         if (Args[i] is not ConstantEvaluator constant)
         {
+            if (ReadsOnlyNow(Args[i]))
+            {
+                // NOW() is otherwise read when the plan runs; here its value shapes the plan, which is then this run's only.
+                Binder.Context.NowReadAtBind = true;
+                var block = Args[i].Eval(new Page(1, []), Binder.Context);
+                return new ConstantEvaluator(Args[i].Type, Args[i].Span, block.BoxPosition(0));
+            }
             throw Binder.Error(Syntax.Args[i].Span, $"{Binder.Ordinal(i + 1)} argument of [{Text}] must be a constant, received [{Binder.Text(Syntax.Args[i])}]");
         }
         return constant;
     }
+
+    /// <summary>An expression of constants and NOW() alone (NOW() - 1 day): constant within a run.</summary>
+    private static bool ReadsOnlyNow(Evaluator evaluator) =>
+        evaluator is NowEvaluator || (evaluator.Children.Count > 0 && evaluator.Children.All(c => c.IsConstant || ReadsOnlyNow(c)));
 
     public bool AnyNullLiteral => Args.Any(a => a.Type == EsqlType.Null);
 

@@ -9,17 +9,40 @@ using KeyAbuseContent.Engine.Esql.Types;
 
 namespace KeyAbuseContent.Engine.Esql.Planning;
 
-/// <summary>A bound query: the source's page and schema, then one operator a command, ending with the implicit limit.</summary>
-internal sealed record Plan(Schema SourceSchema, Page SourcePage, ImmutableArray<Operator> Operators)
+/// <summary>
+/// A bound query: the source's schema, then one operator a command, ending with the implicit limit. A plan over FROM
+/// holds no rows: each run reads the page of its own indices and window (<see cref="FromSource.Read"/>) and LOOKUP
+/// JOIN its own lookup table, so the plan serves every run whose indices have the names and columns in
+/// <see cref="Inputs"/> (and, when binding read NOW(), only runs at <see cref="BoundNow"/>).
+/// </summary>
+internal sealed record Plan(Schema SourceSchema, ImmutableArray<Operator> Operators)
 {
     public Schema Output => Operators.IsEmpty ? SourceSchema : Operators[^1].Output;
+
+    /// <summary>ROW's page, made when the plan is bound; null for FROM, whose page each run reads.</summary>
+    public Page? RowPage { get; init; }
+
+    /// <summary>The FROM command whose indices each run reads; null for ROW.</summary>
+    public FromCommand? From { get; init; }
+
+    /// <summary>The indices the plan was bound against, by name with their columns: FROM's matches first, then LOOKUP JOIN's.</summary>
+    public ImmutableArray<(string Name, IReadOnlyList<ColumnSchema> Columns)> Inputs { get; init; } = [];
+
+    /// <summary>How many of <see cref="Inputs"/> FROM matched.</summary>
+    public int FromInputs { get; init; }
+
+    /// <summary>The run time binding computed with, when it read NOW() (BUCKET's range, for instance); null when it did not.</summary>
+    public long? BoundNow { get; init; }
+
+    /// <summary>The warnings binding raised (a constant expression that fails), replayed into every run of the plan.</summary>
+    public IReadOnlyList<(TextSpan? Expression, string Text)> BindWarnings { get; init; } = [];
 }
 
 /// <summary>
 /// Binds a parsed query command by command against the columns each command sees, so every unknown name,
 /// type error and unsupported construct is reported before any row is read.
 /// </summary>
-internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, DataTable> indices, (DateTime From, DateTime To)? window, EvalContext context)
+internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, DataTable> indices, EvalContext context)
 {
     /// <summary>Rows a query returns without LIMIT (Elasticsearch's <c>esql.query.result_truncation_default_size</c>).</summary>
     public const int DefaultLimit = 1000;
@@ -33,9 +56,14 @@ internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, Data
 
     private SourceText Source => query.Source;
 
+    private readonly ImmutableArray<(string Name, IReadOnlyList<ColumnSchema> Columns)>.Builder _inputs = ImmutableArray.CreateBuilder<(string, IReadOnlyList<ColumnSchema>)>();
+
+    private int _fromInputs;
+
     public Plan Build()
     {
-        var (schema, page) = BindSource(query.SourceCommand);
+        context.Warnings.StartJournal();
+        var (schema, rowPage) = BindSource(query.SourceCommand);
         var sourceSchema = schema;
         var operators = ImmutableArray.CreateBuilder<Operator>();
         var hasLimit = false;
@@ -48,17 +76,31 @@ internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, Data
         }
         // As Elasticsearch does: a query without LIMIT returns at most the default; one with LIMIT at most the maximum.
         operators.Add(new LimitOperator(schema, hasLimit ? MaxLimitRows : DefaultLimitRows));
-        return new Plan(sourceSchema, page, operators.ToImmutable());
+        return new Plan(sourceSchema, operators.ToImmutable())
+        {
+            RowPage = rowPage,
+            From = query.SourceCommand as FromCommand,
+            Inputs = _inputs.ToImmutable(),
+            FromInputs = _fromInputs,
+            BoundNow = context.NowReadAtBind ? context.NowMillis : null,
+            BindWarnings = [.. context.Warnings.Journal],
+        };
     }
 
-    private (Schema, Page) BindSource(Command command)
+    private (Schema, Page?) BindSource(Command command)
     {
         switch (command)
         {
             case FromCommand from:
                 {
                     FromSource.CheckMetadata(from, Source);
-                    return FromSource.Load(from, indices, window, Source);
+                    var (tables, schema) = FromSource.Bind(from, indices, Source);
+                    foreach (var (name, table) in tables)
+                    {
+                        _inputs.Add((name, table.Columns));
+                    }
+                    _fromInputs = tables.Count;
+                    return (schema, null);
                 }
             case RowCommand row:
                 {
@@ -148,6 +190,7 @@ internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, Data
         {
             throw Source.Error(join.Index.Span, $"Unknown index [{name}]");
         }
+        _inputs.Add((name, lookup.Columns));
         var inputKeys = new List<int>();
         var lookupKeys = new List<int>();
         var keyTypes = new List<EsqlType>();
@@ -185,7 +228,7 @@ internal sealed class QueryPlanner(Query query, IReadOnlyDictionary<string, Data
         var addedNames = added.Select(a => lookup.Columns[a.Column].Name).ToHashSet(StringComparer.Ordinal);
         var kept = Enumerable.Range(0, schema.Count).Where(i => !addedNames.Contains(schema[i].Name)).ToList();
         var output = new Schema([.. kept.Select(i => schema[i]).Concat(added.Select(a => new Attribute(lookup.Columns[a.Column].Name, a.Type, a.Type == EsqlType.Unsupported ? lookup.Columns[a.Column].Type : null)))]);
-        return new LookupJoinOperator(output, join.Span, lookup, inputKeys, lookupKeys, keyTypes, kept, added);
+        return new LookupJoinOperator(output, join.Span, name, inputKeys, lookupKeys, keyTypes, kept, added);
     }
 
     private MvExpandOperator BindMvExpand(MvExpandCommand expand, Schema schema)

@@ -119,4 +119,65 @@ public sealed class PlanReuseTests
 
         Assert.Equal(("k1 k2 k3", "k1 k3"), (Keys(fromRows), Keys(fromTyped)));
     }
+    private static string Rows(EsqlResult result) =>
+        string.Join(",", result.Table.Columns.Select(c => $"{c.Name}:{c.Type}")) + " | "
+        + string.Join(" ; ", result.Table.Rows.Select(r => string.Join(" ", r.Select(v => v is DateTime d ? d.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : v?.ToString() ?? "null"))))
+        + " | " + string.Join(" ; ", result.Warnings);
+
+    [Theory]
+    [InlineData("FROM events | WHERE @timestamp > NOW() - 1 hour | EVAL age = DATE_DIFF(\"minutes\", @timestamp, NOW()) | STATS n = COUNT(*), oldest = MAX(age) BY key | SORT key")]
+    [InlineData("FROM events | STATS n = COUNT(*) BY b = BUCKET(@timestamp, 4, NOW() - 2 hours, NOW()) | SORT b")]
+    [InlineData("FROM events | EVAL later = NOW() + 1 day, x = 1 / 0 | KEEP key, later, x")]
+    public void A_kept_plan_run_at_two_times_gives_the_results_of_two_fresh_plans(string query)
+    {
+        var kept = new EsqlEngine();
+        var at11 = Time("2026-11-30T11:00:00Z");
+        var at12 = Time("2026-11-30T12:00:00Z");
+
+        var first = kept.Execute(query, Indices(Events), at11);
+        var second = kept.Execute(query, Indices(Events), at12);
+
+        Assert.Equal(Rows(new EsqlEngine().Execute(query, Indices(Events), at11)), Rows(first));
+        Assert.Equal(Rows(new EsqlEngine().Execute(query, Indices(Events), at12)), Rows(second));
+    }
+
+    [Fact]
+    public void A_plan_is_bound_again_when_a_from_index_changes_its_columns()
+    {
+        var engine = new EsqlEngine();
+        var retyped = Table("events", ["@timestamp:date", "key:keyword", "agent:long"], [Time("2026-11-30T10:00:00Z"), "k9", 7L]);
+        const string query = "FROM events | KEEP key, agent";
+
+        engine.Execute(query, Indices(Events), Now);
+        var second = engine.Execute(query, Indices(retyped), Now);
+
+        Assert.Equal(Rows(new EsqlEngine().Execute(query, Indices(retyped), Now)), Rows(second));
+    }
+
+    [Fact]
+    public void A_plan_is_bound_again_when_a_lookup_index_changes_its_columns()
+    {
+        var engine = new EsqlEngine();
+        var owners = Table("owners", ["key:keyword", "owner:keyword"], ["k1", "ann"]);
+        var teams = Table("owners", ["key:keyword", "team:keyword"], ["k2", "blue"]);
+        const string query = "FROM events | KEEP key | LOOKUP JOIN owners ON key | SORT key";
+
+        engine.Execute(query, Indices(Events, owners), Now);
+        var second = engine.Execute(query, Indices(Events, teams), Now);
+
+        Assert.Equal("key:keyword,team:keyword | k1 null ; k2 blue ; k3 null | ", Rows(second));
+    }
+
+    [Fact]
+    public void A_plan_whose_lookup_index_is_gone_fails_as_a_fresh_plan_does()
+    {
+        var engine = new EsqlEngine();
+        var owners = Table("owners", ["key:keyword", "owner:keyword"], ["k1", "ann"]);
+        const string query = "FROM events | KEEP key | LOOKUP JOIN owners ON key";
+
+        engine.Execute(query, Indices(Events, owners), Now);
+        var error = Assert.Throws<EsqlException>(() => engine.Execute(query, Indices(Events), Now));
+
+        Assert.Contains("Unknown index [owners]", error.Message, StringComparison.Ordinal);
+    }
 }
