@@ -16,9 +16,66 @@ public sealed class GeoEnrichment(ImmutableArray<GeoRange> ranges) : IEnrichPoli
 {
     private readonly ImmutableArray<GeoRange> _ranges = ranges;
 
+    /// <summary>The IPv4 ranges as [first, last] address numbers sorted by first; null when two overlap (then every range is scanned).</summary>
+    private readonly (uint First, uint Last, GeoRange Range)[]? _ipv4 = SortedIpv4(ranges);
+
     /// <summary>The first range that holds an address (ranges must not overlap), or null.</summary>
-    public GeoRange? Find(string? address) =>
-        address is not null && IPAddress.TryParse(address, out var ip) && _ranges.FirstOrDefault(r => Contains(r, ip)) is { } range ? range : null;
+    public GeoRange? Find(string? address)
+    {
+        if (address is null || !IPAddress.TryParse(address, out var ip))
+        {
+            return null;
+        }
+        if (_ipv4 is { } sorted && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            // Non-overlapping ranges sorted by their first address: the only candidate is the last one starting at or before it.
+            var value = Number(ip);
+            int low = 0, high = sorted.Length - 1;
+            while (low <= high)
+            {
+                var middle = (low + high) >>> 1;
+                if (sorted[middle].First <= value)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle - 1;
+                }
+            }
+            return high >= 0 && value <= sorted[high].Last ? sorted[high].Range : null;
+        }
+        return _ranges.FirstOrDefault(r => Contains(r, ip)) is { } range ? range : null;
+    }
+
+    private static uint Number(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        address.TryWriteBytes(bytes, out _);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes);
+    }
+
+    private static (uint First, uint Last, GeoRange Range)[]? SortedIpv4(ImmutableArray<GeoRange> ranges)
+    {
+        var sorted = ranges
+            .Where(r => r.Network.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            .Select(r =>
+            {
+                var mask = r.PrefixLength <= 0 ? 0u : r.PrefixLength >= 32 ? uint.MaxValue : uint.MaxValue << (32 - r.PrefixLength);
+                var first = Number(r.Network) & mask;
+                return (First: first, Last: first | ~mask, Range: r);
+            })
+            .OrderBy(r => r.First)
+            .ToArray();
+        for (var i = 1; i < sorted.Length; i++)
+        {
+            if (sorted[i].First <= sorted[i - 1].Last)
+            {
+                return null;
+            }
+        }
+        return sorted;
+    }
 
     public JsonObject? Match(string policy, JsonNode value)
     {

@@ -192,4 +192,25 @@ public sealed class GeoEnrichmentTests : IDisposable
         var e = Assert.Throws<NotSupportedException>(() => new IngestPipeline("p", new JsonObject { ["processors"] = new JsonArray([.. ElasticGeo.Processors()]) }));
         Assert.Contains("keyabuse-geo", e.Message, StringComparison.Ordinal);
     }
+    private static GeoRange Range(string network, int prefix, string country) => new(System.Net.IPAddress.Parse(network), prefix, country, 64500);
+
+    [Fact]
+    public void FindGivesTheRangeHoldingAnAddressFromItsFirstToItsLastAddressAndNoneBetweenRanges()
+    {
+        var geo = new GeoEnrichment([Range("203.0.113.0", 24, "US"), Range("10.0.0.0", 8, "ZZ"), Range("198.51.100.128", 25, "DE"), Range("2001:db8::", 32, "V6")]);
+
+        string[] addresses = ["203.0.113.0", "203.0.113.255", "198.51.100.127", "198.51.100.128", "10.255.255.255", "9.255.255.255", "204.0.0.1", "2001:db8::1", "not an address"];
+
+        var found = string.Join(" ", addresses.Select(a => geo.Find(a)?.Country ?? "-"));
+
+        Assert.Equal("US US - DE ZZ - - V6 -", found);
+    }
+
+    [Fact]
+    public void FindWithOverlappingRangesGivesTheFirstInOrder()
+    {
+        var geo = new GeoEnrichment([Range("10.1.0.0", 16, "INNER"), Range("10.0.0.0", 8, "OUTER")]);
+
+        Assert.Equal(("INNER", "OUTER"), (geo.Find("10.1.2.3")?.Country, geo.Find("10.2.0.1")?.Country));
+    }
 }

@@ -55,6 +55,9 @@ internal sealed class Catalog
     /// <summary>A table's rows in columns, for a plan that bound it by name.</summary>
     public RowSet Rows(string name) => _columnar.Get(_tables[name]);
 
+    /// <summary>The address matches kept for a converted column (see <see cref="ColumnarCache.AddressMatches"/>).</summary>
+    public Tabular.AddressMatches AddressMatches(Column column) => _columnar.AddressMatches(column);
+
     public bool TryGetFunction(string name, out KqlFunction function)
     {
         var found = _functions.TryGetValue(name, out function!);

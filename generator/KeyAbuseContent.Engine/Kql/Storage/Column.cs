@@ -208,6 +208,12 @@ internal sealed class SelectedColumn : Column
         _rows = rows;
     }
 
+    /// <summary>The column the rows are picked from.</summary>
+    public Column Source => _source;
+
+    /// <summary>The picked rows of <see cref="Source"/>.</summary>
+    public int[] Rows => _rows;
+
     /// <summary>A selection of a selection picks from the original column directly.</summary>
     public override Column Select(int[] rows)
     {

@@ -15,6 +15,13 @@ internal sealed class ColumnarCache
     private readonly ConditionalWeakTable<DataTable, RowSet> _tables = [];
     private readonly ConditionalWeakTable<object?[][], Lazy<SegmentSource>> _arrays = [];
     private readonly ConditionalWeakTable<IReadOnlyList<TypedColumn>, Lazy<SegmentSource>> _typed = [];
+    private readonly ConditionalWeakTable<Column, Execution.Tabular.AddressMatches> _addressMatches = [];
+
+    /// <summary>
+    /// What <c>ipv4_lookup</c> found for the rows of a converted column: the runs over slices of one table read its
+    /// matches instead of matching each address of their slice again.
+    /// </summary>
+    public Execution.Tabular.AddressMatches AddressMatches(Column column) => _addressMatches.GetValue(column, _ => new());
 
     /// <summary>The whole array of a sliced table, converted; null when a row of it does not convert.</summary>
     private sealed record SegmentSource(IReadOnlyList<ColumnSchema> Columns, string Name, RowSet? Rows);

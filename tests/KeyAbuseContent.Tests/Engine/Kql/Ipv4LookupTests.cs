@@ -1,4 +1,5 @@
 using KeyAbuseContent.Engine.Data;
+using KeyAbuseContent.Engine.Kql;
 using static KeyAbuseContent.Tests.Engine.Kql.KqlTestKit;
 
 namespace KeyAbuseContent.Tests.Engine.Kql;
@@ -68,5 +69,35 @@ public sealed class Ipv4LookupTests
         var e = Fails("Requests | evaluate ipv4_lookup(Ranges, Ip, network, N, true)", Requests, Ranges);
 
         Assert.Contains("extra keys", e.Message, StringComparison.Ordinal);
+    }
+    private static string Countries(DataTable result) => string.Join(" ", Column(result, "country").Select(c => c is "" ? "-" : c));
+
+    [Fact]
+    public void Slices_of_one_table_get_the_matches_of_their_own_rows()
+    {
+        var engine = new KqlEngine();
+        var rows = Requests.Rows.ToArray();
+        const string query = "Requests | evaluate ipv4_lookup(Ranges, Ip, network, return_unmatched = true) | project N, country";
+        DataTable Slice(int offset, int count) => new("Requests", Requests.Columns, new ArraySegment<object?[]>(rows, offset, count));
+
+        var first = engine.Execute(query, new Dictionary<string, DataTable> { ["Requests"] = Slice(0, 3), ["Ranges"] = Ranges }, [], Now).Table;
+        var second = engine.Execute(query, new Dictionary<string, DataTable> { ["Requests"] = Slice(1, 4), ["Ranges"] = Ranges }, [], Now).Table;
+
+        Assert.Equal(("US DE -", "DE - - GB"), (Countries(first), Countries(second)));
+    }
+
+    [Fact]
+    public void A_slice_looked_up_in_other_ranges_gets_the_matches_of_those_ranges()
+    {
+        var engine = new KqlEngine();
+        var rows = Requests.Rows.ToArray();
+        var moved = Table("Ranges", "network:string, country:string, asn:long", ["192.0.2.0/24", "FR", 64509L], ["203.0.113.0/25", "CA", 64510L]);
+        const string query = "Requests | evaluate ipv4_lookup(Ranges, Ip, network) | project N, country";
+        var slice = new DataTable("Requests", Requests.Columns, new ArraySegment<object?[]>(rows, 0, 4));
+
+        engine.Execute(query, new Dictionary<string, DataTable> { ["Requests"] = slice, ["Ranges"] = Ranges }, [], Now);
+        var again = engine.Execute(query, new Dictionary<string, DataTable> { ["Requests"] = slice, ["Ranges"] = moved }, [], Now).Table;
+
+        Assert.Equal("CA FR", Countries(again));
     }
 }
