@@ -13,6 +13,7 @@ internal sealed class Catalog
     private readonly Dictionary<string, KqlFunction> _functions;
     private readonly ColumnarCache _columnar;
     private readonly List<CatalogLookup> _lookups = [];
+    private readonly Dictionary<string, RowSet> _slices = new(StringComparer.Ordinal);
 
     public Catalog(IReadOnlyDictionary<string, DataTable> tables, IReadOnlyList<KqlFunction> functions, ColumnarCache columnar)
     {
@@ -52,8 +53,26 @@ internal sealed class Catalog
         return false;
     }
 
-    /// <summary>A table's rows in columns, for a plan that bound it by name.</summary>
-    public RowSet Rows(string name) => _columnar.Get(_tables[name]);
+    /// <summary>
+    /// A table's rows in columns, for a plan that bound it by name. A slice (which the engine does not keep: it is
+    /// a view of its whole table's conversion) is made once per catalog, i.e. once per run.
+    /// </summary>
+    public RowSet Rows(string name)
+    {
+        var table = _tables[name];
+        if (!ColumnarCache.IsSlice(table))
+        {
+            return _columnar.Get(table);
+        }
+        lock (_slices)
+        {
+            if (!_slices.TryGetValue(name, out var rows))
+            {
+                _slices[name] = rows = _columnar.Get(table);
+            }
+            return rows;
+        }
+    }
 
     /// <summary>The address matches kept for a converted column (see <see cref="ColumnarCache.AddressMatches"/>).</summary>
     public Tabular.AddressMatches AddressMatches(Column column) => _columnar.AddressMatches(column);

@@ -26,7 +26,16 @@ internal sealed class ColumnarCache
     /// <summary>The whole array of a sliced table, converted; null when a row of it does not convert.</summary>
     private sealed record SegmentSource(IReadOnlyList<ColumnSchema> Columns, string Name, RowSet? Rows);
 
-    public RowSet Get(DataTable table) => _tables.GetValue(table, Convert);
+    /// <summary>
+    /// A table's columns. A slice is not kept per table instance: it is a view of its array's or columns' conversion,
+    /// cheap to make again, and keeping thousands of per-run slice tables as keys would cost every collection their handles.
+    /// </summary>
+    public RowSet Get(DataTable table) => IsSlice(table) ? Convert(table) : _tables.GetValue(table, Convert);
+
+    /// <summary>Whether a table is a time slice the harness cut (a part of a row array or a range of typed columns).</summary>
+    public static bool IsSlice(DataTable table) =>
+        table.Data is { IsWhole: false }
+        || (table.Data is null && table.Rows is ArraySegment<object?[]> { Array: { } array } segment && segment.Count != array.Length);
 
     private RowSet Convert(DataTable table)
     {

@@ -104,6 +104,18 @@ public sealed class PlanReuseTests
     }
 
     [Fact]
+    public void A_slice_named_twice_in_a_query_reads_its_rows_each_time()
+    {
+        var engine = new KqlEngine();
+        var rows = Events.Rows.ToArray();
+        var slice = new DataTable("Events", Events.Columns, new ArraySegment<object?[]>(rows, 1, 2));
+
+        var result = engine.Execute("Events | project KeyId | union (Events | project KeyId)", Tables(slice), [], Now).Table;
+
+        Assert.Equal("k2 k3 k2 k3", Keys(result));
+    }
+
+    [Fact]
     public void A_slice_whose_array_has_a_bad_value_elsewhere_still_runs_and_a_bad_value_inside_names_its_row()
     {
         var engine = new KqlEngine();
