@@ -12,7 +12,7 @@ exists for and exits non-zero when a dataset does not show what its README promi
 import sys
 from datetime import timedelta
 
-from make_handcrafted import Dataset, at, chat_tokens, days, load, write, HERE
+from make_handcrafted import Dataset, at, chat_tokens, days, load, write, HERE, volume_rpm_burst
 
 import os
 
@@ -167,7 +167,37 @@ far above the 00:00 slot's usual five minutes, but the rule also reads the slots
     return ds
 
 
-BUILDERS = [volume_long_prompts, volume_long_prompts_rag, volume_batch_starts_early]
+def volume_rpm_burst_tuned():
+    ds = volume_rpm_burst()
+    ds.name = "volume/rpm-burst-tuned"
+    ds.labels = []
+    inventory = ds.inventory_text
+    ds.inventory_text = lambda: inventory().replace(
+        "keys:\n",
+        "# The chat-api team raised the floors of the baseline rules for its service tenfold.\n"
+        "services:\n  - name: chat-api\n    tuning: {floor_scale: 10}\nkeys:\n", 1)
+    ds.readme = """# volume/rpm-burst-tuned
+
+The events of `volume/rpm-burst` (a stolen chat key bursting to 90 requests a minute), with an inventory
+in which the key's service raised its baseline floors: an override in the inventory, not in the rule,
+silences the rule for that service.
+
+## What the data shows
+
+- `events.jsonl` is byte for byte that of `volume/rpm-burst` (same builder, same seed).
+- `inventory.yaml` adds a `services` list: service `chat-api` has `tuning: {floor_scale: 10}`; key
+  `svc-chat-prod` belongs to it and inherits it.
+
+## Expected
+
+`llm-key-rpm-above-baseline` raises nothing: the burst's 270 requests in five minutes are over four times
+the slot's baseline and over the rule's floor of 100, so `volume/rpm-burst` alerts, but not over the
+tuned floor of 100 x 10 = 1,000. `labels.json` is empty: here the burst is what the team accepted.
+"""
+    return ds
+
+
+BUILDERS = [volume_long_prompts, volume_long_prompts_rag, volume_batch_starts_early, volume_rpm_burst_tuned]
 
 
 def long_prompt_alerts(events):
@@ -242,6 +272,10 @@ def check():
     early = load(folder("volume/batch-starts-early"))
     expect(five_minute_alerts(early, 1) == [], "volume/batch-starts-early: no rate alert with neighbours")
     expect(five_minute_alerts(early, 0) != [], "volume/batch-starts-early: without neighbours the early batch would alert")
+    burst = load(folder("volume/rpm-burst"))
+    tuned = load(folder("volume/rpm-burst-tuned"))
+    expect([e["request_id"] for e in burst] == [e["request_id"] for e in tuned] and five_minute_alerts(burst, 1) != [],
+           "volume/rpm-burst-tuned: the events of volume/rpm-burst, on which the default floor alerts")
     return ok
 
 

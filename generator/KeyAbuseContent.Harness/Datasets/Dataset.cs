@@ -39,7 +39,14 @@ public sealed record InventoryKey(
     ImmutableArray<string> Models,
     ImmutableArray<string> Operations,
     ImmutableArray<string> Countries,
-    ImmutableArray<string> Cidrs);
+    ImmutableArray<string> Cidrs)
+{
+    /// <summary>Multiplies every baseline rule's floor for the key (its own <c>tuning</c>, else its service's); null: 1.</summary>
+    public double? FloorScale { get; init; }
+
+    /// <summary>The least value/baseline multiple every baseline rule needs for the key, on top of its condition; null: none.</summary>
+    public double? MinRatio { get; init; }
+}
 
 /// <summary>One application or CI log line (the logs source): where it was written and its text.</summary>
 public sealed record LogLine(DateTime Time, string? Host, string? Source, string? Pipeline, string? Repository, string? Message);

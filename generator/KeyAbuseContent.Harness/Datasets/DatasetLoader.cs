@@ -341,6 +341,7 @@ public static partial class DatasetLoader
             }
             return [];
         }
+        var services = ServiceTuning(map, display, problems);
         var result = ImmutableArray.CreateBuilder<InventoryKey>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in keys.Items)
@@ -362,10 +363,17 @@ public static partial class DatasetLoader
             }
             try
             {
+                var service = Text(k, "service");
+                var own = Tuning(k["tuning"]);
+                var inherited = service is not null && services.TryGetValue(service, out var t) ? t : default;
                 result.Add(new InventoryKey(
-                    id.Text, Text(k, "provider"), Text(k, "owner"), Text(k, "team"), Text(k, "service"), Text(k, "env"),
+                    id.Text, Text(k, "provider"), Text(k, "owner"), Text(k, "team"), service, Text(k, "env"),
                     Oncall(k), Date(k, "created"), Date(k, "expires"), Date(k, "rotated"), Date(k, "last_used"),
-                    List(k, "models"), List(k, "operations"), List(k, "countries"), List(k, "cidrs")));
+                    List(k, "models"), List(k, "operations"), List(k, "countries"), List(k, "cidrs"))
+                {
+                    FloorScale = own.FloorScale ?? inherited.FloorScale,
+                    MinRatio = own.MinRatio ?? inherited.MinRatio,
+                });
             }
             catch (FormatException e)
             {
@@ -373,6 +381,68 @@ public static partial class DatasetLoader
             }
         }
         return result.ToImmutable();
+    }
+
+    /// <summary>The <c>services</c> list: each service's <c>tuning</c>, which its keys inherit unless they carry their own.</summary>
+    private static Dictionary<string, (double? FloorScale, double? MinRatio)> ServiceTuning(YamlMapping root, string display, ImmutableArray<DatasetProblem>.Builder problems)
+    {
+        var result = new Dictionary<string, (double?, double?)>(StringComparer.Ordinal);
+        if (root["services"] is null)
+        {
+            return result;
+        }
+        if (root["services"] is not YamlSequence services)
+        {
+            problems.Add(new DatasetProblem(display, root["services"]!.Start.Line, "'services' is a list of services with a name and a tuning"));
+            return result;
+        }
+        foreach (var item in services.Items)
+        {
+            if (item is not YamlMapping s || s["name"] is not YamlScalar { Type: ScalarType.String } name || name.Text.Length == 0)
+            {
+                problems.Add(new DatasetProblem(display, item.Start.Line, "each service has a name"));
+                continue;
+            }
+            try
+            {
+                result[name.Text] = Tuning(s["tuning"]);
+            }
+            catch (FormatException e)
+            {
+                problems.Add(new DatasetProblem(display, item.Start.Line, $"service '{name.Text}': {e.Message}"));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>A <c>tuning</c> mapping: <c>floor_scale</c> (above 0) and <c>min_ratio</c> (0 or more), each optional.</summary>
+    private static (double? FloorScale, double? MinRatio) Tuning(YamlNode? node)
+    {
+        if (node is null or YamlScalar { Type: ScalarType.Null })
+        {
+            return default;
+        }
+        if (node is not YamlMapping m)
+        {
+            throw new FormatException("'tuning' is a mapping of floor_scale and min_ratio");
+        }
+        foreach (var e in m.Entries.Where(e => e.Key.Text is not ("floor_scale" or "min_ratio")))
+        {
+            throw new FormatException($"tuning: unknown setting '{e.Key.Text}' (floor_scale, min_ratio)");
+        }
+        double? Number(string name, double least)
+        {
+            if (m[name] is not YamlScalar v)
+            {
+                return null;
+            }
+            if (!double.TryParse(v.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || double.IsNaN(d) || double.IsInfinity(d) || d < least || (least > 0 && d == 0))
+            {
+                throw new FormatException($"tuning: {name} '{v.Text}' is not a number {(least > 0 ? "above 0" : "of 0 or more")}");
+            }
+            return d;
+        }
+        return (Number("floor_scale", double.Epsilon), Number("min_ratio", 0));
     }
 
     private static string? Text(YamlMapping k, string name) => k[name] switch

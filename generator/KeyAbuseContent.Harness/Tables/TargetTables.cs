@@ -205,8 +205,12 @@ public static class TargetTables
         "operations" => string.Join(';', k.Operations),
         "countries" => string.Join(';', k.Countries),
         "cidrs" => string.Join(';', k.Cidrs),
+        "floor_scale" => Number(k.FloorScale),
+        "min_ratio" => Number(k.MinRatio),
         _ => throw new ArgumentException("unknown inventory field " + field, nameof(field)),
     };
+
+    private static string Number(double? d) => d?.ToString("R", System.Globalization.CultureInfo.InvariantCulture) ?? "";
 
     private static string Day(DateTime? d) => d?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) ?? "";
 
@@ -227,7 +231,7 @@ public static class TargetTables
     {
         var fields = Sources.Inventory.Fields;
         var columns = new List<ColumnSchema> { new("@timestamp", "date") };
-        columns.AddRange(fields.Select(f => new ColumnSchema(f.Esql, f.Type == ExprType.DateTime ? "date" : "keyword")));
+        columns.AddRange(fields.Select(f => new ColumnSchema(f.Esql, f.Type switch { ExprType.DateTime => "date", ExprType.Real => "double", _ => "keyword" })));
         var rows = dataset.Inventory.Select(k => new object?[] { syncedAt }.Concat(fields.Select(f => InventoryValue(k, f.Name))).ToArray()).ToList();
         return new DataTable(Sources.Inventory.EsqlIndex, columns, rows);
     }
@@ -249,6 +253,8 @@ public static class TargetTables
         "operations" => Multi(k.Operations),
         "countries" => Multi(k.Countries),
         "cidrs" => Multi(k.Cidrs),
+        "floor_scale" => k.FloorScale,
+        "min_ratio" => k.MinRatio,
         _ => throw new ArgumentException("unknown inventory field " + field, nameof(field)),
     };
 

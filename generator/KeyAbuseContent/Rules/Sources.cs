@@ -85,6 +85,8 @@ public static class Sources
             new("operations", ExprType.StringList, "Operations", "keyabuse.key.operations", "declared operations"),
             new("countries", ExprType.StringList, "Countries", "keyabuse.key.countries", "declared countries"),
             new("cidrs", ExprType.StringList, "Cidrs", "keyabuse.key.cidrs", "declared source ranges"),
+            new("floor_scale", ExprType.Real, "FloorScale", "keyabuse.key.tuning.floor_scale", "multiplies the floor of every baseline rule for the key (the tuning of its service, or its own)"),
+            new("min_ratio", ExprType.Real, "MinRatio", "keyabuse.key.tuning.min_ratio", "the least multiple of its baseline a key's value must pass in every baseline rule, on top of the rule's condition"),
         ]);
 
     /// <summary>Cloud control-plane audit events: AWS CloudTrail (Bedrock among them) and Azure Activity, normalized.</summary>

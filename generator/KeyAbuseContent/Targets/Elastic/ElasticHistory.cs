@@ -58,7 +58,7 @@ public static class ElasticHistory
         var inventory = new JsonObject { ["@timestamp"] = Type("date") };
         foreach (var f in Sources.Inventory.Fields)
         {
-            inventory[f.Esql] = Type(f.Type == ExprType.DateTime ? "date" : "keyword");
+            inventory[f.Esql] = Type(f.Type switch { ExprType.DateTime => "date", ExprType.Real => "double", _ => "keyword" });
         }
         yield return new ElasticSetupRequest("PUT", "/" + Sources.Inventory.EsqlIndex, LookupIndex(inventory), "the key inventory, one document a key, rewritten by the inventory sync with @timestamp as the sync time");
         foreach (var geo in ElasticGeo.Requests())

@@ -303,14 +303,29 @@ public static class EsqlRuleCompiler
         }
         commands.Add(new EsqlWhere(EsqlNodes.Op(">=", Col("keyabuse.samples"), min)));
         commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.ratio", EsqlNodes.Op("/", Col("keyabuse.value"), EsqlNodes.Call("GREATEST", Col("keyabuse.baseline"), EsqlLiteral.Double(1.0))))]));
-        commands.Add(new EsqlWhere(EsqlNodes.Op("AND", EsqlNodes.Op(">=", Col("keyabuse.value"), EsqlLiteral.Double(b.Syntax.Floor)), E(b.Condition))));
+        var tuned = b.By.Any(f => f.Name == "key_id");
+        if (tuned)
+        {
+            // Tuning is data: the key's inventory entry (its service's tuning) may scale the floor and ask for a higher multiple.
+            commands.Add(new EsqlLookupJoin(Sources.Inventory.EsqlIndex, [Sources.Inventory.Field("key_id")!.Esql]));
+            commands.Add(new EsqlWhere(EsqlNodes.Op("AND", EsqlNodes.Op("AND",
+                EsqlNodes.Op(">=", Col("keyabuse.value"), EsqlNodes.Op("*", EsqlLiteral.Double(b.Syntax.Floor), EsqlNodes.Call("COALESCE", Col(Sources.Inventory.Field("floor_scale")!.Esql), EsqlLiteral.Double(1.0)))),
+                EsqlNodes.Op(">", Col("keyabuse.value"), EsqlNodes.Op("*", EsqlNodes.Call("COALESCE", Col(Sources.Inventory.Field("min_ratio")!.Esql), EsqlLiteral.Double(0.0)), Col("keyabuse.baseline")))), E(b.Condition))));
+        }
+        else
+        {
+            commands.Add(new EsqlWhere(EsqlNodes.Op("AND", EsqlNodes.Op(">=", Col("keyabuse.value"), EsqlLiteral.Double(b.Syntax.Floor)), E(b.Condition))));
+        }
         // The earliest bucket over its baseline speaks for the run, as on Sentinel.
         commands.Add(new EsqlStats([EsqlNodes.As("keyabuse.first_bucket", EsqlNodes.Call("MIN", Col("keyabuse.bucket")))], ByColumns(b.By), Inline: true));
         commands.Add(new EsqlWhere(EsqlNodes.Op("==", Col("keyabuse.bucket"), Col("keyabuse.first_bucket"))));
         commands.Add(new EsqlEval([EsqlNodes.As("keyabuse.first_seen", Col("keyabuse.bucket"))]));
         commands.Add(Texts(rule));
         commands.Add(Keep(rule));
-        return Plan(rule, commands, true, new EsqlLookup(HistoryTables.ElasticBaseline(name), LookupKey, $"{name}: the statistic of hourly peaks per entity and slot"));
+        var baselineLookup = new EsqlLookup(HistoryTables.ElasticBaseline(name), LookupKey, $"{name}: the statistic of hourly peaks per entity and slot");
+        return tuned
+            ? Plan(rule, commands, true, baselineLookup, new EsqlLookup(Sources.Inventory.EsqlIndex, Sources.Inventory.Field("key_id")!.Esql, "the key inventory"))
+            : Plan(rule, commands, true, baselineLookup);
     }
 
     private static EsqlRulePlan NewValue(AnalyzedRule rule, BoundNewValueDetection n)

@@ -286,7 +286,20 @@ public static class KqlRuleCompiler
         // No baseline (a new key, a slot never seen) is no alert: other rules judge keys without history.
         ops.Add(new KqlWhere(KqlNodes.Op(">=", KqlNodes.Col("Samples"), min)));
         ops.Add(new KqlExtend([KqlNodes.As("Ratio", KqlNodes.Op("/", KqlNodes.Col("Value"), KqlNodes.Call("max_of", KqlNodes.Col("Baseline"), KqlLiteral.Real(1.0))))]));
-        ops.Add(new KqlWhere(KqlNodes.Op("and", KqlNodes.Op(">=", KqlNodes.Col("Value"), KqlLiteral.Real(b.Syntax.Floor)), E(b.Condition))));
+        KqlExpr floor = KqlLiteral.Real(b.Syntax.Floor);
+        if (b.By.Any(f => f.Name == "key_id"))
+        {
+            // Tuning is data: the key's inventory entry (its service's tuning) may scale the floor and ask for a higher multiple.
+            ops.Add(new KqlLookup("leftouter", KqlNodes.FromFunction(Sources.Inventory.KqlFunction).Then(
+                new KqlProject([KqlNodes.Bare(KqlNodes.Col("KeyId")), KqlNodes.As("TuningFloorScale", KqlNodes.Col("FloorScale")), KqlNodes.As("TuningMinRatio", KqlNodes.Col("MinRatio"))])), [new("KeyId", "KeyId")]));
+            floor = KqlNodes.Op("*", floor, KqlNodes.Call("coalesce", KqlNodes.Col("TuningFloorScale"), KqlLiteral.Real(1.0)));
+            ops.Add(new KqlWhere(KqlNodes.Op("and", KqlNodes.Op("and", KqlNodes.Op(">=", KqlNodes.Col("Value"), floor),
+                KqlNodes.Op(">", KqlNodes.Col("Value"), KqlNodes.Op("*", KqlNodes.Call("coalesce", KqlNodes.Col("TuningMinRatio"), KqlLiteral.Real(0.0)), KqlNodes.Col("Baseline")))), E(b.Condition))));
+        }
+        else
+        {
+            ops.Add(new KqlWhere(KqlNodes.Op("and", KqlNodes.Op(">=", KqlNodes.Col("Value"), floor), E(b.Condition))));
+        }
         // The earliest bucket over its baseline speaks for the run: its time is when the anomaly began.
         ops.Add(new KqlSummarize([KqlNodes.Bare(KqlNodes.Call("arg_min", KqlNodes.Col("Bucket"), KqlNodes.Col("Value"), KqlNodes.Col("Baseline"), KqlNodes.Col("Ratio"), KqlNodes.Col("Samples"), KqlNodes.Col("Slot")))], ByColumns(b.By)));
         ops.Add(new KqlExtend([KqlNodes.As("FirstSeen", KqlNodes.Col("Bucket"))]));

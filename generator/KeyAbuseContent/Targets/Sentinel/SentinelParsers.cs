@@ -223,6 +223,7 @@ public static class SentinelParsers
             KqlExpr value = f.Type switch
             {
                 ExprType.DateTime => KqlNodes.Call("todatetime", raw),
+                ExprType.Real => KqlNodes.Call("todouble", raw),
                 ExprType.StringList => KqlNodes.Call("iff", KqlNodes.Call("isempty", KqlNodes.Call("tostring", raw)), KqlNodes.Call("parse_json", KqlLiteral.Str("[]")), KqlNodes.Call("split", KqlNodes.Call("tostring", raw), KqlLiteral.Str(";"))),
                 _ => KqlNodes.Call("tostring", raw),
             };

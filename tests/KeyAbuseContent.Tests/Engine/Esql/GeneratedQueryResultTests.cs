@@ -65,6 +65,26 @@ public class GeneratedQueryResultTests
         Assert.Equal(6.0, Cell(table, k3, "keyabuse.ratio"));
     }
 
+    private static readonly string[] TunedKeys = ["k1", "k2", "k3"];
+
+    [Fact]
+    public void RpmAboveBaselineHonoursTheTuningOfTheKeysService()
+    {
+        const string Index = "keyabuse-baseline-llm-key-rpm-above-baseline";
+        var bucket = Now.AddMinutes(-5);
+        var rows = TunedKeys.SelectMany(k => Enumerable.Range(0, 140).Select(i => Call(k, bucket.AddMilliseconds(i * 2000))));
+        var baseline = LookupIndex(Index, [.. TunedKeys.Select(k => new Row
+        {
+            ["keyabuse.lookup_key"] = $"llm-key-rpm-above-baseline|{k}|hour_of_week:11", ["keyabuse.history.value"] = 20.0, ["keyabuse.history.samples"] = 4L,
+        })]);
+        // k1's floor is 100 x 2 = 200 (140 is under it), k2 must pass 10x its baseline (7x is not), k3 has no tuning.
+        var inventory = LookupIndex("keyabuse-inventory",
+            new Row { ["keyabuse.key.id"] = "k1", ["keyabuse.key.tuning.floor_scale"] = 2.0 },
+            new Row { ["keyabuse.key.id"] = "k2", ["keyabuse.key.tuning.min_ratio"] = 10.0 });
+        var table = Run(Rule("llm-key-rpm-above-baseline"), Now, Activity(rows), baseline, inventory).Table;
+        Assert.Equal(["k3"], table.Rows.Select(r => r[0]));
+    }
+
     [Fact]
     public void RpmAboveBaselineReadsTheBusierNeighbouringSlot()
     {

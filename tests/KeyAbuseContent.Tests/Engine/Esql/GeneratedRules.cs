@@ -85,6 +85,7 @@ internal static partial class GeneratedRules
         "keyabuse.key.service:keyword", "keyabuse.key.env:keyword", "keyabuse.key.oncall_route:keyword", "keyabuse.key.created:date",
         "keyabuse.key.expires:date", "keyabuse.key.rotated:date", "keyabuse.key.last_used:date", "keyabuse.key.models:keyword",
         "keyabuse.key.operations:keyword", "keyabuse.key.countries:keyword", "keyabuse.key.cidrs:keyword",
+        "keyabuse.key.tuning.floor_scale:double", "keyabuse.key.tuning.min_ratio:double",
     ];
 
     public static readonly string[] Baseline = ["keyabuse.lookup_key:keyword", "keyabuse.history.value:double", "keyabuse.history.samples:long", "keyabuse.history.last_hour:date"];

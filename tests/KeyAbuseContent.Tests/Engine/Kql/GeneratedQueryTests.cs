@@ -174,6 +174,30 @@ public sealed class GeneratedQueryTests
         Assert.Equal(("k1", 140.0, 10.0, 14.0), (row[0], row[1], row[2], row[3]));
     }
 
+    private static readonly string[] TunedKeys = ["k1", "k2", "k3"];
+
+    [Fact]
+    public void Rpm_above_baseline_honours_the_tuning_of_the_keys_service()
+    {
+        var bucket = new DateTime(Now.Ticks - (Now.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc).AddMinutes(-3);
+        var hourOfWeek = (long)((bucket - new DateTime(1970, 1, 5, 0, 0, 0, DateTimeKind.Utc)) / TimeSpan.FromHours(1)) % 168;
+        var workspace = new SentinelWorkspace();
+        foreach (var key in TunedKeys)
+        {
+            workspace.Add("KeyAbuseBaseline_CL", ("TimeGenerated", Now.AddHours(-2)), ("Rule", BaselineRule), ("Entity", key), ("Slot", $"hour_of_week:{hourOfWeek}"),
+                ("Value", ""), ("Baseline", 20.0), ("Samples", 4L));
+            for (var i = 0; i < 140; i++)
+            {
+                workspace.Activity(bucket.AddSeconds(i % 60), key);
+            }
+        }
+        // k1's floor is 100 x 2 = 200 (140 is under it), k2 must pass 10x its baseline (7x is not), k3 has no tuning.
+        workspace.Add(SentinelWorkspace.WatchlistTable, ("SearchKey", "k1"), ("key_id", "k1"), ("floor_scale", "2"));
+        workspace.Add(SentinelWorkspace.WatchlistTable, ("SearchKey", "k2"), ("key_id", "k2"), ("min_ratio", "10"));
+
+        Assert.Equal(["k3"], Column(workspace.Run(Rule(BaselineRule), Now), "KeyId"));
+    }
+
     [Fact]
     public void Model_outside_profile_fires_for_a_model_the_inventory_does_not_declare()
     {
