@@ -88,7 +88,6 @@ public sealed class FunctionAgreementTests
             }
         }
 
-        File.WriteAllLines("/tmp/kq/aggdiff.txt", differences);
         Assert.Empty(differences);
     }
 }
