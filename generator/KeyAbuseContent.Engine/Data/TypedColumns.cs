@@ -18,6 +18,9 @@ public sealed class StringValues(string?[] values) : TypedColumn
 {
     public override int Count => values.Length;
 
+    /// <summary>The values, for an engine that reads the array as it is (never to be changed).</summary>
+    internal string?[] Values => values;
+
     public override object? Value(int position) => values[position];
 }
 
@@ -26,6 +29,9 @@ public sealed class LongValues(long[] values, bool[]? nulls) : TypedColumn
 {
     public override int Count => values.Length;
 
+    /// <summary>The values and null mask, for an engine that reads the arrays as they are (never to be changed).</summary>
+    internal (long[] Values, bool[]? Nulls) Arrays => (values, nulls);
+
     public override object? Value(int position) => nulls is not null && nulls[position] ? null : values[position];
 }
 
@@ -33,6 +39,9 @@ public sealed class LongValues(long[] values, bool[]? nulls) : TypedColumn
 public sealed class DoubleValues(double[] values, bool[]? nulls) : TypedColumn
 {
     public override int Count => values.Length;
+
+    /// <summary>The values and null mask, for an engine that reads the arrays as they are (never to be changed).</summary>
+    internal (double[] Values, bool[]? Nulls) Arrays => (values, nulls);
 
     public override object? Value(int position) => nulls is not null && nulls[position] ? null : values[position];
 }
@@ -46,6 +55,9 @@ public sealed class DateTimeValues(long[] ticks, bool[]? nulls) : TypedColumn
     public long Ticks(int position) => ticks[position];
 
     public bool IsNull(int position) => nulls is not null && nulls[position];
+
+    /// <summary>The ticks and null mask, for an engine that reads the arrays as they are (never to be changed).</summary>
+    internal (long[] Ticks, bool[]? Nulls) Arrays => (ticks, nulls);
 
     public override object? Value(int position) => IsNull(position) ? null : new DateTime(ticks[position], DateTimeKind.Utc);
 }

@@ -53,7 +53,7 @@ internal sealed partial class QueryBinder
             {
                 case LetSyntax let:
                     var value = BindExpr(let.Value, RowContext.None);
-                    _scope.Declare(let.Name, value.Table is { } t ? new TableSymbol(t) : new ScalarSymbol(Fold(value.Scalar!)));
+                    _scope.Declare(let.Name, value.Table is { } t ? new TableSymbol(t is MaterializeNode or CatalogTableNode ? t : new LetNode(t)) : new ScalarSymbol(Fold(value.Scalar!)));
                     break;
                 case LetFunctionSyntax function:
                     _scope.Declare(function.Name, new FunctionSymbol(function, _scope, _source));

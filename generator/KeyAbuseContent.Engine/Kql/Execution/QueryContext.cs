@@ -134,6 +134,9 @@ internal sealed class QueryContext
     /// <summary>How many times a materialize() body ran; a test hook for "evaluated once".</summary>
     public int MaterializeEvaluations { get; set; }
 
+    /// <summary>How many times a tabular let's query ran; a test hook for "evaluated once".</summary>
+    public int LetEvaluations { get; set; }
+
     /// <summary>The value <paramref name="compute"/> gives for <paramref name="key"/>, computed on first use in this run.</summary>
     public T Once<T>(object key, Func<T> compute)
         where T : class

@@ -25,4 +25,35 @@ internal static class ResultTables
         }
         return new DataTable("result", columns, result);
     }
+
+    /// <summary>
+    /// The rows in typed columns (no boxed row), when every column is a string, long, real or datetime; null
+    /// otherwise. The arrays are the engine's own, trimmed to the row count and never changed afterwards.
+    /// </summary>
+    public static DataTable? ToTypedDataTable(RowSet rows, string name)
+    {
+        var count = rows.RowCount;
+        var typed = new List<TypedColumn>(rows.Columns.Length);
+        foreach (var column in rows.Columns.Select(c => c.Materialize()))
+        {
+            TypedColumn? converted = column switch
+            {
+                StringColumn s => new StringValues(Trim(s.Values, count)),
+                ValueColumn<long> l when l.Type == KqlType.Long => new LongValues(Trim(l.Values, count), Trim(l.Nulls, count)),
+                ValueColumn<long> t when t.Type == KqlType.DateTime => new DateTimeValues(Trim(t.Values, count), Trim(t.Nulls, count)),
+                ValueColumn<double> d => new DoubleValues(Trim(d.Values, count), Trim(d.Nulls, count)),
+                _ => null,
+            };
+            if (converted is null)
+            {
+                return null;
+            }
+            typed.Add(converted);
+        }
+        return new DataTable(name, [.. rows.Schema.Columns.Select(c => new ColumnSchema(c.Name, c.Type.Name()))], new TypedColumns(typed));
+    }
+
+    private static T[] Trim<T>(T[] values, int count) => values.Length == count ? values : values[..count];
+
+    private static bool[]? Trim(bool[]? nulls, int count) => nulls is null ? null : Trim<bool>(nulls, count);
 }

@@ -119,6 +119,11 @@ internal sealed class ColumnarCache
         for (var c = 0; c < columns.Length; c++)
         {
             var type = schema[c].Type;
+            if (table.Data is { IsWhole: true } data && Shared(data.Columns[c], type) is { } shared)
+            {
+                columns[c] = shared;
+                continue;
+            }
             var builder = ColumnBuilder.Create(type, table.Rows.Count);
             for (var r = 0; r < table.Rows.Count; r++)
             {
@@ -142,6 +147,19 @@ internal sealed class ColumnarCache
         }
         return new RowSet(tableSchema, columns, table.Rows.Count);
     }
+
+    /// <summary>
+    /// A whole typed column whose arrays are already the engine's form for its KQL type, read as they are (both
+    /// sides never change them): no value is boxed. Null for any other pairing, which converts value by value.
+    /// </summary>
+    private static Column? Shared(TypedColumn column, KqlType type) => (column, type) switch
+    {
+        (StringValues s, KqlType.String) when Array.IndexOf(s.Values, null) < 0 => new StringColumn(s.Values!, s.Count),
+        (LongValues l, KqlType.Long) => new ValueColumn<long>(type, l.Arrays.Values, l.Arrays.Nulls, l.Count),
+        (DoubleValues d, KqlType.Real) => new ValueColumn<double>(type, d.Arrays.Values, d.Arrays.Nulls, d.Count),
+        (DateTimeValues t, KqlType.DateTime) => new ValueColumn<long>(type, t.Arrays.Ticks, t.Arrays.Nulls, t.Count),
+        _ => null,
+    };
 
     private static string Describe(object value) => $"the {value.GetType().Name} '{value}', which does not convert";
 }

@@ -252,6 +252,20 @@ public sealed class TabularOperatorTests
     }
 
     [Fact]
+    public void A_tabular_let_read_several_times_runs_once_a_query_run_and_gives_each_reader_the_same_rows()
+    {
+        var context = new KeyAbuseContent.Engine.Kql.Execution.QueryContext(Now, new KeyAbuseContent.Engine.Kql.Execution.Catalog(
+            new Dictionary<string, DataTable> { ["Events"] = Events }, [], new KeyAbuseContent.Engine.Kql.Storage.ColumnarCache()));
+        var syntax = KeyAbuseContent.Engine.Kql.Syntax.KqlParser.ParseQuery(new(
+            "let Failed = Events | where Status >= 400 | extend Doubled = Tokens * 2; Failed | join kind=inner (Failed | project KeyId, D2 = Doubled) on KeyId | union (Failed | count)", null, null));
+
+        var rows = KeyAbuseContent.Engine.Kql.Binding.QueryBinder.Bind(syntax, context).Execute(context);
+
+        Assert.Equal(1, context.LetEvaluations);
+        Assert.Equal(Run("Events | where Status >= 400 | extend Doubled = Tokens * 2 | join kind=inner (Events | where Status >= 400 | extend Doubled = Tokens * 2 | project KeyId, D2 = Doubled) on KeyId | union (Events | where Status >= 400 | count)", Events).Rows.Count, rows.RowCount);
+    }
+
+    [Fact]
     public void Union_appends_rows_and_fills_missing_columns_with_nulls()
     {
         var result = Run("Events | take 1 | union (print KeyId = 'kx', Extra = 1)", Events);

@@ -228,6 +228,29 @@ internal sealed class TakeNode : TabularNode
     }
 }
 
+/// <summary>
+/// A tabular <c>let</c> read more than once: Kusto may evaluate a let that is not materialized at each reference, and
+/// every evaluation within a query run gives the same rows (the clock is fixed per run, the executor has no random
+/// functions), so the executor runs it once a query run and every reference reads those rows. Unlike
+/// <see cref="MaterializeNode"/> it keeps the rows' columns as they are (views stay views).
+/// </summary>
+internal sealed class LetNode : TabularNode
+{
+    private readonly TabularNode _input;
+
+    public LetNode(TabularNode input)
+        : base(input.Schema)
+    {
+        _input = input;
+    }
+
+    public override RowSet Execute(QueryContext context) => context.Once(this, () =>
+    {
+        context.LetEvaluations++;
+        return _input.Execute(context);
+    });
+}
+
 /// <summary><c>materialize(...)</c>: the input runs once a query run, however often it is referenced.</summary>
 internal sealed class MaterializeNode : TabularNode
 {
