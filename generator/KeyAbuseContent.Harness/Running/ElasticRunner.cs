@@ -52,45 +52,82 @@ public sealed class ElasticRunner
         {
             whole[name] = table;
         }
-        // The inventory index as of each day's sync, built once a day.
+        // The inventory index as of each day's sync, built once a day (rules run side by side, so made under a lock).
         var inventoryDays = new Dictionary<DateTime, DataTable>();
-        DataTable inventory(DateTime day) => inventoryDays.TryGetValue(day, out var t) ? t : inventoryDays[day] = TargetTables.ElasticInventory(dataset, day);
-        foreach (var rule in rules)
+        var inventoryLock = new Lock();
+        DataTable inventory(DateTime day)
         {
-            var history = History.For(this, rule, whole);
-            var doc = rule.Elastic.Rule.Document;
-            var every = Span(doc["interval"]!.GetValue<string>());
-            var lookback = Span(doc["from"]!.GetValue<string>()["now-".Length..]);
-            var maxSignals = doc["max_signals"]!.GetValue<int>();
-            var suppression = Suppression.Of(doc);
-            var seenDocuments = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var t in _options.Times(dataset, every))
+            lock (inventoryLock)
             {
-                var visible = t - _options.IngestionDelay;
-                // The whole index every run, the same instance: the engine converts it once and answers the run's
-                // window from its cached time order.
-                var indices = new Dictionary<string, DataTable>(whole, StringComparer.Ordinal)
-                {
-                    [Sources.Inventory.EsqlIndex] = inventory(RunSchedule.Floor(t, TimeSpan.FromDays(1))),
-                };
-                foreach (var (name, table) in history.At(t))
-                {
-                    indices[name] = table;
-                }
-                // Kibana filters @timestamp from now-<from> to now, both ends included; dates have millisecond precision.
-                var end = (visible < t ? visible : t) + TimeSpan.FromMilliseconds(1);
-                var result = _engine.Execute(rule.Elastic.Query.Text, indices, t, (t - lookback, end)).Table;
-                var run = new RunResult(rule.Analyzed.Rule.Name, Target.Elastic, t, t, result);
-                if (results is not null)
-                {
-                    results(run);
-                }
-                else
-                {
-                    runs.Add(run);
-                }
-                alerts.AddRange(Alerts(rule, result, t, maxSignals, suppression, seenDocuments));
+                return inventoryDays.TryGetValue(day, out var t) ? t : inventoryDays[day] = TargetTables.ElasticInventory(dataset, day);
             }
+        }
+        // Each rule's runs read the indices and its own lookup indices and write nothing another rule reads, so the
+        // rules run side by side; their runs and alerts are taken in rule order, as one after the other gives them.
+        var ruleRuns = new List<RunResult>[rules.Count];
+        var ruleAlerts = new List<Alert>[rules.Count];
+        var failures = new Exception?[rules.Count];
+        Parallel.For(0, rules.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism }, i =>
+        {
+            try
+            {
+                (ruleRuns[i], ruleAlerts[i]) = RunRule(rules[i], dataset, whole, inventory, results);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failures[i] = e;
+            }
+        });
+        if (failures.FirstOrDefault(f => f is not null) is { } failure)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+        for (var i = 0; i < rules.Count; i++)
+        {
+            runs.AddRange(ruleRuns[i]);
+            alerts.AddRange(ruleAlerts[i]);
+        }
+        return (runs, alerts);
+    }
+
+    /// <summary>One rule's runs over the dataset, with its own transforms' lookup indices.</summary>
+    private (List<RunResult> Runs, List<Alert> Alerts) RunRule(CompiledRule rule, Dataset dataset, Dictionary<string, DataTable> whole, Func<DateTime, DataTable> inventory, Action<RunResult>? results)
+    {
+        var runs = new List<RunResult>();
+        var alerts = new List<Alert>();
+        var history = History.For(this, rule, whole);
+        var doc = rule.Elastic.Rule.Document;
+        var every = Span(doc["interval"]!.GetValue<string>());
+        var lookback = Span(doc["from"]!.GetValue<string>()["now-".Length..]);
+        var maxSignals = doc["max_signals"]!.GetValue<int>();
+        var suppression = Suppression.Of(doc);
+        var seenDocuments = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in _options.Times(dataset, every))
+        {
+            var visible = t - _options.IngestionDelay;
+            // The whole index every run, the same instance: the engine converts it once and answers the run's
+            // window from its cached time order.
+            var indices = new Dictionary<string, DataTable>(whole, StringComparer.Ordinal)
+            {
+                [Sources.Inventory.EsqlIndex] = inventory(RunSchedule.Floor(t, TimeSpan.FromDays(1))),
+            };
+            foreach (var (name, table) in history.At(t))
+            {
+                indices[name] = table;
+            }
+            // Kibana filters @timestamp from now-<from> to now, both ends included; dates have millisecond precision.
+            var end = (visible < t ? visible : t) + TimeSpan.FromMilliseconds(1);
+            var result = _engine.Execute(rule.Elastic.Query.Text, indices, t, (t - lookback, end)).Table;
+            var run = new RunResult(rule.Analyzed.Rule.Name, Target.Elastic, t, t, result);
+            if (results is not null)
+            {
+                results(run);
+            }
+            else
+            {
+                runs.Add(run);
+            }
+            alerts.AddRange(Alerts(rule, result, t, maxSignals, suppression, seenDocuments));
         }
         return (runs, alerts);
     }
@@ -223,7 +260,15 @@ public sealed class ElasticRunner
             {
                 var table = runner._engine.Execute(EsqlRenderer.Render(values).Text, whole, DateTime.UnixEpoch).Table;
                 int time = table.IndexOf("@timestamp"), entity = table.IndexOf("keyabuse.entity_key"), key = table.IndexOf("keyabuse.lookup_key");
-                keyed = [.. table.Rows.Select(r => ((DateTime)r[time]!, (string)r[entity]!, (string)r[key]!)).OrderBy(k => k.Item1)];
+                // One string per distinct key, not two a matching event: the history of a month of events is held
+                // for the whole pass.
+                var pool = new Dictionary<string, string>(StringComparer.Ordinal);
+                string Pooled(object? value)
+                {
+                    var text = (string)value!;
+                    return pool.TryGetValue(text, out var kept) ? kept : pool[text] = text;
+                }
+                keyed = [.. table.Rows.Select(r => ((DateTime)r[time]!, Pooled(r[entity]), Pooled(r[key]))).OrderBy(k => k.Item1)];
             }
             var retention = rule.Analyzed.Detection switch
             {

@@ -86,4 +86,26 @@ public class SentinelParityRunsTests
         Assert.Equal(Alerts(sequential.Alerts), Alerts(parallel.Alerts));
         Assert.Equal(Runs(sequential.Runs), Runs(parallel.Runs));
     }
+
+    [Fact]
+    public void Elastic_rules_run_side_by_side_with_the_results_and_alerts_of_one_after_the_other()
+    {
+        using var library = new TestLibrary();
+        library.Rule("network/test-new-country.yaml", NewValueHistoryParityTests.NewCountryRule);
+        library.Rule("network/test-new-country-copy.yaml", NewValueHistoryParityTests.NewCountryRule
+            .Replace("11111111-2222-4333-8444-888888888888", "11111111-2222-4333-8444-999999999999", StringComparison.Ordinal)
+            .Replace("name: test-new-country", "name: test-new-country-copy", StringComparison.Ordinal));
+        var build = library.Build();
+        var folder = Path.Combine(library.TestDataDir, "network", "before-midnight");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "events.jsonl"), NewValueHistoryParityTests.NewCountryBeforeMidnight());
+        var dataset = DatasetLoader.Load(folder);
+
+        var sequential = new ElasticRunner(new RunOptions { Parallelism = 1 }).Run(build.Rules, dataset);
+        var parallel = new ElasticRunner(new RunOptions { Parallelism = 4 }).Run(build.Rules, dataset);
+
+        Assert.Equal(2, sequential.Alerts.Select(a => a.Rule).Distinct().Count());
+        Assert.Equal(Alerts(sequential.Alerts), Alerts(parallel.Alerts));
+        Assert.Equal(Runs(sequential.Runs), Runs(parallel.Runs));
+    }
 }

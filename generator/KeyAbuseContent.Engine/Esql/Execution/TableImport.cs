@@ -65,6 +65,10 @@ internal static class TableImport
         {
             return Block.AllNull(type, rows.Count);
         }
+        if (table.Data is { IsWhole: true } data && Typed(data.Columns[column], type) is { } typed)
+        {
+            return typed is Block<string> { FirstValues: null } strings ? Encode(strings) : typed;
+        }
         var builder = BlockBuilder.Create(type, rows.Count);
         for (var r = 0; r < rows.Count; r++)
         {
@@ -86,6 +90,57 @@ internal static class TableImport
         }
         var block = builder.Build();
         return block is Block<string> { FirstValues: null } keywords ? Encode(keywords) : block;
+    }
+
+    /// <summary>
+    /// A whole typed column as its block without boxing a value: strings, longs and finite doubles share the column's
+    /// arrays (neither side changes them), dates become epoch milliseconds as <see cref="ToStorage"/> makes them. Null
+    /// for any other pairing, which converts value by value (and reports a value that does not convert).
+    /// </summary>
+    private static Block? Typed(TypedColumn column, EsqlType type)
+    {
+        switch (column, type)
+        {
+            case (StringValues s, EsqlType.Keyword or EsqlType.Text):
+                {
+                    var values = s.Values;
+                    bool[]? nulls = null;
+                    for (var i = 0; i < values.Length; i++)
+                    {
+                        if (values[i] is null)
+                        {
+                            (nulls ??= new bool[values.Length])[i] = true;
+                        }
+                    }
+                    return new Block<string>(type, values.Length, values!, nulls);
+                }
+            case (LongValues l, EsqlType.Long):
+                return new Block<long>(type, l.Count, l.Arrays.Values, l.Arrays.Nulls);
+            case (DoubleValues d, EsqlType.Double):
+                {
+                    var (values, nulls) = d.Arrays;
+                    for (var i = 0; i < values.Length; i++)
+                    {
+                        if (!double.IsFinite(values[i]) && !(nulls is not null && nulls[i]))
+                        {
+                            return null;
+                        }
+                    }
+                    return new Block<double>(type, d.Count, values, nulls);
+                }
+            case (DateTimeValues t, EsqlType.Date):
+                {
+                    var (ticks, nulls) = t.Arrays;
+                    var millis = new long[ticks.Length];
+                    for (var i = 0; i < millis.Length; i++)
+                    {
+                        millis[i] = nulls is not null && nulls[i] ? 0 : ValueFormat.ToMillis(new DateTime(ticks[i], DateTimeKind.Utc));
+                    }
+                    return new Block<long>(type, millis.Length, millis, nulls);
+                }
+            default:
+                return null;
+        }
     }
 
     /// <summary>A keyword column with its dictionary of distinct values, for grouping without hashing each row.</summary>
