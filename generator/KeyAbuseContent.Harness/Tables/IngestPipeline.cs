@@ -19,30 +19,43 @@ public interface IEnrichPolicies
     JsonObject? Match(string policy, JsonNode value);
 }
 
+/// <summary>Where a document goes after its pipelines: the index it was sent to, or the one a <c>reroute</c> processor chose.</summary>
+public sealed record IngestOutcome(string? Rerouted);
+
 /// <summary>
 /// An Elasticsearch ingest pipeline run on documents, as Elasticsearch runs it, for the processors the pack
 /// ships: <c>json</c>, <c>date</c>, <c>set</c> (<c>value</c> with Mustache field references, <c>copy_from</c>,
-/// <c>override</c>, <c>ignore_empty_value</c>), <c>rename</c>, <c>gsub</c>, <c>convert</c>, <c>dot_expander</c>,
-/// <c>remove</c> and <c>enrich</c> (one match, over the <see cref="IEnrichPolicies"/> given).
-/// Field names are dotted paths into nested objects. A pipeline with any other processor, or with an
-/// <c>if</c> condition or a script, is refused when it is built, so the harness never runs something other than
-/// what is shipped. A failing processor rejects the document (<see cref="IngestFailureException"/>), as Elasticsearch does
-/// without an <c>on_failure</c> handler.
+/// <c>override</c>, <c>ignore_empty_value</c>), <c>rename</c>, <c>gsub</c>, <c>convert</c>, <c>uppercase</c>,
+/// <c>dot_expander</c>, <c>remove</c>, <c>enrich</c> (one match, over the <see cref="IEnrichPolicies"/> given),
+/// <c>pipeline</c> (another pipeline by its static name, from the resolver given) and <c>reroute</c> (data stream
+/// mode with static names: the rest of this pipeline and of the pipelines calling it is skipped).
+/// Field names are dotted paths into nested objects. An <c>if</c> condition is run only in the null-safe form
+/// <c>ctx.a?.b == 'text'</c> (or <c>!=</c>); a pipeline with any other processor or condition, or a script, is
+/// refused when it is built, so the harness never runs something other than what is shipped. A failing processor
+/// rejects the document (<see cref="IngestFailureException"/>), as Elasticsearch does without an <c>on_failure</c> handler.
 /// </summary>
 public sealed class IngestPipeline
 {
-    private readonly ImmutableArray<Func<JsonObject, bool>> _steps;
+    private readonly ImmutableArray<Func<JsonObject, IngestRun, bool>> _steps;
 
     public string Name { get; }
 
-    public IngestPipeline(string name, JsonObject definition, IEnrichPolicies? policies = null)
+    /// <summary>The state of one document's run through nested pipelines: the data stream it is written to, and whether it was rerouted.</summary>
+    private sealed class IngestRun(string? index)
+    {
+        public string? Index { get; set; } = index;
+
+        public bool Rerouted { get; set; }
+    }
+
+    public IngestPipeline(string name, JsonObject definition, IEnrichPolicies? policies = null, Func<string, IngestPipeline?>? pipelines = null)
     {
         Name = name;
         if (definition["on_failure"] is not null)
         {
             throw new NotSupportedException($"pipeline {name}: on_failure is not emulated");
         }
-        var steps = ImmutableArray.CreateBuilder<Func<JsonObject, bool>>();
+        var steps = ImmutableArray.CreateBuilder<Func<JsonObject, IngestRun, bool>>();
         foreach (var node in definition["processors"]?.AsArray() ?? [])
         {
             var processor = node!.AsObject();
@@ -51,30 +64,167 @@ public sealed class IngestPipeline
                 throw new NotSupportedException($"pipeline {name}: a processor is an object with one key");
             }
             var (type, body) = processor.First();
-            steps.Add(Build(name, type, body!.AsObject(), policies));
+            steps.Add(Build(name, type, body!.AsObject(), policies, pipelines));
         }
         _steps = steps.ToImmutable();
     }
 
-    /// <summary>Runs the pipeline on a document, in place.</summary>
-    public void Run(JsonObject document)
+    /// <summary>
+    /// Runs the pipeline on a document, in place, as it is written to <paramref name="index"/> (a data stream name,
+    /// which a <c>reroute</c> processor needs); returns the data stream a <c>reroute</c> chose, if one ran.
+    /// </summary>
+    public IngestOutcome Run(JsonObject document, string? index = null)
+    {
+        var run = new IngestRun(index);
+        Execute(document, run);
+        return new IngestOutcome(run.Rerouted ? run.Index : null);
+    }
+
+    private void Execute(JsonObject document, IngestRun run)
     {
         foreach (var step in _steps)
         {
-            step(document);
+            step(document, run);
+            if (run.Rerouted)
+            {
+                return;
+            }
         }
     }
 
-    private static Func<JsonObject, bool> Build(string pipeline, string type, JsonObject p, IEnrichPolicies? policies)
+    private static Func<JsonObject, IngestRun, bool> Build(string pipeline, string type, JsonObject p, IEnrichPolicies? policies, Func<string, IngestPipeline?>? pipelines)
     {
         foreach (var (key, _) in p)
         {
-            if (key is "if" or "on_failure" or "script")
+            if (key is "on_failure" or "script")
             {
                 throw new NotSupportedException($"pipeline {pipeline}: {type} uses '{key}', which is not emulated");
             }
         }
+        var condition = p["if"] is { } cond ? Condition(pipeline, type, cond.GetValue<string>()) : null;
         var ignoreFailure = p["ignore_failure"]?.GetValue<bool>() ?? false;
+        Func<JsonObject, IngestRun, bool> step = type switch
+        {
+            "pipeline" => CallPipeline(pipeline, pipelines, Str(p, "name"), p["ignore_missing_pipeline"]?.GetValue<bool>() ?? false),
+            "reroute" => Reroute(pipeline, p),
+            _ => Simple(pipeline, type, p, policies),
+        };
+        return (doc, run) =>
+        {
+            if (condition is not null && !condition(doc))
+            {
+                return false;
+            }
+            try
+            {
+                return step(doc, run);
+            }
+            catch (IngestFailureException) when (ignoreFailure)
+            {
+                return false;
+            }
+        };
+    }
+
+    private static readonly Regex ConditionForm = new(
+        @"^\s*ctx\.([A-Za-z_@][\w@]*(?:\?\.[A-Za-z_@][\w@]*)*)\s*(==|!=)\s*'((?:[^'\\]|\\.)*)'\s*$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// An <c>if</c> condition of the one form emulated, <c>ctx.a?.b == 'text'</c> (or <c>!=</c>): Painless reads
+    /// the nested keys null-safely, and <c>==</c> of a string with anything else is equals (false for a number or a
+    /// missing field).
+    /// </summary>
+    private static Func<JsonObject, bool> Condition(string pipeline, string type, string source)
+    {
+        var m = ConditionForm.Match(source);
+        if (!m.Success)
+        {
+            throw new NotSupportedException($"pipeline {pipeline}: {type} uses the condition '{source}', which is not emulated (only ctx.a?.b == 'text')");
+        }
+        var keys = m.Groups[1].Value.Split("?.");
+        var equal = m.Groups[2].Value == "==";
+        var literal = Regex.Replace(m.Groups[3].Value, @"\\(.)", "$1");
+        return doc =>
+        {
+            JsonNode? node = doc;
+            foreach (var key in keys)
+            {
+                if (node is not JsonObject o || !o.TryGetPropertyValue(key, out node))
+                {
+                    node = null;
+                    break;
+                }
+            }
+            var same = node is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() == literal;
+            return same == equal;
+        };
+    }
+
+    /// <summary>
+    /// pipeline: runs another pipeline on the document; a missing one fails the document unless
+    /// <c>ignore_missing_pipeline</c>. A reroute inside it ends the calling pipeline too.
+    /// </summary>
+    private static Func<JsonObject, IngestRun, bool> CallPipeline(string pipeline, Func<string, IngestPipeline?>? pipelines, string name, bool ignoreMissing)
+    {
+        if (name.Contains("{{", StringComparison.Ordinal))
+        {
+            throw new NotSupportedException($"pipeline {pipeline}: a templated pipeline name is not emulated");
+        }
+        return (doc, run) =>
+        {
+            if (pipelines?.Invoke(name) is not { } called)
+            {
+                return ignoreMissing ? false : throw new IngestFailureException("pipeline", $"Pipeline processor configured for non-existent pipeline [{name}]");
+            }
+            called.Execute(doc, run);
+            return true;
+        };
+    }
+
+    /// <summary>
+    /// reroute, data stream mode with static names: the document goes to <c>type-dataset-namespace</c> of the data
+    /// stream it was written to, dataset and namespace replaced where given; <c>data_stream.*</c> name the new
+    /// stream, <c>event.dataset</c> follows <c>data_stream.dataset</c> when the document has one, and no processor
+    /// runs after it in this pipeline or in the pipelines calling it.
+    /// </summary>
+    private static Func<JsonObject, IngestRun, bool> Reroute(string pipeline, JsonObject p)
+    {
+        if (p["destination"] is not null || p["type"] is not null)
+        {
+            throw new NotSupportedException($"pipeline {pipeline}: reroute with destination or type is not emulated");
+        }
+        var dataset = OptStr(p, "dataset");
+        var ns = OptStr(p, "namespace");
+        foreach (var value in new[] { dataset, ns })
+        {
+            if (value is not null && (value.Contains("{{", StringComparison.Ordinal) || value.Contains('-', StringComparison.Ordinal)))
+            {
+                throw new NotSupportedException($"pipeline {pipeline}: reroute with a field reference or a '-' in '{value}' is not emulated");
+            }
+        }
+        return (doc, run) =>
+        {
+            var parts = run.Index?.Split('-');
+            if (parts is not { Length: 3 })
+            {
+                throw new IngestFailureException("reroute", $"invalid data stream name: [{run.Index}]; must follow naming scheme <type>-<dataset>-<namespace>");
+            }
+            var target = (Type: parts[0], Dataset: dataset ?? parts[1], Namespace: ns ?? parts[2]);
+            Put(doc, "data_stream.type", target.Type);
+            Put(doc, "data_stream.dataset", target.Dataset);
+            Put(doc, "data_stream.namespace", target.Namespace);
+            if (Get(doc, "event.dataset") is not null)
+            {
+                Put(doc, "event.dataset", target.Dataset);
+            }
+            run.Index = $"{target.Type}-{target.Dataset}-{target.Namespace}";
+            run.Rerouted = true;
+            return true;
+        };
+    }
+
+    private static Func<JsonObject, IngestRun, bool> Simple(string pipeline, string type, JsonObject p, IEnrichPolicies? policies)
+    {
         Func<JsonObject, bool> step = type switch
         {
             "json" => Json(Str(p, "field"), OptStr(p, "target_field")),
@@ -86,20 +236,27 @@ public sealed class IngestPipeline
             "dot_expander" => DotExpander(Str(p, "field"), OptStr(p, "path")),
             "enrich" => Enrich(pipeline, policies, Str(p, "policy_name"), Str(p, "field"), Str(p, "target_field"), IgnoreMissing(p), p["override"]?.GetValue<bool>() ?? true, p["max_matches"]?.GetValue<int>() ?? 1),
             "remove" => Remove(p["field"] is JsonArray a ? [.. a.Select(f => f!.GetValue<string>())] : [Str(p, "field")], IgnoreMissing(p)),
+            "uppercase" => Uppercase(Str(p, "field"), OptStr(p, "target_field"), IgnoreMissing(p)),
             _ => throw new NotSupportedException($"pipeline {pipeline}: the {type} processor is not emulated"),
         };
-        return doc =>
-        {
-            try
-            {
-                return step(doc);
-            }
-            catch (IngestFailureException) when (ignoreFailure)
-            {
-                return false;
-            }
-        };
+        return (doc, _) => step(doc);
     }
+
+    /// <summary>uppercase: a string field in upper case (invariant, as Java's Locale.ROOT); a non-string fails.</summary>
+    private static Func<JsonObject, bool> Uppercase(string field, string? target, bool ignoreMissing) => doc =>
+    {
+        var value = Get(doc, field);
+        if (value is null)
+        {
+            return ignoreMissing ? false : throw new IngestFailureException("uppercase", $"field [{field}] not present as part of path [{field}]");
+        }
+        if (value is not JsonValue v || !v.TryGetValue<string>(out var text))
+        {
+            throw new IngestFailureException("uppercase", $"field [{field}] of type [{value.GetValueKind()}] cannot be cast to [java.lang.String]");
+        }
+        Put(doc, target ?? field, text.ToUpperInvariant());
+        return true;
+    };
 
     /// <summary>
     /// enrich: the policy's matching document (its match field and enrich fields) into the target field; nothing when

@@ -9,6 +9,16 @@ using KeyAbuseContent.Targets.Elastic;
 
 namespace KeyAbuseContent.Harness.Tables;
 
+/// <summary>How vendor records reach Elastic in the harness.</summary>
+public enum ElasticIngestPath
+{
+    /// <summary>Through Elastic's own integration where one collects the source, then the pack's @custom pipeline.</summary>
+    Integration,
+
+    /// <summary>As JSON lines through the pack's raw-line pipelines, for customers without the integration.</summary>
+    RawLine,
+}
+
 /// <summary>A raw record Elasticsearch would reject: its pipeline failed on it.</summary>
 public sealed record IngestProblem(string File, int Line, string Pipeline, string Message)
 {
@@ -90,23 +100,39 @@ public static class RawTables
     /// <summary>
     /// The Elastic data streams of every raw source after its ingest pipeline, and the records it rejected. A joined
     /// source's tables go through their pipelines to staging streams, then through the shipped pivot transform and its
-    /// destination pipeline into the index the source's data stream name is an alias of.
+    /// destination pipeline into the index the source's data stream name is an alias of. With
+    /// <see cref="ElasticIngestPath.Integration"/> (the default), a source that one of Elastic's own integrations
+    /// collects arrives as that integration's document (<see cref="IntegrationDocuments"/>) in the integration's data
+    /// stream and goes through the pack's shipped <c>@custom</c> pipeline, as it does for a customer running the
+    /// integration; with <see cref="ElasticIngestPath.RawLine"/> every source goes through the pack's raw-line pipeline.
     /// </summary>
-    public static (Dictionary<string, DataTable> Indices, ImmutableArray<IngestProblem> Problems) Elastic(Dataset dataset)
+    public static (Dictionary<string, DataTable> Indices, ImmutableArray<IngestProblem> Problems) Elastic(Dataset dataset, ElasticIngestPath path = ElasticIngestPath.Integration)
     {
         var problems = ImmutableArray.CreateBuilder<IngestProblem>();
         var geo = new GeoEnrichment(dataset.Geo);
         var staged = new Dictionary<RawSource, List<JsonObject>>();
+        var streams = new Dictionary<RawSource, string>();
+        var integrationPipelines = IntegrationPipelines(geo);
         foreach (var source in RawSources.Tables)
         {
-            var pipeline = new IngestPipeline(source.ElasticPipeline, ElasticIngestPipelines.Pipeline(source), geo);
+            var integration = path == ElasticIngestPath.Integration ? ElasticIntegrations.For(source) : null;
+            var pipeline = integration is null
+                ? new IngestPipeline(source.ElasticPipeline, ElasticIngestPipelines.Pipeline(source), geo)
+                : integrationPipelines[integration.CustomPipeline];
             var docs = staged[source] = [];
+            streams[source] = ElasticStream(source, path);
+            var sentTo = integration is null ? source.ElasticDataStream : IntegrationDocuments.DataStream(integration);
             foreach (var record in dataset.Raw.Where(r => r.Source == source))
             {
-                var doc = new JsonObject { ["message"] = record.Text };
+                var doc = integration is null ? new JsonObject { ["message"] = record.Text } : IntegrationDocuments.For(record)!;
                 try
                 {
-                    pipeline.Run(doc);
+                    var landed = pipeline.Run(doc, sentTo).Rerouted ?? sentTo;
+                    if (landed != streams[source])
+                    {
+                        problems.Add(new IngestProblem(record.File, record.Line, pipeline.Name, $"the document landed in {landed}, not in {streams[source]}, which the rules read for {source.Name}"));
+                        continue;
+                    }
                 }
                 catch (IngestFailureException e)
                 {
@@ -122,9 +148,26 @@ public static class RawTables
             var docs = source.Join is { } join ? Joined(source, staged[source].Concat(staged[join.Table]), geo, problems) : staged[source];
             var mapping = ElasticIngestPipelines.Mapping(source);
             var rows = docs.Select(doc => (object?[])[.. mapping.Select(m => EsValue(IngestPipeline.Get(doc, m.Field), m.Type))]).ToList();
-            indices[source.ElasticDataStream] = new DataTable(source.ElasticDataStream, [.. mapping.Select(m => new ColumnSchema(m.Field, m.Type))], rows);
+            var name = streams[source];
+            indices.Add(name, new DataTable(name, [.. mapping.Select(m => new ColumnSchema(m.Field, m.Type))], rows));
         }
         return (indices, problems.ToImmutable());
+    }
+
+    /// <summary>The data stream a source's documents land in on a path (an integration's, or where its @custom pipeline reroutes them).</summary>
+    public static string ElasticStream(RawSource source, ElasticIngestPath path = ElasticIngestPath.Integration) =>
+        path == ElasticIngestPath.Integration && ElasticIntegrations.For(source) is { } i
+            ? i.RerouteDataset is { } d ? $"logs-{d}-{IntegrationDocuments.Namespace}" : IntegrationDocuments.DataStream(i)
+            : source.ElasticDataStream;
+
+    /// <summary>The shipped @custom pipelines by name, each resolving the mapping pipelines it calls.</summary>
+    public static Dictionary<string, IngestPipeline> IntegrationPipelines(IEnrichPolicies geo)
+    {
+        var mapping = ElasticIntegrations.All.ToDictionary(i => i.MappingPipeline, i => new IngestPipeline(i.MappingPipeline, ElasticIntegrations.MappingPipeline(i), geo), StringComparer.Ordinal);
+        return ElasticIntegrations.All.Select(i => i.CustomPipeline).Distinct().ToDictionary(
+            name => name,
+            name => new IngestPipeline(name, ElasticIntegrations.CustomPipeline(name[("logs-".Length)..^"@custom".Length]), geo, n => mapping.GetValueOrDefault(n)),
+            StringComparer.Ordinal);
     }
 
     /// <summary>A joined source's staging documents through its transform and the transform's destination pipeline.</summary>

@@ -12,7 +12,7 @@ public static partial class RawSources
     public const string AzureOpenAiFile = "azure_openai";
 
     /// <summary>Azure OpenAI REST operations (diagnostic OperationName, API Management OperationId) and the normalized operation.</summary>
-    private static readonly ImmutableArray<(string From, string To)> AzureOpenAiOperations =
+    internal static readonly ImmutableArray<(string From, string To)> AzureOpenAiOperations =
     [
         ("ChatCompletions_Create", "chat"), ("Completions_Create", "completion"),
         ("embeddings_create", "embeddings"), ("Embeddings_Create", "embeddings"),
@@ -30,7 +30,7 @@ public static partial class RawSources
         "Azure OpenAI RequestResponse diagnostic rows (AzureDiagnostics, Category RequestResponse)",
         "AzureDiagnostics",
         "KeyAbuseActivityAzureOpenAI",
-        "logs-keyabuse.activity-azure_openai",
+        "logs-azure_openai.logs-default",
         "azure_openai.logs",
         "TimeGenerated",
         RawTimeFormat.Iso8601,

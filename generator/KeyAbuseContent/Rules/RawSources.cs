@@ -195,7 +195,7 @@ public static partial class RawSources
     ];
 
     /// <summary>Bedrock runtime operations and the normalized operation they perform.</summary>
-    private static readonly ImmutableArray<(string From, string To)> BedrockOperations =
+    internal static readonly ImmutableArray<(string From, string To)> BedrockOperations =
     [
         ("InvokeModel", "chat"),
         ("InvokeModelWithResponseStream", "chat"),
@@ -273,7 +273,7 @@ public static partial class RawSources
         "Amazon Bedrock model invocation log records (schemaType ModelInvocationLog), one record a line",
         "AWSBedrockInvocation_CL",
         "KeyAbuseActivityBedrock",
-        "logs-keyabuse.activity-aws_bedrock",
+        "logs-aws_bedrock.invocation-default",
         "aws_bedrock.invocation",
         "timestamp",
         RawTimeFormat.Iso8601,

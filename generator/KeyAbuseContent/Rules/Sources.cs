@@ -36,12 +36,16 @@ public sealed record SourceSchema(RuleSource Source, string Description, string 
 /// <summary>The sources the rule language knows, with their field mappings to Sentinel and Elastic.</summary>
 public static class Sources
 {
-    /// <summary>The normalized LLM request events (DESIGN.md's event table).</summary>
+    /// <summary>
+    /// The normalized LLM request events (DESIGN.md's event table). On Elastic: the pack's own activity streams and
+    /// the data streams of Elastic's Amazon Bedrock and Azure OpenAI integrations, whose documents the pack's
+    /// <c>@custom</c> pipelines give the same normalized fields (<c>Targets.Elastic.ElasticIntegrations</c>).
+    /// </summary>
     public static readonly SourceSchema Activity = new(
         RuleSource.Activity,
         "activity event",
         "KeyAbuseActivity",
-        "logs-keyabuse.activity-*",
+        "logs-keyabuse.activity-*,logs-aws_bedrock.invocation-*,logs-azure_openai.logs-*",
         [
             new("time", ExprType.DateTime, "TimeGenerated", "@timestamp", "when the API received the request"),
             new("key_id", ExprType.String, "KeyId", "keyabuse.key.id", "key id or fingerprint, never the secret"),

@@ -61,7 +61,7 @@ public class ParserGoldenTests
         var (indices, problems) = RawTables.Elastic(dataset);
         Assert.Empty(problems);
         var fields = source.Target.Fields.Where(f => f.Name != "tokens").Select(f => f.Esql);
-        var query = $"FROM {source.ElasticDataStream} | SORT @timestamp ASC | KEEP {string.Join(", ", fields)}";
+        var query = $"FROM {RawTables.ElasticStream(source)} | SORT @timestamp ASC | KEEP {string.Join(", ", fields)}";
         return new EsqlEngine().Execute(query, indices, dataset.Span!.Value.Last).Table;
     }
 

@@ -151,4 +151,114 @@ public class IngestPipelineTests
         }
         Assert.Equal(["200", "429", "403", "500"], [Status(null), Status("ThrottlingException"), Status("AccessDeniedException"), Status("SomethingNewException")]);
     }
+
+    [Fact]
+    public void AConditionOnAFieldRunsTheProcessorWhenItHoldsTheText()
+    {
+        var doc = Run("""[{"set":{"field":"x","value":"y","if":"ctx.a?.b == 'Audit'"}}]""", Doc("""{"a":{"b":"Audit"}}"""));
+        Assert.Equal("y", IngestPipeline.Get(doc, "x")!.GetValue<string>());
+    }
+
+    [Fact]
+    public void AConditionOnAMissingParentIsFalseNotAFailure()
+    {
+        var doc = Run("""[{"set":{"field":"x","value":"y","if":"ctx.a?.b == 'Audit'"}}]""", Doc("""{"c":1}"""));
+        Assert.Null(IngestPipeline.Get(doc, "x"));
+    }
+
+    [Fact]
+    public void ANotEqualConditionIsTrueForAMissingField()
+    {
+        var doc = Run("""[{"set":{"field":"x","value":"y","if":"ctx.a?.b != 'Audit'"}}]""", Doc("""{}"""));
+        Assert.Equal("y", IngestPipeline.Get(doc, "x")!.GetValue<string>());
+    }
+
+    [Fact]
+    public void AConditionComparesANumberWithTextAsUnequal()
+    {
+        var doc = Run("""[{"set":{"field":"x","value":"y","if":"ctx.a == '200'"}}]""", Doc("""{"a":200}"""));
+        Assert.Null(IngestPipeline.Get(doc, "x"));
+    }
+
+    [Fact]
+    public void AConditionWithoutNullSafeAccessIsRefused() =>
+        Assert.Throws<NotSupportedException>(() => new IngestPipeline("p", Doc("""{"processors":[{"set":{"field":"x","value":"1","if":"ctx.a.b == 'c'"}}]}""")));
+
+    [Fact]
+    public void UppercaseWritesTheFieldInUpperCase()
+    {
+        var doc = Run("""[{"uppercase":{"field":"a"}}]""", Doc("""{"a":"obs-openai-01"}"""));
+        Assert.Equal("OBS-OPENAI-01", IngestPipeline.Get(doc, "a")!.GetValue<string>());
+    }
+
+    private static IngestPipeline Calling(string inner, bool ignoreMissing = false)
+    {
+        var called = new IngestPipeline("inner", Doc($$"""{"processors":{{inner}}}"""));
+        var flag = ignoreMissing ? "true" : "false";
+        return new IngestPipeline("outer", Doc($$$"""{"processors":[{"pipeline":{"name":"inner","ignore_missing_pipeline":{{{flag}}}}},{"set":{"field":"after","value":"1"}}]}"""),
+            pipelines: n => n == "inner" ? called : null);
+    }
+
+    [Fact]
+    public void APipelineProcessorRunsTheNamedPipeline()
+    {
+        var doc = Doc("{}");
+        Calling("""[{"set":{"field":"x","value":"1"}}]""").Run(doc);
+        Assert.NotNull(IngestPipeline.Get(doc, "x"));
+    }
+
+    [Fact]
+    public void APipelineProcessorFailsOnAMissingPipeline() =>
+        Assert.Throws<IngestFailureException>(() => new IngestPipeline("outer", Doc("""{"processors":[{"pipeline":{"name":"nowhere"}}]}"""), pipelines: _ => null).Run(Doc("{}")));
+
+    [Fact]
+    public void APipelineProcessorIgnoresAMissingPipelineWhenAsked()
+    {
+        var doc = Doc("{}");
+        new IngestPipeline("outer", Doc("""{"processors":[{"pipeline":{"name":"nowhere","ignore_missing_pipeline":true}},{"set":{"field":"x","value":"1"}}]}"""), pipelines: _ => null).Run(doc);
+        Assert.NotNull(IngestPipeline.Get(doc, "x"));
+    }
+
+    [Fact]
+    public void RerouteNamesTheNewDataStreamKeepingTheNamespace()
+    {
+        var doc = Doc("""{"event":{"dataset":"azure_openai.logs"}}""");
+        var outcome = new IngestPipeline("p", Doc("""{"processors":[{"reroute":{"dataset":"keyabuse.audit"}}]}""")).Run(doc, "logs-azure_openai.logs-prod");
+        Assert.Equal("logs-keyabuse.audit-prod", outcome.Rerouted);
+    }
+
+    [Fact]
+    public void RerouteUpdatesDataStreamFieldsAndEventDataset()
+    {
+        var doc = Doc("""{"event":{"dataset":"azure_openai.logs"}}""");
+        new IngestPipeline("p", Doc("""{"processors":[{"reroute":{"dataset":"keyabuse.audit"}}]}""")).Run(doc, "logs-azure_openai.logs-prod");
+        Assert.Equal(["keyabuse.audit", "keyabuse.audit", "prod"], [
+            IngestPipeline.Get(doc, "data_stream.dataset")!.GetValue<string>(),
+            IngestPipeline.Get(doc, "event.dataset")!.GetValue<string>(),
+            IngestPipeline.Get(doc, "data_stream.namespace")!.GetValue<string>()]);
+    }
+
+    [Fact]
+    public void RerouteInACalledPipelineSkipsTheRestOfTheCaller()
+    {
+        var doc = Doc("{}");
+        var outcome = Calling("""[{"reroute":{"dataset":"other"}},{"set":{"field":"x","value":"1"}}]""").Run(doc, "logs-a-default");
+        Assert.Equal("logs-other-default", outcome.Rerouted);
+        Assert.Null(IngestPipeline.Get(doc, "x"));
+        Assert.Null(IngestPipeline.Get(doc, "after"));
+    }
+
+    [Fact]
+    public void RerouteFromANameOutsideTheNamingSchemeFails() =>
+        Assert.Throws<IngestFailureException>(() => new IngestPipeline("p", Doc("""{"processors":[{"reroute":{"dataset":"x"}}]}""")).Run(Doc("{}"), "my-index"));
+
+    [Fact]
+    public void EveryShippedIntegrationPipelineIsOneTheEmulatorRuns()
+    {
+        foreach (var integration in ElasticIntegrations.All)
+        {
+            _ = new IngestPipeline(integration.MappingPipeline, ElasticIntegrations.MappingPipeline(integration), new GeoEnrichment([]));
+            _ = new IngestPipeline(integration.CustomPipeline, ElasticIntegrations.CustomPipeline(integration.Dataset), new GeoEnrichment([]), _ => null);
+        }
+    }
 }

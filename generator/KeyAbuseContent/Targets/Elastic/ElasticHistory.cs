@@ -69,6 +69,10 @@ public static class ElasticHistory
         {
             yield return pipeline;
         }
+        foreach (var hook in ElasticIntegrations.Requests())
+        {
+            yield return hook;
+        }
     }
 
     /// <summary>The calls a rule's history needs; none for rules without history.</summary>

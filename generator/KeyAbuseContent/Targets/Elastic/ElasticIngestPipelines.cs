@@ -104,7 +104,10 @@ public static class ElasticIngestPipelines
     public static JsonObject Processor(string type, JsonObject body) => new() { [type] = body };
 
     /// <summary>A raw path as an ingest field path, once its dotted keys are expanded.</summary>
-    private static string Field(string path) => RawField + "." + string.Join('.', RawPaths.Segments(path));
+    private static string Field(string path) => Field(RawField, path);
+
+    /// <summary>A path under a root (empty: the document's own fields, as an integration's pipeline leaves them) as an ingest field path.</summary>
+    private static string Field(string root, string path) => (root.Length == 0 ? "" : root + ".") + string.Join('.', RawPaths.Segments(path));
 
     /// <summary>The raw paths a mapped value reads.</summary>
     public static IEnumerable<string> Paths(RawValue value) => value switch
@@ -112,6 +115,8 @@ public static class ElasticIngestPipelines
         RawPath p => [p.Path],
         RawLookup l => [l.Path],
         RawMaskedAddress m => [m.Path],
+        RawUpper u => [u.Path],
+        RawNanosAsMillis n => [n.Path],
         RawFirst f => f.Values.SelectMany(Paths),
         _ => [],
     };
@@ -135,9 +140,15 @@ public static class ElasticIngestPipelines
     }
 
     /// <summary>The processors that write a field from a mapped value, converted to the field's type.</summary>
-    public static IEnumerable<JsonObject> FieldProcessors(SourceField field, RawValue value)
+    public static IEnumerable<JsonObject> FieldProcessors(SourceField field, RawValue value) => FieldProcessors(field, value, RawField);
+
+    /// <summary>
+    /// The processors that write a field from a value whose paths are under <paramref name="root"/> (the parsed raw
+    /// record, or the document itself when it is empty), converted to the field's type.
+    /// </summary>
+    public static IEnumerable<JsonObject> FieldProcessors(SourceField field, RawValue value, string root)
     {
-        foreach (var p in ValueProcessors(field.Esql, value))
+        foreach (var p in ValueProcessors(field.Esql, value, root))
         {
             yield return p;
         }
@@ -155,7 +166,7 @@ public static class ElasticIngestPipelines
         }
     }
 
-    private static IEnumerable<JsonObject> ValueProcessors(string target, RawValue value)
+    private static IEnumerable<JsonObject> ValueProcessors(string target, RawValue value, string root)
     {
         switch (value)
         {
@@ -163,14 +174,14 @@ public static class ElasticIngestPipelines
                 yield return Processor("set", new JsonObject { ["field"] = target, ["value"] = c.Value });
                 break;
             case RawPath p:
-                yield return Copy(target, p.Path);
+                yield return Copy(target, p.Path, root);
                 if (p.Default is { } d)
                 {
                     yield return Processor("set", new JsonObject { ["field"] = target, ["value"] = d, ["override"] = false });
                 }
                 break;
             case RawLookup l:
-                yield return Copy(target, l.Path);
+                yield return Copy(target, l.Path, root);
                 // gsub reads strings only; a number or boolean is compared by its text, as the KQL parser does.
                 yield return Processor("convert", new JsonObject { ["field"] = target, ["type"] = "string", ["ignore_missing"] = true });
                 foreach (var (from, to) in l.Table)
@@ -190,27 +201,39 @@ public static class ElasticIngestPipelines
                 }
                 break;
             case RawMaskedAddress masked:
-                yield return Copy(target, masked.Path);
+                yield return Copy(target, masked.Path, root);
                 yield return Processor("gsub", new JsonObject { ["field"] = target, ["pattern"] = @"\." + Literal(RawMaskedAddress.Mask) + "$", ["replacement"] = ".0", ["ignore_missing"] = true });
                 break;
             case RawFirst f:
                 // The last value first, then each earlier path over it when it is present: the first present one wins.
-                foreach (var p in ValueProcessors(target, f.Values[^1]))
+                foreach (var p in ValueProcessors(target, f.Values[^1], root))
                 {
                     yield return p;
                 }
                 foreach (var earlier in f.Values[..^1].Reverse())
                 {
-                    yield return Copy(target, ((RawPath)earlier).Path);
+                    yield return Copy(target, ((RawPath)earlier).Path, root);
                 }
+                break;
+            case RawUpper upper:
+                yield return Copy(target, upper.Path, root);
+                yield return Processor("uppercase", new JsonObject { ["field"] = target, ["ignore_missing"] = true });
+                break;
+            case RawNanosAsMillis nanos:
+                // Whole milliseconds of a duration in nanoseconds: its text without the last six digits (no script).
+                yield return Copy(target, nanos.Path, root);
+                yield return Processor("convert", new JsonObject { ["field"] = target, ["type"] = "string", ["ignore_missing"] = true });
+                yield return Processor("gsub", new JsonObject { ["field"] = target, ["pattern"] = @"^(\d+)\d{6}$", ["replacement"] = "$1", ["ignore_missing"] = true });
                 break;
             default:
                 throw new InvalidOperationException("unknown raw value " + value.GetType().Name);
         }
     }
 
-    private static JsonObject Copy(string target, string path) =>
-        Processor("set", new JsonObject { ["field"] = target, ["copy_from"] = Field(path), ["ignore_empty_value"] = true });
+    private static JsonObject Copy(string target, string path) => Copy(target, path, RawField);
+
+    private static JsonObject Copy(string target, string path, string root) =>
+        Processor("set", new JsonObject { ["field"] = target, ["copy_from"] = Field(root, path), ["ignore_empty_value"] = true });
 
     /// <summary>A literal as a regular expression: metacharacters escaped (read alike by Java and .NET).</summary>
     public static string Literal(string text)
