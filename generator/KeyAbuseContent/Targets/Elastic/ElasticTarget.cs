@@ -293,10 +293,10 @@ public static class ElasticTarget
         var data = analyzed.Rule.Source switch
         {
             RuleSource.ControlPlane => "Events come from Elastic's AWS CloudTrail and Azure activity log integrations (`logs-aws.cloudtrail-*`, `logs-azure.activitylogs-*`); model calls need `gen_ai.request.model` set from the request's model id by an ingest pipeline.",
-            RuleSource.Audit => "Events come from the KeyAbuseContent provider audit data stream (`logs-keyabuse.audit-*`).",
+            RuleSource.Audit => "Events come from the KeyAbuseContent provider audit data stream (`logs-keyabuse.audit-*`): the pack's raw-line pipelines write it, and the `logs-azure_openai.logs@custom` pipeline the setup installs reroutes there the Audit rows of Elastic's Azure OpenAI integration, normalized.",
             RuleSource.Logs => "Log lines come from the KeyAbuseContent logs data stream (`logs-keyabuse.logs-*`): application and CI logs shipped with their host, file or job, and pipeline.",
             RuleSource.Inventory => "The key inventory is the lookup index `keyabuse-inventory`, one document a key, rewritten by the inventory sync.",
-            _ => "Events come from the KeyAbuseContent activity data stream (`logs-keyabuse.activity-*`), normalized to ECS and OpenTelemetry GenAI fields by the pack's ingest pipelines.",
+            _ => "Events come from the KeyAbuseContent activity data streams (`logs-keyabuse.activity-*`) and from the data streams of Elastic's Amazon Bedrock and Azure OpenAI integrations (`logs-aws_bedrock.invocation-*`, `logs-azure_openai.logs-*`), all normalized to ECS and OpenTelemetry GenAI fields: the pack's raw-line ingest pipelines write them, and for a cluster running those integrations the setup installs `logs-aws_bedrock.invocation@custom` and `logs-azure_openai.logs@custom`, which the integrations' default pipelines call at their end, with the normalized fields' mappings in the component templates of the same names (roll the data streams over once after setup).",
         };
         var lines = new List<string>
         {
