@@ -356,13 +356,13 @@ public sealed class Binder
             case "cidr_match":
                 if (args.Length < 2 || args[0].Type != ExprType.Ip)
                 {
-                    return Fail(c.Span, "cidr_match(address, \"10.0.0.0/8\", ...) takes an address field and one or more IPv4 ranges");
+                    return Fail(c.Span, "cidr_match(address, \"10.0.0.0/8\", ...) takes an address field and one or more IPv4 or IPv6 ranges");
                 }
                 foreach (var range in args.Skip(1))
                 {
-                    if (range is not BoundLiteral { Value: string cidr } || !IsIpv4Cidr(cidr))
+                    if (range is not BoundLiteral { Value: string cidr } || !IsCidr(cidr))
                     {
-                        Fail(range.Span, "a range of cidr_match is a quoted IPv4 CIDR such as \"10.0.0.0/8\" (KQL's ipv4_is_in_any_range takes IPv4 only)");
+                        Fail(range.Span, "a range of cidr_match is a quoted IPv4 or IPv6 CIDR such as \"10.0.0.0/8\" or \"2001:db8::/32\"");
                     }
                 }
                 return new BoundCall("cidr_match", args, ExprType.Bool, c.Span);
@@ -391,15 +391,22 @@ public sealed class Binder
         }
     }
 
-    private static bool IsIpv4Cidr(string text)
+    /// <summary>An IPv4 CIDR written out in full (four octets, prefix 0-32) or an IPv6 CIDR (prefix 0-128, no zone).</summary>
+    private static bool IsCidr(string text)
     {
         var slash = text.IndexOf('/', StringComparison.Ordinal);
-        return slash > 0
-            && IPAddress.TryParse(text[..slash], out var address) && address.AddressFamily == AddressFamily.InterNetwork
-            && int.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bits)
-            && bits is >= 0 and <= 32
-            && text[..slash].Count(ch => ch == '.') == 3;
+        if (slash <= 0 || !IPAddress.TryParse(text[..slash], out var address)
+            || !int.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bits))
+        {
+            return false;
+        }
+        return address.AddressFamily == AddressFamily.InterNetwork
+            ? bits <= 32 && text[..slash].Count(ch => ch == '.') == 3
+            : address.AddressFamily == AddressFamily.InterNetworkV6 && bits <= 128 && !text.Contains('%', StringComparison.Ordinal);
     }
+
+    /// <summary>Whether a range literal of cidr_match is an IPv6 CIDR (the targets then need their IPv6-aware forms).</summary>
+    public static bool IsIpv6Cidr(string text) => text.Contains(':', StringComparison.Ordinal);
 
     private Bound BindAggregate(CallExpr c, AggregateFn fn)
     {

@@ -29,8 +29,24 @@ public class BinderTests
         Assert.Contains("is not an IP address", ExpressionTestKit.BindError("client_ip == \"10.0.0\""), StringComparison.Ordinal);
 
     [Fact]
-    public void CidrMatchTakesIpv4RangesOnly() =>
-        Assert.Contains("IPv4 CIDR", ExpressionTestKit.BindError("cidr_match(client_ip, \"2001:db8::/32\")"), StringComparison.Ordinal);
+    public void CidrMatchTakesAnIpv6Range() =>
+        Assert.IsType<BoundCall>(ExpressionTestKit.Bind("cidr_match(client_ip, \"2001:db8::/32\")"));
+
+    [Fact]
+    public void CidrMatchTakesIpv4AndIpv6RangesTogether() =>
+        Assert.IsType<BoundCall>(ExpressionTestKit.Bind("cidr_match(client_ip, \"10.0.0.0/8\", \"2001:db8::/32\")"));
+
+    [Fact]
+    public void CidrMatchRefusesAnIpv6PrefixOver128() =>
+        Assert.Contains("IPv4 or IPv6 CIDR", ExpressionTestKit.BindError("cidr_match(client_ip, \"2001:db8::/129\")"), StringComparison.Ordinal);
+
+    [Fact]
+    public void CidrMatchRefusesAnIpv4PrefixOver32() =>
+        Assert.Contains("IPv4 or IPv6 CIDR", ExpressionTestKit.BindError("cidr_match(client_ip, \"10.0.0.0/33\")"), StringComparison.Ordinal);
+
+    [Fact]
+    public void CidrMatchRefusesARangeWithoutAPrefix() =>
+        Assert.Contains("IPv4 or IPv6 CIDR", ExpressionTestKit.BindError("cidr_match(client_ip, \"2001:db8::1\")"), StringComparison.Ordinal);
 
     [Fact]
     public void AggregatesOutsideAnAggregateBlockAreRefused() =>

@@ -3,7 +3,8 @@ using KeyAbuseContent.Engine.Kql.Storage;
 
 namespace KeyAbuseContent.Engine.Kql.Functions;
 
-// IPv4 functions. An address may carry a prefix length (10.1.0.0/16); text that is not an address gives null.
+// IPv4 and IPv6 functions. An address may carry a prefix length (10.1.0.0/16); text that is not an address gives null.
+// The ipv6 functions read an IPv4 address as its IPv4-mapped IPv6 address (Ipv6.TryParse), so they take both families.
 internal static partial class ScalarFunctions
 {
     private static readonly (uint Network, int Prefix)[] PrivateRanges =
@@ -41,6 +42,30 @@ internal static partial class ScalarFunctions
         }));
         yield return F("ipv4_is_match", 2, 3, ResultNaming.None, c => c.Row(KqlType.Bool, a => Ipv4.Compare(a) is { } cmp ? cmp == 0 : null));
         yield return F("ipv4_compare", 2, 3, ResultNaming.None, c => c.Row(KqlType.Long, a => Ipv4.Compare(a) is { } cmp ? (long)cmp : null));
+        yield return F("ipv6_is_in_range", 2, 2, ResultNaming.None, c => c.Row(KqlType.Bool, a =>
+            Ipv6.TryParse(Scalars.ToKqlString(a[0])) is { } ip && Ipv6.TryParse(Scalars.ToKqlString(a[1])) is { } range
+                ? Ipv6.InRange(ip.Address, range.Address, range.Prefix)
+                : null));
+        yield return F("ipv6_is_in_any_range", 2, 64, ResultNaming.None, c => c.Row(KqlType.Bool, a =>
+        {
+            if (Ipv6.TryParse(Scalars.ToKqlString(a[0])) is not { } ip)
+            {
+                return null;
+            }
+            var ranges = a.Skip(1).SelectMany(v => v is JsonArray array ? array.Select(e => Scalars.ToKqlString(e)) : [Scalars.ToKqlString(v)]);
+            var any = false;
+            foreach (var text in ranges)
+            {
+                if (Ipv6.TryParse(text) is not { } range)
+                {
+                    return null;
+                }
+                any |= Ipv6.InRange(ip.Address, range.Address, range.Prefix);
+            }
+            return any;
+        }));
+        yield return F("ipv6_is_match", 2, 3, ResultNaming.None, c => c.Row(KqlType.Bool, a => Ipv6.Compare(a) is { } cmp ? cmp == 0 : null));
+        yield return F("ipv6_compare", 2, 3, ResultNaming.None, c => c.Row(KqlType.Long, a => Ipv6.Compare(a) is { } cmp ? (long)cmp : null));
         yield return F("parse_ipv4", 1, 1, ResultNaming.None, c => c.Row(KqlType.Long, a =>
             Ipv4.TryParse(Scalars.ToKqlString(a[0])) is { } ip ? (long)(ip.Address & Ipv4.Mask(ip.Prefix)) : null));
     }

@@ -52,4 +52,27 @@ internal static class Ipv6
         }
         return (value, prefix ?? 128);
     }
+
+    /// <summary>
+    /// ipv6_compare(a, b[, prefix]): the order of the two addresses under the shortest prefix given (a prefix argument
+    /// counts IPv6 bits, 0 to 128); null when either is not an address or the prefix is out of range.
+    /// </summary>
+    public static int? Compare(object?[] a)
+    {
+        if (TryParse(Storage.Scalars.ToKqlString(a[0])) is not { } x || TryParse(Storage.Scalars.ToKqlString(a[1])) is not { } y)
+        {
+            return null;
+        }
+        var prefix = Math.Min(x.Prefix, y.Prefix);
+        if (a.Length > 2)
+        {
+            if (Storage.Scalars.ToLong(a[2]) is not { } p || p < 0 || p > 128)
+            {
+                return null;
+            }
+            prefix = Math.Min(prefix, (int)p);
+        }
+        var mask = Mask(prefix);
+        return (x.Address & mask).CompareTo(y.Address & mask);
+    }
 }

@@ -109,7 +109,9 @@ public static class KqlExpressionEmitter
             case "lower":
                 return KqlNodes.Call("tolower", args[0]);
             case "cidr_match":
-                return KqlNodes.Call("ipv4_is_in_any_range", args);
+                // ipv4_is_in_any_range gives null for an IPv6 address or range; ipv6_is_in_any_range reads both families
+                // (an IPv4 address or range as IPv4-mapped), so it is used once a range is IPv6.
+                return KqlNodes.Call(c.Args.Skip(1).Any(a => a is BoundLiteral { Value: string r } && Binder.IsIpv6Cidr(r)) ? "ipv6_is_in_any_range" : "ipv4_is_in_any_range", args);
             case "days_since":
                 // Whole days elapsed, truncated as ES|QL's DATE_DIFF counts them (datetime_diff counts calendar boundaries).
                 return KqlNodes.Call("tolong", KqlNodes.Op("/", KqlNodes.Op("-", args[1], args[0]), KqlLiteral.Span(TimeSpan.FromDays(1))));

@@ -442,7 +442,9 @@ public static class KqlRuleCompiler
             new KqlWhere(KqlNodes.Op(">", KqlNodes.Call("array_length", KqlNodes.Col(declared.Kql)), KqlLiteral.Long(0))),
             new KqlProject([KqlNodes.Bare(KqlNodes.Col("KeyId")), KqlNodes.As("Allowed", KqlNodes.Col(declared.Kql))]));
         KqlExpr outsideDeclared = KqlNodes.Op("and", KqlNodes.Call("isnotnull", KqlNodes.Col("Allowed")), declared.Name == "cidrs"
-            ? KqlNodes.Call("not", KqlNodes.Call("ipv4_is_in_any_range", field, KqlNodes.Col("Allowed")))
+            // The inventory may declare IPv6 ranges and a request may come from an IPv6 address: ipv6_is_in_any_range
+            // reads both families (IPv4 as IPv4-mapped), where ipv4_is_in_any_range gives null and flags nothing.
+            ? KqlNodes.Call("not", KqlNodes.Call("ipv6_is_in_any_range", field, KqlNodes.Col("Allowed")))
             : KqlNodes.Call("not", KqlNodes.Call("set_has_element", KqlNodes.Col("Allowed"), field)));
         var aggregates = new List<KqlAssign> { KqlNodes.As("Requests", KqlNodes.Call("count")) };
         aggregates.AddRange(p.Aggregates.Where(a => a.Column.Name != "requests").Select(Aggregate));

@@ -20,7 +20,7 @@ public sealed class FunctionAgreementTests
         "exp10(r)", "exp2(r)", "extract('x(.)', 1, a)", "extract('x(.)', 1, a, typeof(long))", "extract_all('x', a)", "floor(b, 2)",
         "format_datetime(t, 'yyyy')", "format_timespan(s, 'hh')", "getmonth(t)", "getyear(t)", "hourofday(t)", "iff(bo, b, r)", "iif(bo, a, a)",
         "indexof(a, 'x')", "ipv4_compare(a, a)", "ipv4_is_in_any_range(a, 'x')", "ipv4_is_in_range(a, a)", "ipv4_is_match(a, a)",
-        "ipv4_is_private(a)", "isascii(a)", "isempty(a)", "isfinite(r)", "isinf(r)", "isnan(r)", "isnotempty(a)", "isnotnull(b)", "isnull(b)",
+        "ipv4_is_private(a)", "ipv6_compare(a, a)", "ipv6_is_in_any_range(a, 'x')", "ipv6_is_in_range(a, a)", "ipv6_is_match(a, a)", "isascii(a)", "isempty(a)", "isfinite(r)", "isinf(r)", "isnan(r)", "isnotempty(a)", "isnotnull(b)", "isnull(b)",
         "log(r)", "log10(r)", "log2(r)", "make_datetime(2026, 1, 2)", "max_of(b, i)", "min_of(i, i)", "monthofyear(t)", "not(bo)", "now()",
         "pack('k', b)", "pack_array(a, b)", "parse_ipv4(a)", "parse_json(a)", "pow(b, 2)", "range(1, 3, 1)", "repeat(b, 3)",
         "replace_regex(a, 'x', 'y')", "replace_string(a, 'x', 'y')", "reverse(a)", "round(r, 1)", "round(b)", "round(i)",
