@@ -131,7 +131,8 @@ public static class IntegrationDocuments
     /// <c>correlationId</c>, <c>properties</c>) as the azure_openai integration writes it: the record's keys
     /// snake-cased under <c>azure.open_ai</c> with <c>properties</c> parsed; the resource id (lower case) split into
     /// <c>azure.resource.{id,group,provider,name}</c>, <c>azure.subscription_id</c> and <c>cloud.account.id</c>;
-    /// <c>durationMs</c> as <c>event.duration</c> in nanoseconds, recomputed from the properties' request and
+    /// <c>durationMs</c> as <c>event.duration</c> in nanoseconds (a row without <c>ResourceId</c> gives the name from
+    /// <c>Resource</c>, the last segment of the record's resource id), recomputed from the properties' request and
     /// response times (.NET ticks) when both are present, the diagnostic's milliseconds then kept in
     /// <c>event.duration_original</c>.
     /// </summary>
@@ -173,7 +174,16 @@ public static class IntegrationDocuments
             }
             Put(doc, "event.duration", JsonValue.Create(duration * 1_000_000));
         }
-        if (Text(row, "ResourceId") is { Length: > 0 } id)
+        if (Text(row, "ResourceId") is not { Length: > 0 } id)
+        {
+            // A row without its ResourceId: the record's resourceId ends with the resource's name, which is what
+            // the integration would read from it.
+            if (Text(row, "Resource") is { Length: > 0 } resource)
+            {
+                Put(doc, "azure.resource.name", resource.ToLowerInvariant());
+            }
+        }
+        else
         {
             var lower = id.ToLowerInvariant();
             Put(doc, "azure.resource.id", lower);
