@@ -35,24 +35,18 @@ public sealed class KqlEngine
     /// Runs <paramref name="query"/>; <paramref name="tables"/> are looked up by name (case-sensitive), <paramref name="functions"/>
     /// are callable by name, and <paramref name="now"/> is what <c>now()</c> and <c>ago()</c> see for the whole query.
     /// </summary>
-    public KqlResult Execute(string query, IReadOnlyDictionary<string, DataTable> tables, IReadOnlyList<KqlFunction> functions, DateTime now)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(tables);
-        ArgumentNullException.ThrowIfNull(functions);
-        var catalog = new Catalog(tables, functions, _columnar);
-        var context = new QueryContext(DateTime.SpecifyKind(now, DateTimeKind.Utc), catalog);
-        var plan = CachedPlan(query, catalog) ?? Bind(query, catalog, now);
-        var rows = plan.Execute(context);
-        return new KqlResult(ResultTables.ToDataTable(rows));
-    }
+    public KqlResult Execute(string query, IReadOnlyDictionary<string, DataTable> tables, IReadOnlyList<KqlFunction> functions, DateTime now) =>
+        new(ResultTables.ToDataTable(Run(query, tables, functions, now)));
 
     /// <summary>
     /// Runs <paramref name="query"/> as <see cref="Execute"/> does and gives its rows in typed columns named
     /// <paramref name="name"/>, for a result that other queries read as a table (no boxed row a value); null when a
     /// column is of a type typed columns do not hold (only string, long, real and datetime are).
     /// </summary>
-    public DataTable? ExecuteColumns(string query, IReadOnlyDictionary<string, DataTable> tables, IReadOnlyList<KqlFunction> functions, DateTime now, string name)
+    public DataTable? ExecuteColumns(string query, IReadOnlyDictionary<string, DataTable> tables, IReadOnlyList<KqlFunction> functions, DateTime now, string name) =>
+        ResultTables.ToTypedDataTable(Run(query, tables, functions, now), name);
+
+    private RowSet Run(string query, IReadOnlyDictionary<string, DataTable> tables, IReadOnlyList<KqlFunction> functions, DateTime now)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(tables);
@@ -60,7 +54,7 @@ public sealed class KqlEngine
         var catalog = new Catalog(tables, functions, _columnar);
         var context = new QueryContext(DateTime.SpecifyKind(now, DateTimeKind.Utc), catalog);
         var plan = CachedPlan(query, catalog) ?? Bind(query, catalog, now);
-        return ResultTables.ToTypedDataTable(plan.Execute(context), name);
+        return plan.Execute(context);
     }
 
     /// <summary>Parses and binds a query without running it: a <see cref="KqlException"/> says what it refuses.</summary>

@@ -64,20 +64,26 @@ public class SentinelParityRunsTests
         Assert.Equal(Runs(elasticKept.Runs), Runs(elasticHanded));
     }
 
-    [Fact]
-    public void Detections_of_one_clock_time_run_side_by_side_with_the_results_and_alerts_of_one_after_the_other()
+    /// <summary>Two copies of a new-country rule (two rules that alert at the same times) and a dataset on which they alert.</summary>
+    private static (KeyAbuseContent.Build.PackBuild Build, Dataset Dataset) TwoRules(TestLibrary library)
     {
-        using var library = new TestLibrary();
         library.Rule("network/test-new-country.yaml", NewValueHistoryParityTests.NewCountryRule);
         library.Rule("network/test-new-country-copy.yaml", NewValueHistoryParityTests.NewCountryRule
             .Replace("11111111-2222-4333-8444-888888888888", "11111111-2222-4333-8444-999999999999", StringComparison.Ordinal)
             .Replace("name: test-new-country", "name: test-new-country-copy", StringComparison.Ordinal));
         var build = library.Build();
-        Assert.Equal(2, build.Rules.Length);
         var folder = Path.Combine(library.TestDataDir, "network", "before-midnight");
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "events.jsonl"), NewValueHistoryParityTests.NewCountryBeforeMidnight());
-        var dataset = DatasetLoader.Load(folder);
+        return (build, DatasetLoader.Load(folder));
+    }
+
+    [Fact]
+    public void Detections_of_one_clock_time_run_side_by_side_with_the_results_and_alerts_of_one_after_the_other()
+    {
+        using var library = new TestLibrary();
+        var (build, dataset) = TwoRules(library);
+        Assert.Equal(2, build.Rules.Length);
 
         var sequential = new SentinelRunner(new RunOptions { Parallelism = 1 }, library.RulesDir).Run(build.Rules, dataset, parity: true);
         var parallel = new SentinelRunner(new RunOptions { Parallelism = 4 }, library.RulesDir).Run(build.Rules, dataset, parity: true);
@@ -91,15 +97,7 @@ public class SentinelParityRunsTests
     public void Elastic_rules_run_side_by_side_with_the_results_and_alerts_of_one_after_the_other()
     {
         using var library = new TestLibrary();
-        library.Rule("network/test-new-country.yaml", NewValueHistoryParityTests.NewCountryRule);
-        library.Rule("network/test-new-country-copy.yaml", NewValueHistoryParityTests.NewCountryRule
-            .Replace("11111111-2222-4333-8444-888888888888", "11111111-2222-4333-8444-999999999999", StringComparison.Ordinal)
-            .Replace("name: test-new-country", "name: test-new-country-copy", StringComparison.Ordinal));
-        var build = library.Build();
-        var folder = Path.Combine(library.TestDataDir, "network", "before-midnight");
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "events.jsonl"), NewValueHistoryParityTests.NewCountryBeforeMidnight());
-        var dataset = DatasetLoader.Load(folder);
+        var (build, dataset) = TwoRules(library);
 
         var sequential = new ElasticRunner(new RunOptions { Parallelism = 1 }).Run(build.Rules, dataset);
         var parallel = new ElasticRunner(new RunOptions { Parallelism = 4 }).Run(build.Rules, dataset);

@@ -232,41 +232,35 @@ internal sealed class TakeNode : TabularNode
 /// A tabular <c>let</c> read more than once: Kusto may evaluate a let that is not materialized at each reference, and
 /// every evaluation within a query run gives the same rows (the clock is fixed per run, the executor has no random
 /// functions), so the executor runs it once a query run and every reference reads those rows. Unlike
-/// <see cref="MaterializeNode"/> it keeps the rows' columns as they are (views stay views).
+/// <c>materialize()</c> it keeps the rows' columns as they are (views stay views).
 /// </summary>
-internal sealed class LetNode : TabularNode
+internal sealed class LetNode(TabularNode input) : OnceNode(input)
 {
-    private readonly TabularNode _input;
-
-    public LetNode(TabularNode input)
-        : base(input.Schema)
-    {
-        _input = input;
-    }
-
-    public override RowSet Execute(QueryContext context) => context.Once(this, () =>
+    protected override RowSet Run(QueryContext context)
     {
         context.LetEvaluations++;
-        return _input.Execute(context);
-    });
+        return Input.Execute(context);
+    }
 }
 
 /// <summary><c>materialize(...)</c>: the input runs once a query run, however often it is referenced.</summary>
-internal sealed class MaterializeNode : TabularNode
+internal sealed class MaterializeNode(TabularNode input) : OnceNode(input)
 {
-    private readonly TabularNode _input;
-
-    public MaterializeNode(TabularNode input)
-        : base(input.Schema)
-    {
-        _input = input;
-    }
-
-    public override RowSet Execute(QueryContext context) => context.Once(this, () =>
+    protected override RowSet Run(QueryContext context)
     {
         context.MaterializeEvaluations++;
-        var rows = _input.Execute(context);
+        var rows = Input.Execute(context);
         // Views over other columns are made concrete, so later readers share the work.
         return new RowSet(rows.Schema, [.. rows.Columns.Select(c => c.Materialize())], rows.RowCount);
-    });
+    }
+}
+
+/// <summary>An input whose rows are computed on first use in a query run and read by every later reference.</summary>
+internal abstract class OnceNode(TabularNode input) : TabularNode(input.Schema)
+{
+    protected TabularNode Input { get; } = input;
+
+    public sealed override RowSet Execute(QueryContext context) => context.Once(this, () => Run(context));
+
+    protected abstract RowSet Run(QueryContext context);
 }
