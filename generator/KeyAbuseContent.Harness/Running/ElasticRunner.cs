@@ -4,6 +4,7 @@ using KeyAbuseContent.Build;
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Esql;
 using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Engines;
 using KeyAbuseContent.Harness.Tables;
 using KeyAbuseContent.Rules;
 using KeyAbuseContent.Targets;
@@ -25,7 +26,14 @@ public sealed class ElasticRunner
     private readonly EsqlEngine _engine = new() { MaxLimit = int.MaxValue };
     private readonly RunOptions _options;
 
-    public ElasticRunner(RunOptions options) => _options = options;
+    private readonly IEsqlQueryEngine _queries;
+
+    /// <summary>A runner whose rule queries run on <see cref="RunOptions.EsqlEngine"/>, or the embedded executor; the transforms' history is always computed here.</summary>
+    public ElasticRunner(RunOptions options)
+    {
+        _options = options;
+        _queries = options.EsqlEngine ?? new EmbeddedEsqlEngine(_engine);
+    }
 
     /// <summary>The raw records the ingest pipelines rejected in the last run (none when the pipelines are right).</summary>
     public ImmutableArray<IngestProblem> IngestProblems { get; private set; } = [];
@@ -52,6 +60,7 @@ public sealed class ElasticRunner
         {
             whole[name] = table;
         }
+        _queries.Load(dataset, whole);
         // The inventory index as of each day's sync, built once a day (rules run side by side, so made under a lock).
         var inventoryDays = new Dictionary<DateTime, DataTable>();
         var inventoryLock = new Lock();
@@ -115,9 +124,8 @@ public sealed class ElasticRunner
             {
                 indices[name] = table;
             }
-            // Kibana filters @timestamp from now-<from> to now, both ends included; dates have millisecond precision.
-            var end = (visible < t ? visible : t) + TimeSpan.FromMilliseconds(1);
-            var result = _engine.Execute(rule.Elastic.Query.Text, indices, t, (t - lookback, end)).Table;
+            // Kibana filters @timestamp from now-<from> to now, both ends included.
+            var result = _queries.Execute(rule.Elastic.Query.Text, indices, new QueryScope(t, t - lookback, visible < t ? visible : t));
             var run = new RunResult(rule.Analyzed.Rule.Name, Target.Elastic, t, t, result);
             if (results is not null)
             {

@@ -4,6 +4,7 @@ using KeyAbuseContent.Build;
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Kql;
 using KeyAbuseContent.Harness.Datasets;
+using KeyAbuseContent.Harness.Engines;
 using KeyAbuseContent.Harness.Tables;
 using KeyAbuseContent.Rules;
 using KeyAbuseContent.Targets;
@@ -33,6 +34,12 @@ public sealed record RunOptions
 
     /// <summary>The most alerts a Sentinel run makes.</summary>
     public int SentinelMaxAlertsPerRun { get; init; } = 150;
+
+    /// <summary>Where the Sentinel queries run: null for the embedded executor, or a real cluster (<see cref="KustoEngine"/>).</summary>
+    public IKqlQueryEngine? KqlEngine { get; init; }
+
+    /// <summary>Where the Elastic rules' queries run: null for the embedded executor, or a real cluster (<see cref="ElasticsearchEngine"/>).</summary>
+    public IEsqlQueryEngine? EsqlEngine { get; init; }
 
     /// <summary>
     /// When a dataset has no events (an inventory audit, say), each rule runs once, at its first scheduled time
@@ -82,7 +89,7 @@ public sealed record RunResult(string Rule, Target Target, DateTime ScheduledAt,
 /// </summary>
 public sealed class SentinelRunner
 {
-    private readonly KqlEngine _engine;
+    private readonly IKqlQueryEngine _engine;
     private readonly RunOptions _options;
     private readonly string _referenceTables;
     private readonly SentinelShare? _share;
@@ -93,7 +100,7 @@ public sealed class SentinelRunner
         _options = options;
         _referenceTables = Path.Combine(rulesDir, "reference", "sentinel-tables");
         _share = share;
-        _engine = share?.Engine ?? new KqlEngine();
+        _engine = options.KqlEngine ?? new EmbeddedKqlEngine(share?.Engine ?? new KqlEngine());
     }
 
     /// <summary>Whether the last run read the activity parser's output over the whole dataset (<see cref="ActivityView"/>).</summary>
@@ -168,14 +175,24 @@ public sealed class SentinelRunner
                 tables[slice.Name] = slice;
             }
         }
+        // A remote engine holds the whole workspace (every row, history tables empty) and applies each run's scope
+        // itself, as the platform does; the embedded engine reads the slices it is handed and loads nothing.
+        var workspace = new Dictionary<string, DataTable>(tables, StringComparer.Ordinal);
+        foreach (var t in sliced)
+        {
+            var whole = t.Slice(DateTime.MinValue, DateTime.MaxValue);
+            workspace[whole.Name] = whole;
+        }
+        _engine.Load(workspace, Functions());
         var hourly = new List<object?[]>();
         var baseline = new List<object?[]>();
         var hourlySchema = tables[HistoryTables.SentinelHourly].Columns;
         var baselineSchema = tables[HistoryTables.SentinelBaseline].Columns;
         var functions = Functions();
         ReadActivityView = false;
-        // The activity parser once per source table instead of once a run, when that gives every run the same rows.
-        if (!_options.ParseEachRun && ActivityView.Build(_engine, tables, sliced, functions, _options.Span(dataset).First) is { } view)
+        // The activity parser once per source table instead of once a run, when that gives every run the same rows
+        // (the embedded engine only: a real engine runs the published parser functions over what it holds).
+        if (!_options.ParseEachRun && _engine is EmbeddedKqlEngine embedded && ActivityView.Build(embedded.Engine, tables, sliced, functions, _options.Span(dataset).First) is { } view)
         {
             sliced.AddRange(view.Views);
             functions = view.Functions;
@@ -220,8 +237,10 @@ public sealed class SentinelRunner
                         next++;
                         var bin = s.Summary.BinSize;
                         Slice(s.At - bin, Min(s.At, visibleUntil));
-                        var result = _engine.Execute(KqlRenderer.Render(s.Summary.Query), tables, functions, s.At).Table;
-                        hourly.AddRange(Project(result, hourlySchema, null));
+                        var result = _engine.Execute(KqlRenderer.Render(s.Summary.Query), tables, functions, new QueryScope(s.At, s.At - bin, Min(s.At, visibleUntil) - TimeSpan.FromTicks(1)));
+                        var written = Project(result, hourlySchema, null).ToList();
+                        hourly.AddRange(written);
+                        _engine.Append(HistoryTables.SentinelHourly, hourlySchema, written);
                         tables[HistoryTables.SentinelHourly] = new DataTable(HistoryTables.SentinelHourly, hourlySchema, [.. hourly]);
                         hourlySlices = new TimeSlices(tables[HistoryTables.SentinelHourly], "TimeGenerated");
                         break;
@@ -229,8 +248,10 @@ public sealed class SentinelRunner
                 case RefreshJob r:
                     {
                         next++;
-                        var result = _engine.Execute(KqlRenderer.Render(r.Refresh.Query), tables, functions, r.At).Table;
-                        baseline.AddRange(Project(result, baselineSchema, r.At));
+                        var result = _engine.Execute(KqlRenderer.Render(r.Refresh.Query), tables, functions, new QueryScope(r.At, To: r.At));
+                        var written = Project(result, baselineSchema, r.At).ToList();
+                        baseline.AddRange(written);
+                        _engine.Append(HistoryTables.SentinelBaseline, baselineSchema, written);
                         tables[HistoryTables.SentinelBaseline] = new DataTable(HistoryTables.SentinelBaseline, baselineSchema, [.. baseline]);
                         baselineSlices = new TimeSlices(tables[HistoryTables.SentinelBaseline], "TimeGenerated");
                         break;
@@ -326,7 +347,8 @@ public sealed class SentinelRunner
         {
             runTables[HistoryTables.SentinelBaseline] = baselineSlices.Slice(period.Item1, period.Item2);
         }
-        return _engine.Execute(d.Rule.Sentinel.Rule.Query, runTables, functions, d.At).Table;
+        // A remote engine is shown the query period, the window Sentinel gives the rule, up to what is visible.
+        return _engine.Execute(d.Rule.Sentinel.Rule.Query, runTables, functions, new QueryScope(d.At, period.Item1, to - TimeSpan.FromTicks(1)));
     }
 
     /// <summary>A result's rows in a history table's column order; the refresh's rows get the time it wrote them.</summary>

@@ -7,9 +7,10 @@ namespace KeyAbuseContent.Harness.Testing;
 
 /// <summary>
 /// Runs the tests each rule declares: the rule alone over each of its datasets on each target it names,
-/// judged against the expectations, plus the parity of the two targets' results on every run.
+/// judged against the expectations, plus the parity of the two targets' results on every run. With
+/// <paramref name="options"/>, its engines (<see cref="RunOptions.KqlEngine"/>, <see cref="RunOptions.EsqlEngine"/>) run the queries.
 /// </summary>
-public sealed class RuleTestRunner(string rulesDir, string testDataDir)
+public sealed class RuleTestRunner(string rulesDir, string testDataDir, RunOptions? options = null)
 {
     private readonly Dictionary<string, Dataset> _datasets = new(StringComparer.Ordinal);
 
@@ -40,7 +41,7 @@ public sealed class RuleTestRunner(string rulesDir, string testDataDir)
             }
             var dataset = Dataset(test.Dataset);
             var clock = test.Expect.IsEmpty ? (DateTime?)null : test.Expect.Min(e => e.From.UtcDateTime);
-            var run = new PackRunner(new RunOptions { Clock = clock }, rulesDir).Run([rule], dataset, onSentinel, onElastic, parity: onSentinel && onElastic);
+            var run = new PackRunner((options ?? new RunOptions()) with { Clock = clock }, rulesDir).Run([rule], dataset, onSentinel, onElastic, parity: onSentinel && onElastic);
             if (onSentinel)
             {
                 yield return Expectations.Judge(definition, test, Target.Sentinel, run.Alerts);

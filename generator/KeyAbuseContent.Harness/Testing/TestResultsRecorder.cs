@@ -11,9 +11,9 @@ namespace KeyAbuseContent.Harness.Testing;
 /// alerts, false alerts and time to detect on the dataset's labelled attacks, and the fingerprint of
 /// everything the outcome depends on, so a results file is only trusted for the same inputs.
 /// </summary>
-public sealed class TestResultsRecorder(string rulesDir, string testDataDir)
+public sealed class TestResultsRecorder(string rulesDir, string testDataDir, RunOptions? options = null)
 {
-    private readonly RuleTestRunner _runner = new(rulesDir, testDataDir);
+    private readonly RuleTestRunner _runner = new(rulesDir, testDataDir, options);
 
     /// <summary>What was skipped while loading the datasets so far (bad lines and records, unknown sources), per dataset.</summary>
     public IEnumerable<(string Dataset, Datasets.DatasetProblem Problem)> Problems => _runner.Problems;
