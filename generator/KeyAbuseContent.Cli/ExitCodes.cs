@@ -27,6 +27,12 @@ public static class ExitCodes
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return BadInput;
         }
+        catch (Harness.Engines.RemoteEngineException e)
+        {
+            // A real engine (--engine) failed or could not be reached: the run stops before writing anything.
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return BadInput;
+        }
     }
 }
 

@@ -21,7 +21,8 @@ app.Configure(config =>
         .WithExample("test")
         .WithExample("test", "--target", "elastic", "--junit", "rule-tests.xml")
         .WithExample("test", "--rule", "llm-key-rpm-above-baseline")
-        .WithExample("test", "--results", "TestResults/rule-tests.json");
+        .WithExample("test", "--results", "TestResults/rule-tests.json")
+        .WithExample("test", "--rule", "llm-key-rpm-above-baseline", "--engine", "elasticsearch=http://localhost:9200");
     config.AddCommand<CoverageCommand>("coverage")
         .WithDescription("The threat model's threats and checks, ATT&CK, ATLAS and OWASP LLM Top 10 against rules whose tests pass on both targets; exit 1 when a threat or check is not covered.")
         .WithExample("coverage")
@@ -36,7 +37,8 @@ app.Configure(config =>
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run the whole library on the rules' schedules over a dataset; write the alerts and score them against its labels.")
         .WithExample("run", "--dataset", "test-data/volume/rpm-burst", "--out", "alerts.jsonl")
-        .WithExample("run", "--dataset", "test-data/network/new-country-burst", "--target", "sentinel", "--ingestion-delay", "2m");
+        .WithExample("run", "--dataset", "test-data/network/new-country-burst", "--target", "sentinel", "--ingestion-delay", "2m")
+        .WithExample("run", "--dataset", "test-data/volume/rpm-burst", "--engine", "kusto=https://mycluster.westeurope.kusto.windows.net/KeyAbuse", "--engine", "elasticsearch=https://localhost:9200");
     config.AddCommand<QueryCommand>("query")
         .WithDescription("Run one query on local CSV or JSON Lines tables with the embedded executor.")
         .WithExample("query", "--table", "Events=events.csv", "--now", "2026-11-30T10:00:00Z", "Events | where TimeGenerated > ago(1h) | summarize count() by KeyId")

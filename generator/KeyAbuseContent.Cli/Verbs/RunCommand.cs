@@ -109,6 +109,12 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             Reporter.Print(Console.Out, build.Diagnostics);
             return ExitCodes.Findings;
         }
+        if (settings.Engine.Length > 0 && delay != TimeSpan.Zero)
+        {
+            // A real engine holds every event from the start; what a run sees is bounded by its window only.
+            throw new BadInputException("--ingestion-delay is played by the embedded executors only: leave it out with --engine");
+        }
+        using var engines = EngineOptions.Create(settings.Engine, build.Rules);
         var dataset = DatasetLoader.Load(settings.Dataset);
         foreach (var problem in dataset.Problems)
         {
@@ -119,8 +125,13 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             console.MarkupLine($"[yellow]{dataset.Problems.Length} input problem(s)[/]: lines or records skipped while loading {Markup.Escape(settings.Dataset)} (listed above); the rest loaded.");
         }
         PackRun? run = null;
+        if (engines.Describe() is { Length: > 0 } where)
+        {
+            console.MarkupLineInterpolated($"running on real engines: {where}");
+        }
+        var options = new RunOptions { IngestionDelay = delay, KqlEngine = engines.Kusto, EsqlEngine = engines.Elasticsearch };
         console.Status().Start($"running {build.Rules.Length} rule(s) over {dataset.Events.Length} event(s) and {dataset.Raw.Length} vendor record(s)", _ =>
-            run = new PackRunner(new RunOptions { IngestionDelay = delay }, rules).Run(build.Rules, dataset, settings.Sentinel, settings.Elastic, parity: !settings.NoParity));
+            run = new PackRunner(options, rules).Run(build.Rules, dataset, settings.Sentinel, settings.Elastic, parity: !settings.NoParity));
         if (settings.Out is { } path)
         {
             File.WriteAllLines(path, run!.Alerts.Select(a => a.ToJsonLine()));

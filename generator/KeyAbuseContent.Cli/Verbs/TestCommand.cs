@@ -49,7 +49,12 @@ public sealed class TestCommand : Command<TestCommand.Settings>
         {
             throw new BadInputException($"no rule named '{settings.Rule}'");
         }
-        var recorder = new TestResultsRecorder(rules, settings.Datasets);
+        using var engines = EngineOptions.Create(settings.Engine, build.Rules);
+        if (engines.Describe() is { Length: > 0 } where)
+        {
+            console.MarkupLineInterpolated($"running on real engines: {where}");
+        }
+        var recorder = new TestResultsRecorder(rules, settings.Datasets, new Harness.Running.RunOptions { KqlEngine = engines.Kusto, EsqlEngine = engines.Elasticsearch });
         var outcomes = new List<TestOutcome>();
         var results = new List<Coverage.RuleTestResults>();
         var clock = Stopwatch.StartNew();

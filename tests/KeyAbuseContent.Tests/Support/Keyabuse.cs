@@ -12,7 +12,10 @@ public static class Keyabuse
     }
 
     /// <summary>Runs <c>keyabuse ARGS</c> in <paramref name="workingDirectory"/> (the current one when null), 400 columns wide.</summary>
-    public static Result Run(string? workingDirectory, params string[] args)
+    public static Result Run(string? workingDirectory, params string[] args) => RunWith(new Dictionary<string, string>(), workingDirectory, args);
+
+    /// <summary>Runs <c>keyabuse ARGS</c> with these environment variables set besides the inherited ones.</summary>
+    public static Result RunWith(IReadOnlyDictionary<string, string> environment, string? workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null)
@@ -25,6 +28,10 @@ public static class Keyabuse
             start.ArgumentList.Add(a);
         }
         start.Environment["COLUMNS"] = "400";
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
