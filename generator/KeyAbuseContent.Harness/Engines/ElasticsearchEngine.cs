@@ -97,10 +97,16 @@ public sealed class ElasticsearchEngine : IEsqlQueryEngine
                 var method = request.Method switch { "PUT" => HttpMethod.PUT, "POST" => HttpMethod.POST, "DELETE" => HttpMethod.DELETE, _ => HttpMethod.GET };
                 if (method == HttpMethod.PUT && IsIndex(request.Path))
                 {
-                    // An index from an earlier load keeps its mapping; its documents go.
-                    if (Send(HttpMethod.PUT, request.Path, request.Body?.ToJsonString(), allow: [400]) is null)
+                    // An index of an earlier load goes, so the setup's mapping holds; one Elasticsearch will not delete
+                    // (the source of an enrich policy in use) keeps its mapping and loses its documents.
+                    var (deleted, _) = Call(HttpMethod.DELETE, request.Path, null, allow: [400, 404]);
+                    if (deleted == 400)
                     {
                         Send(HttpMethod.POST, request.Path + "/_delete_by_query?refresh=true&conflicts=proceed", """{"query":{"match_all":{}}}""", allow: []);
+                    }
+                    else
+                    {
+                        Send(HttpMethod.PUT, request.Path, request.Body?.ToJsonString(), allow: []);
                     }
                     continue;
                 }
@@ -260,7 +266,10 @@ public sealed class ElasticsearchEngine : IEsqlQueryEngine
     /// One call; the answer's body, or null when the status is one of <paramref name="allow"/> (an expected refusal).
     /// Any other failure is a <see cref="RemoteEngineException"/> naming the call and what Elasticsearch said.
     /// </summary>
-    private string? Send(HttpMethod method, string path, string? body, int[] allow, bool ndjson = false)
+    private string? Send(HttpMethod method, string path, string? body, int[] allow, bool ndjson = false) => Call(method, path, body, allow, ndjson).Body;
+
+    /// <summary>One call: its status and, when it succeeded, its body; a status of <paramref name="allow"/> comes back with no body.</summary>
+    private (int Status, string? Body) Call(HttpMethod method, string path, string? body, int[] allow, bool ndjson = false)
     {
         var configuration = ndjson ? new RequestConfiguration { ContentType = "application/x-ndjson" } : new RequestConfiguration();
         StringResponse response;
@@ -277,11 +286,11 @@ public sealed class ElasticsearchEngine : IEsqlQueryEngine
         var details = response.ApiCallDetails;
         if (details.HasSuccessfulStatusCode)
         {
-            return response.Body;
+            return (details.HttpStatusCode ?? 200, response.Body);
         }
         if (details.HttpStatusCode is { } status && allow.Contains(status))
         {
-            return null;
+            return (status, null);
         }
         if (details.HttpStatusCode is null)
         {

@@ -83,6 +83,11 @@ public class ElasticsearchEngineTests
         Assert.Equal("date", (string?)mapping["template"]!["mappings"]!["properties"]!["@timestamp"]!["type"]);
         Assert.Equal("POST", requests[^1].Method);
         Assert.Equal("/_refresh", requests[^1].Path);
+        // A lookup index of an earlier load is deleted, then created with the setup's mapping.
+        var deleteInventory = First(r => r.Method == "DELETE" && r.Path == "/keyabuse-inventory");
+        var createInventory = First(r => r.Method == "PUT" && r.Path == "/keyabuse-inventory");
+        Assert.True(deleteInventory >= 0 && deleteInventory < createInventory);
+        Assert.Equal("lookup", (string?)JsonNode.Parse(requests[createInventory].Body)!["settings"]!["index.mode"]);
     }
 
     [Fact]
