@@ -5,12 +5,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Elastic.Clients.Elasticsearch;
 using Elastic.Transport;
-using HttpMethod = Elastic.Transport.HttpMethod;
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Harness.Datasets;
 using KeyAbuseContent.Harness.Tables;
 using KeyAbuseContent.Rules;
 using KeyAbuseContent.Targets.Elastic;
+using HttpMethod = Elastic.Transport.HttpMethod;
 
 namespace KeyAbuseContent.Harness.Engines;
 
