@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Kql;
+using KeyAbuseContent.Targets.Kql;
 
 namespace KeyAbuseContent.Harness.Engines;
 
@@ -160,9 +161,8 @@ public sealed class KustoEngine : IKqlQueryEngine, IDisposable
     }
 
     /// <summary>A name as a Kusto identifier: bare when it is one, else bracketed.</summary>
-    internal static string Name(string name) => name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')
-        ? name
-        : "['" + name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "']";
+    /// <summary>A table, column or function name as KQL reads it (the generator's rendering: keywords bracketed too).</summary>
+    internal static string Name(string name) => KqlRenderer.Name(name);
 
     internal static string Iso(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
 

@@ -1,6 +1,7 @@
 using KeyAbuseContent.Engine.Data;
 using KeyAbuseContent.Engine.Kql;
 using KeyAbuseContent.Rules;
+using KeyAbuseContent.Targets.Kql;
 using KeyAbuseContent.Targets.Sentinel;
 
 namespace KeyAbuseContent.Harness.Running;
@@ -60,14 +61,16 @@ public static class ActivityView
                 // Only this branch's table holds rows: the other branches give nothing, so the output is this branch's rows.
                 catalog[name] = branches.Contains(name) && name != branch ? new DataTable(name, table.Columns, []) : table;
             }
-            var view = engine.ExecuteColumns(function + "()", catalog, functions, now, TablePrefix + views.Count);
+            var view = engine.ExecuteColumns(KqlRenderer.Render(KqlNodes.FromFunction(function)), catalog, functions, now, TablePrefix + views.Count);
             if (view is null)
             {
                 return null;
             }
             views.Add(new TimeSlices(view, "TimeGenerated"));
         }
-        var body = views.Count == 1 ? TablePrefix + "0" : "union " + string.Join(", ", views.Select((_, i) => TablePrefix + i));
+        // The views in the parser's branch order: the first, then the others unioned after it.
+        var names = views.Select((_, i) => TablePrefix + i).ToList();
+        var body = KqlRenderer.Render(names.Count == 1 ? KqlNodes.From(names[0]) : KqlNodes.From(names[0]).Then(new KqlUnion([.. names.Skip(1)])));
         return (views, [.. functions.Select(f => f.Name == function ? new KqlFunction(f.Name, [], body) : f)]);
     }
 
